@@ -1,0 +1,188 @@
+/*
+ * struct secret. Storage is an anonymous mapping: it can be mlock()ed and
+ * marked MADV_DONTDUMP, which malloc'd memory cannot be cleanly. Any thread
+ * (one owner at a time). Trusts nothing in the file it loads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "secret.h"
+
+struct secret {
+	unsigned char *data;	/* mapping of `maplen` bytes */
+	size_t len;
+	size_t maplen;
+	char tag[96];		/* "<secret:...>" */
+};
+
+static struct secret *
+secret_alloc(size_t len, const char *tag)
+{
+	struct secret *s;
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t page = pg > 0 ? (size_t)pg : 4096;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->maplen = ((len + 1 + page - 1) / page) * page;
+	s->data = mmap(NULL, s->maplen, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->data == MAP_FAILED) {
+		free(s);
+		return NULL;
+	}
+	/* SECURITY: keep secrets out of core files and swap (best effort:
+	 * mlock may fail under RLIMIT_MEMLOCK, which is not fatal). */
+	(void)madvise(s->data, s->maplen, MADV_DONTDUMP);
+	(void)mlock(s->data, s->maplen);
+	s->len = len;
+	snprintf(s->tag, sizeof(s->tag), "<secret:%s>", tag ? tag : "?");
+	return s;
+}
+
+struct secret *
+secret_new(const void *data, size_t len, const char *tag)
+{
+	struct secret *s;
+
+	if ((s = secret_alloc(len, tag)) == NULL)
+		return NULL;
+	if (len > 0)
+		memcpy(s->data, data, len);
+	s->data[len] = '\0';
+	return s;
+}
+
+int
+secret_load_file(const char *path, const char *tag, size_t max,
+    struct secret **out, char *why, size_t whylen)
+{
+	struct secret *s = NULL;
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd, r;
+
+	if (why == NULL || whylen == 0) {
+		why = NULL;
+		whylen = 0;
+	} else
+		why[0] = '\0';
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		if (why)
+			snprintf(why, whylen, "%s: cannot open: %s%s", path,
+			    adsync_strerror(r), r == -ELOOP ?
+			    " (symbolic links are refused; point to the file "
+			    "itself)" : "");
+		return r == -ELOOP ? -ADSYNC_ESECRET : r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -ADSYNC_ESECRET;
+		if (why)
+			snprintf(why, whylen, "%s: not a regular file", path);
+		goto fail;
+	}
+	/* SECURITY: a secret readable by others is already leaked; refuse it
+	 * so the administrator notices, as sshd does with private keys. */
+	if ((st.st_mode & 077) != 0) {
+		r = -ADSYNC_ESECRET;
+		if (why)
+			snprintf(why, whylen, "%s: mode %04o gives access to "
+			    "group or others; run: chmod 600 %s", path,
+			    (unsigned)(st.st_mode & 07777), path);
+		goto fail;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		r = -ADSYNC_ESECRET;
+		if (why)
+			snprintf(why, whylen, "%s: owned by uid %u, not by root "
+			    "or the service user (uid %u); run: chown %u %s",
+			    path, (unsigned)st.st_uid, (unsigned)geteuid(),
+			    (unsigned)geteuid(), path);
+		goto fail;
+	}
+	if (st.st_size < 0 || (size_t)st.st_size > max) {
+		r = -ADSYNC_ETOOBIG;
+		if (why)
+			snprintf(why, whylen, "%s: larger than %zu bytes", path,
+			    max);
+		goto fail;
+	}
+	if ((s = secret_alloc((size_t)st.st_size, tag)) == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, s->data + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	/* A key pasted with `echo` ends in a newline that is not part of it. */
+	if (got > 0 && s->data[got - 1] == '\n')
+		got--;
+	if (got > 0 && s->data[got - 1] == '\r')
+		got--;
+	s->data[got] = '\0';
+	s->len = got;
+	if (got == 0) {
+		r = -ADSYNC_ESECRET;
+		if (why)
+			snprintf(why, whylen, "%s: the file is empty", path);
+		goto fail;
+	}
+	close(fd);
+	*out = s;
+	return 0;
+fail:
+	if (r < 0 && why && why[0] == '\0')
+		snprintf(why, whylen, "%s: %s", path, adsync_strerror(r));
+	secret_free(s);
+	close(fd);
+	return r;
+}
+
+const unsigned char *
+secret_bytes(const struct secret *s, size_t *len)
+{
+	if (len != NULL)
+		*len = s->len;
+	return s->data;
+}
+
+const char *
+secret_log_tag(const struct secret *s)
+{
+	return s != NULL ? s->tag : "<secret:none>";
+}
+
+void
+secret_free(struct secret *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s->data, s->maplen);
+	munlock(s->data, s->maplen);
+	munmap(s->data, s->maplen);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+}

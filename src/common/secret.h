@@ -1,0 +1,46 @@
+/*
+ * Secrets: API secret keys, bind passwords, TLS keys, captured passwords.
+ * A struct secret keeps its bytes in pages that are locked where possible,
+ * excluded from core dumps, and wiped on free. It has no format support:
+ * secret_log_tag() is what a log line may show.
+ *
+ * A secret is owned by one thread at a time; pass it with `_take`.
+ */
+#ifndef ADSYNC_SECRET_H
+#define ADSYNC_SECRET_H
+
+#include <stddef.h>
+
+#include "attributes.h"
+
+struct secret;
+
+/* Largest secret file we read (a TLS key chain fits). */
+#define SECRET_FILE_MAX (64 * 1024)
+
+/*
+ * Loads `path`: a regular file (not a symlink), owned by root or the
+ * effective user, with no group or other permission bits (0600 or 0400),
+ * at most `max` bytes; one trailing newline is dropped. `tag` names the
+ * secret in logs (e.g. "rackspace.secret_key_file") and is copied.
+ * Returns 0 and *out (owned by the caller), or a negative code with a
+ * sentence naming the file and the fix in `why` (may be NULL).
+ */
+int secret_load_file(const char *path, const char *tag, size_t max,
+    struct secret **out /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
+
+/* Copies `len` bytes into a new secret; NULL on allocation failure. The
+ * caller still owns and must wipe `data`. */
+struct secret *secret_new(const void *data, size_t len, const char *tag);
+
+/* Borrowed bytes, valid until secret_free(). Always NUL-terminated, so text
+ * secrets can be passed to APIs that want a C string. */
+const unsigned char *secret_bytes(const struct secret *s, size_t *len /* OUT */);
+
+/* "<secret:TAG>", for logs and dumps. Borrowed, valid until secret_free(). */
+const char *secret_log_tag(const struct secret *s);
+
+/* Wipes and releases; accepts NULL. */
+void secret_free(struct secret *s);
+
+#endif

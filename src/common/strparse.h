@@ -1,0 +1,26 @@
+/*
+ * Strict number and boolean parsing (OpenBSD strtonum). The whole string must
+ * be the number: no leading space, no trailing bytes, no empty string. Pure;
+ * any thread.
+ */
+#ifndef ADSYNC_STRPARSE_H
+#define ADSYNC_STRPARSE_H
+
+#include <stdbool.h>
+
+/*
+ * Parses a decimal integer in [min, max] into *out. Returns 0, or
+ * -ADSYNC_EPARSE / -ADSYNC_ERANGE with *errstr (static text) set to
+ * "invalid", "too small" or "too large". *out is written only on success.
+ */
+int strparse_num(const char *s, long long min, long long max,
+    long long *out /* OUT */, const char **errstr /* OUT */);
+
+/* Like strparse_num for a decimal fraction such as "0.05" or "1e-3". */
+int strparse_double(const char *s, double min, double max,
+    double *out /* OUT */, const char **errstr /* OUT */);
+
+/* "true"/"false"/"yes"/"no"/"on"/"off"/"1"/"0", case-insensitively. */
+int strparse_bool(const char *s, bool *out /* OUT */);
+
+#endif
