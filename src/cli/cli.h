@@ -1,0 +1,30 @@
+/*
+ * The adsync command line. main.c owns the table of subcommands (smtpctl's
+ * idea): each entry names a cmd_* function in its own cmd_<name>.c file.
+ * Subcommand entry points may print and exit; business logic lives in the
+ * modules. Main thread only.
+ */
+#ifndef ADSYNC_CLI_H
+#define ADSYNC_CLI_H
+
+#include <stdbool.h>
+
+/* Options common to every subcommand, parsed by main before dispatch. */
+struct cli_ctx {
+	const char *conf_path;	/* -c FILE, default CONF_DEFAULT_PATH */
+	int verbosity;		/* -v count */
+	bool json;		/* --json where the command supports it */
+};
+
+/*
+ * A subcommand: argv[0] is the subcommand name, options after it are the
+ * subcommand's own. Returns the process exit status (0 ok, 1 failure, 2 bad
+ * usage or partial failure as the command documents).
+ */
+typedef int cli_cmd_fn(const struct cli_ctx *ctx, int argc, char **argv);
+
+cli_cmd_fn cmd_api;	/* cmd_api.c: adsync api METHOD PATH [f=v ...] */
+cli_cmd_fn cmd_check;	/* cmd_check.c: adsync check [--dump] */
+cli_cmd_fn cmd_version;	/* main.c */
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * Configuration: adsync.conf, an INI file parsed with libinih through a
+ * declarative keyword table (section, key, type, bounds, default, flags).
+ * Unknown sections or keys, duplicates, bad values and lines of 200 bytes or
+ * more are errors, all reported in one pass through a struct diag with
+ * file:line. Parsers never print, log or exit.
+ *
+ * SECURITY: secrets are never inline; keys that name secrets end in _file and
+ * are checked (0600/0400, regular file, owner) by conf_load_file(). The dump
+ * prints the path, never the content.
+ *
+ * Ownership: a struct conf is immutable after parsing and may be read from
+ * any thread; conf_free() releases it. All strings inside are owned by the
+ * struct and never NULL (an unset string is "").
+ *
+ * Later issues add [ad], [sync] and [daemon]; each section is a struct here.
+ */
+#ifndef ADSYNC_CONF_H
+#define ADSYNC_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "attributes.h"
+#include "diag.h"
+
+#define CONF_DEFAULT_PATH "/etc/adsync/adsync.conf"
+
+struct conf_rackspace {
+	char *api_url;		/* default https://api.emailsrvr.com/v1 */
+	char *customer;		/* account number or "me" (default) */
+	char *user_key;		/* public user key; "" = not registered */
+	char *secret_key_file;	/* path of the 0600/0400 secret key file */
+	char *ca_file;		/* "" = system CA bundle */
+	char *user_agent;	/* default "adsync/" ADSYNC_VERSION */
+	unsigned reads_per_minute;	/* pacing, default 60 */
+	unsigned writes_per_minute;	/* pacing, default 30 */
+	unsigned domain_writes_per_minute; /* pacing, default 2 */
+	unsigned timeout;	/* seconds for one HTTP exchange, default 30 */
+	unsigned connect_timeout; /* seconds, default 10 */
+	unsigned max_retries;	/* transport/5xx retries, default 5 */
+	unsigned max_in_flight;	/* concurrent requests, default 4 */
+};
+
+struct conf {
+	char *path;		/* where it was read from ("" for buffers) */
+	struct conf_rackspace rackspace;
+};
+
+/*
+ * Parses `len` bytes of INI text; `name` labels diagnostics (a file name).
+ * Returns 0 and *out (owned by the caller), or -ADSYNC_ECONFIG with every
+ * problem in `diag`. *out is written only on success.
+ */
+int conf_parse_buffer(const char *buf, size_t len, const char *name,
+    struct conf **out /* OUT */, struct diag *diag) ATTR_NODISCARD;
+
+/*
+ * Reads and parses `path` (at most 1 MiB) and checks every *_file secret
+ * (mode, owner, type) without keeping its content. Same returns.
+ */
+int conf_load_file(const char *path, struct conf **out /* OUT */,
+    struct diag *diag) ATTR_NODISCARD;
+
+/* A configuration with every default, as if parsed from an empty file. */
+struct conf *conf_new_default(void);
+
+/* Prints the canonical INI form (every key, defaults included, comments
+ * none); parses again to an equal configuration. */
+void conf_dump(const struct conf *conf, FILE *fp);
+
+void conf_free(struct conf *conf);
+
+#endif
