@@ -37,6 +37,8 @@ struct conf_rackspace {
 	unsigned reads_per_minute;	/* pacing, default 60 */
 	unsigned writes_per_minute;	/* pacing, default 30 */
 	unsigned domain_writes_per_minute; /* pacing, default 2 */
+	unsigned throttle_window; /* seconds per rate window, default 60
+				   * (lower only against a scaled rsemu) */
 	unsigned timeout;	/* seconds for one HTTP exchange, default 30 */
 	unsigned connect_timeout; /* seconds, default 10 */
 	unsigned max_retries;	/* transport/5xx retries, default 5 */
