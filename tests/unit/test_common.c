@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "err.h"
+#include "log.h"
 #include "secret.h"
 #include "strparse.h"
 
@@ -271,6 +272,91 @@ test_diag(void **state)
 	diag_fini(&d);
 }
 
+static void
+test_secret_owner(void **state)
+{
+	char path[128], why[256];
+	struct secret *s = NULL;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/k", tmpdir);
+	write_file(path, "key", 0600);
+	/* Owned by someone who is neither root nor us: refused. */
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(secret_load_file(path, "k", 64, &s, why, sizeof(why)),
+	    -ADSYNC_ESECRET);
+	assert_non_null(strstr(why, "uid 65534"));
+	assert_null(s);
+}
+
+/* Runs `fn` with stderr redirected to a file and returns what it wrote. */
+static char *
+capture_stderr(void (*fn)(void))
+{
+	char path[128], *out;
+	int fd, saved;
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/log", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	out = calloc(1, 4096);
+	n = (long)fread(out, 1, 4095, fp);
+	out[n > 0 ? n : 0] = '\0';
+	fclose(fp);
+	unlink(path);
+	return out;
+}
+
+static void
+log_sample(void)
+{
+	log_init("adsync-test", 0, LOG_DEST_STDERR);
+	log_thread_name("worker");
+	log_ctx_set("run=%u", 42u);
+	log_info("op=update obj=%s", "abc");
+	log_debug("hidden at verbosity 0");
+	errno = ENOENT;
+	log_warn("open %s", "/x");
+	assert_int_equal(errno, ENOENT);	/* preserved */
+	log_ctx_clear();
+	log_set_verbosity(1);
+	log_debug("shown at -v");
+	log_set_verbosity(0);
+	log_thread_name("main");
+}
+
+static void
+test_log_format(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = capture_stderr(log_sample);
+	assert_non_null(strstr(out, " adsync-test["));
+	assert_non_null(strstr(out,
+	    "info worker log_sample: op=update obj=abc run=42\n"));
+	assert_null(strstr(out, "hidden"));
+	assert_non_null(strstr(out, "warn worker log_sample: open /x: "
+	    "No such file or directory run=42\n"));
+	assert_non_null(strstr(out, "debug worker log_sample: shown at -v\n"));
+	/* ISO 8601 UTC timestamp at the start of each line. */
+	assert_int_equal(out[4], '-');
+	assert_int_equal(out[10], 'T');
+	free(out);
+}
+
 int
 main(void)
 {
@@ -284,6 +370,8 @@ main(void)
 		cmocka_unit_test(test_secret_new),
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_diag),
+		cmocka_unit_test(test_secret_owner),
+		cmocka_unit_test(test_log_format),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
