@@ -8,7 +8,7 @@ PKGS="
 build-essential cmake pkg-config git ca-certificates openssl
 libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libjansson-dev
 libmicrohttpd-dev libsodium-dev libinih-dev libcmocka-dev libldap-dev
-clang curl python3 procps iproute2
+clang curl python3 procps iproute2 groff-base man-db
 "
 
 missing=""
