@@ -1,0 +1,281 @@
+/*
+ * Helpers shared by the typed operations (rs_domain.c ... ex_dl.c): resource
+ * paths, form bodies from records, Show and offset-paged Index calls, and
+ * the create that is never sent twice blindly. Runs on the client's owning
+ * thread; answers are untrusted and decoded through rs_json.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "target_internal.h"
+
+struct rs_request *
+rs_op_request(struct rs_client *c, enum rs_method m, const char *dom,
+    const char *query, const char *s1, const char *s2, const char *s3,
+    const char *s4, int *errp)
+{
+	const char *seg[8];
+	size_t n = 0;
+
+	seg[n++] = "customers";
+	seg[n++] = rs_client_customer(c);
+	seg[n++] = "domains";
+	if (dom != NULL) {
+		seg[n++] = dom;
+		/* Trailing NULLs end the list; a NULL in the middle is a
+		 * missing name and fails in rs_request_path_new(). */
+		if (s1 != NULL)
+			seg[n++] = s1;
+		if (s2 != NULL)
+			seg[n++] = s2;
+		if (s3 != NULL || s4 != NULL)
+			seg[n++] = s3;
+		if (s4 != NULL)
+			seg[n++] = s4;
+	}
+	return rs_request_path_new(m, seg, n, query, errp);
+}
+
+int
+rs_op_form_record(struct rs_request *req, const struct rs_record *rec)
+{
+	size_t i;
+	int r;
+
+	if (rec == NULL)
+		return 0;
+	for (i = 0; i < rec->n; i++)
+		if ((r = rs_request_form_add(req, rec->v[i].name,
+		    rec->v[i].value)) < 0)
+			return r;
+	return 0;
+}
+
+int
+rs_op_write(struct rs_client *c, struct rs_request *req,
+    struct rs_response *resp, struct rs_error *err)
+{
+	struct rs_response tmp;
+	int r;
+
+	r = rs_client_call(c, req, &tmp, err);
+	if (resp != NULL) {
+		*resp = tmp;
+	} else {
+		rs_response_fini(&tmp);
+	}
+	return r;
+}
+
+int
+rs_op_show(struct rs_client *c, struct rs_request *req,
+    rs_op_decode_fn *decode, struct rs_record *out, struct rs_error *err)
+{
+	struct rs_response resp;
+	int r;
+
+	if ((r = rs_client_call(c, req, &resp, err)) < 0)
+		return r;
+	r = decode(resp.body, resp.body_len, out);
+	rs_response_fini(&resp);
+	if (r < 0) {
+		rs_record_fini(out);
+		rs_error_set(err, r, "cannot decode the answer: %s",
+		    adsync_strerror(r));
+		if (err != NULL)
+			err->http_status = 200;
+	}
+	return r;
+}
+
+/* Appends one record per object of the array `a`. */
+static int
+rs_op_rows(json_t *a, struct rs_records *out)
+{
+	struct rs_record *rec;
+	json_t *v;
+	size_t i;
+	int r = 0;
+
+	json_array_foreach(a, i, v) {
+		if (!json_is_object(v))
+			return -ADSYNC_EPROTO;
+		if ((rec = rs_records_add(out, &r)) == NULL)
+			return r;
+		if ((r = rs_json_flatten(v, NULL, NULL, rec)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Decodes one offset page into `out`. Returns 1 when more pages follow
+ * (*offset advanced), 0 when this was the last, or a negative code.
+ */
+static int
+rs_op_page(json_t *o, const char *key, struct rs_records *out,
+    json_int_t *offset)
+{
+	json_t *a, *t, *sz;
+	json_int_t total, step;
+	int r;
+
+	a = json_object_get(o, key);
+	if (a == NULL) {
+		/* An empty index may leave the array out. */
+		a = json_array();
+		json_object_set_new(o, key, a);
+	}
+	if (!json_is_array(a))
+		return -ADSYNC_EPROTO;
+	if ((r = rs_op_rows(a, out)) < 0)
+		return r;
+	t = json_object_get(o, "total");
+	sz = json_object_get(o, "size");
+	if (t == NULL)
+		return 0;	/* no envelope: everything came at once */
+	if (!json_is_integer(t) || json_integer_value(t) < 0)
+		return -ADSYNC_EPROTO;
+	total = json_integer_value(t);
+	step = json_is_integer(sz) && json_integer_value(sz) > 0 ?
+	    json_integer_value(sz) : RS_PAGE_SIZE;
+	/* A page without rows before the total is reached would loop
+	 * forever against a confused server. */
+	if (json_array_size(a) == 0 && *offset + step < total)
+		return -ADSYNC_EPROTO;
+	*offset += step;
+	return *offset < total ? 1 : 0;
+}
+
+int
+rs_op_list_offset(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *extra, const char *key,
+    struct rs_records *out, struct rs_error *err)
+{
+	struct rs_response resp;
+	struct rs_request *req;
+	json_t *o;
+	json_int_t offset = 0, at;
+	char query[RS_PATH_MAX];
+	unsigned pages = 0;
+	int r;
+
+	/*
+	 * Offset paging (rackspace-api.md §4.2): ask for the largest page and
+	 * loop offset += size while offset < total, as the official clients
+	 * do. The answer's own "size" is the step, in case the server caps
+	 * the page below what we asked for.
+	 */
+	do {
+		if ((size_t)snprintf(query, sizeof(query), "size=%d&offset=%"
+		    JSON_INTEGER_FORMAT "%s%s", RS_PAGE_SIZE, offset,
+		    extra != NULL && extra[0] ? "&" : "",
+		    extra != NULL ? extra : "") >= sizeof(query))
+			return rs_error_set(err, -ADSYNC_ETOOBIG,
+			    "index query too long");
+		if ((req = rs_op_request(c, RS_GET, dom, query, s1, s2, NULL,
+		    NULL, &r)) == NULL)
+			return rs_error_set(err, r, "bad index path");
+		if ((r = rs_client_call(c, req, &resp, err)) < 0)
+			return r;
+		o = rs_json_parse_object(resp.body, resp.body_len);
+		rs_response_fini(&resp);
+		at = offset;
+		r = o != NULL ? rs_op_page(o, key, out, &offset) :
+		    -ADSYNC_EPROTO;
+		json_decref(o);
+		if (r < 0) {
+			rs_error_set(err, r, "cannot decode the index page at "
+			    "offset %" JSON_INTEGER_FORMAT ": %s", at,
+			    adsync_strerror(r));
+			if (err != NULL)
+				err->http_status = 200;
+			return r;
+		}
+		if (++pages > RS_RECORDS_MAX / 50)
+			return rs_error_set(err, -ADSYNC_ETOOBIG,
+			    "index too long");
+	} while (r == 1);
+	return 0;
+}
+
+int
+rs_op_exists_get(struct rs_client *c, struct rs_request *req,
+    struct rs_error *err)
+{
+	struct rs_response resp;
+	int r;
+
+	r = rs_client_call(c, req, &resp, err);
+	rs_response_fini(&resp);
+	if (r == 0)
+		return 1;
+	if (r == -ADSYNC_ENOTFOUND)
+		return 0;
+	return r;
+}
+
+int
+rs_op_create(struct rs_client *c, struct rs_request *post,
+    rs_op_exists_fn *exists, void *arg, struct rs_error *err)
+{
+	struct rs_request *copy = NULL;
+	struct rs_error lerr;
+	unsigned tries;
+	int r, e;
+
+	for (tries = 0;; tries++) {
+		/* Keep a copy in case the create must be sent again. */
+		if ((copy = rs_request_dup(post)) == NULL) {
+			rs_request_free(post);
+			return rs_error_set(err, -ENOMEM, "out of memory");
+		}
+		r = rs_client_call(c, post, NULL, err);
+		post = NULL;
+		if (r != -ADSYNC_EUNKNOWN) {
+			if (r == -ADSYNC_ECONFLICT && tries > 0) {
+				/* Absent a moment ago, present now: most
+				 * likely our own first create, late. */
+				log_warnx("create conflict after a lost reply; "
+				    "taking the object as created");
+				r = 0;
+				rs_error_clear(err);
+			}
+			break;
+		}
+		/*
+		 * The reply was lost: the object may exist now. Look it up
+		 * instead of sending the create again, which could make a
+		 * duplicate or fail with a misleading conflict.
+		 */
+		log_warnx("create outcome unknown; looking the object up");
+		e = exists(c, arg, &lerr);
+		if (e == 1) {
+			rs_error_clear(err);
+			r = 0;
+			break;
+		}
+		if (e < 0) {
+			if (err != NULL) {
+				size_t l = strlen(err->message);
+
+				snprintf(err->message + l,
+				    sizeof(err->message) - l,
+				    "; the lookup failed too: %s",
+				    adsync_strerror(e));
+			}
+			break;
+		}
+		if (tries >= rs_client_max_retries(c))
+			break;
+		/* Certainly absent: creating again is safe. */
+		post = copy;
+		copy = NULL;
+	}
+	rs_request_free(copy);
+	return r;
+}

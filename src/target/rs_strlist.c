@@ -1,0 +1,110 @@
+/*
+ * Lists of strings: members of aliases and distribution lists, alternate
+ * addresses, and the comma-separated values the API uses for them
+ * (aliasEmails, emailForwardingAddresses). Owned by one thread; input may
+ * come from the API and is bounded (RS_FIELD_VALUE_MAX per item, at most
+ * RS_RECORDS_MAX items).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "err.h"
+#include "target_internal.h"
+
+void
+rs_strlist_init(struct rs_strlist *l)
+{
+	l->v = NULL;
+	l->n = 0;
+	l->cap = 0;
+}
+
+void
+rs_strlist_fini(struct rs_strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	rs_strlist_init(l);
+}
+
+static int
+rs_strlist_addn(struct rs_strlist *l, const char *s, size_t len)
+{
+	char **nv;
+	size_t ncap;
+
+	if (len > RS_FIELD_VALUE_MAX || l->n >= RS_RECORDS_MAX)
+		return -ADSYNC_ETOOBIG;
+	if (l->n == l->cap) {
+		ncap = l->cap ? l->cap * 2 : 8;
+		if ((nv = reallocarray(l->v, ncap, sizeof(*nv))) == NULL)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	if ((l->v[l->n] = strndup(s, len)) == NULL)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+int
+rs_strlist_add(struct rs_strlist *l, const char *s)
+{
+	return rs_strlist_addn(l, s, strlen(s));
+}
+
+bool
+rs_strlist_has(const struct rs_strlist *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+int
+rs_strlist_from_csv(struct rs_strlist *l, const char *csv)
+{
+	const char *p = csv, *end, *a, *b;
+	int r;
+
+	while (*p != '\0') {
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		for (a = p; a < end && (*a == ' ' || *a == '\t'); a++)
+			;
+		for (b = end; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--)
+			;
+		if (b > a && (r = rs_strlist_addn(l, a, (size_t)(b - a))) < 0) {
+			rs_strlist_fini(l);
+			return r;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+char *
+rs_strlist_join(const struct rs_strlist *l)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, (size_t)RS_RECORDS_MAX * 64);
+	for (i = 0; i < l->n; i++) {
+		if ((i > 0 && buf_addc(&b, ',') < 0) ||
+		    buf_addstr(&b, l->v[i]) < 0)
+			return NULL;
+	}
+	return buf_take(&b);
+}
