@@ -59,7 +59,7 @@ for _ in $(seq 1 100); do
 done
 
 run() {	# show a command, then run it
-	echo; echo "\$ $*"
+	echo; printf '$'; printf ' %q' "$@"; echo
 	"$@" || true
 }
 
