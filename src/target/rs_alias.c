@@ -221,18 +221,5 @@ int
 rs_alias_delete(struct rs_client *c, const char *dom, const char *alias,
     struct rs_error *err)
 {
-	struct rs_response resp;
-	struct rs_request *req;
-	int r;
-
-	if ((req = rs_op_request(c, RS_DELETE, dom, NULL, "rs", "aliases",
-	    alias, NULL, &r)) == NULL)
-		return rs_error_set(err, r, "bad alias name");
-	r = rs_op_write(c, req, &resp, err);
-	if (r == -ADSYNC_ENOTFOUND && resp.uncertain) {
-		rs_error_clear(err);
-		r = 0;
-	}
-	rs_response_fini(&resp);
-	return r;
+	return rs_op_delete(c, dom, "rs", "aliases", alias, err);
 }

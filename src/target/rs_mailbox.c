@@ -97,24 +97,10 @@ rs_mailbox_post(struct rs_client *c, const char *dom, const char *name,
     bool recover, struct rs_error *err)
 {
 	struct rs_mailbox_ref ref = { dom, name };
-	struct rs_request *req;
-	int r;
 
-	if ((r = rs_password_check_secret(password, err)) < 0)
-		return r;
-	if ((req = rs_op_request(c, RS_POST, dom, NULL, "rs", "mailboxes",
-	    name, NULL, &r)) == NULL)
-		return rs_error_set(err, r, "bad mailbox name");
-	if ((r = rs_op_form_record(req, fields)) < 0 ||
-	    (recover && (r = rs_request_form_add(req, "recoverDeleted",
-	    "true")) < 0) ||
-	    (r = rs_request_form_add_secret(req, "password", password)) < 0) {
-		rs_request_free(req);
-		return rs_error_set(err, r, "cannot encode the mailbox fields "
-		    "(a field name is invalid or \"password\" is among "
-		    "them)");
-	}
-	return rs_op_create(c, req, rs_mailbox_exists, &ref, err);
+	return rs_op_add(c, dom, "rs", "mailboxes", name, fields, password,
+	    recover ? "recoverDeleted" : NULL, "true", rs_mailbox_exists, &ref,
+	    err);
 }
 
 int
@@ -136,76 +122,28 @@ int
 rs_mailbox_edit(struct rs_client *c, const char *dom, const char *name,
     const struct rs_record *fields, struct rs_error *err)
 {
-	struct rs_request *req;
-	int r;
-
-	if ((req = rs_op_request(c, RS_PUT, dom, NULL, "rs", "mailboxes",
-	    name, NULL, &r)) == NULL)
-		return rs_error_set(err, r, "bad mailbox name");
-	if ((r = rs_op_form_record(req, fields)) < 0) {
-		rs_request_free(req);
-		return rs_error_set(err, r, "cannot encode the mailbox fields "
-		    "(a field name is invalid or \"password\" is among "
-		    "them)");
-	}
-	return rs_op_write(c, req, NULL, err);
+	return rs_op_edit(c, dom, "rs", "mailboxes", name, fields, err);
 }
 
 int
 rs_mailbox_set_password(struct rs_client *c, const char *dom,
     const char *name, const struct secret *password, struct rs_error *err)
 {
-	struct rs_request *req;
-	int r;
-
-	if ((r = rs_password_check_secret(password, err)) < 0)
-		return r;
-	if ((req = rs_op_request(c, RS_PUT, dom, NULL, "rs", "mailboxes",
-	    name, NULL, &r)) == NULL)
-		return rs_error_set(err, r, "bad mailbox name");
-	if ((r = rs_request_form_add_secret(req, "password", password)) < 0) {
-		rs_request_free(req);
-		return rs_error_set(err, r, "cannot encode the password");
-	}
-	return rs_op_write(c, req, NULL, err);
+	return rs_op_set_password(c, dom, "rs", "mailboxes", name, password,
+	    err);
 }
 
 int
 rs_mailbox_set_enabled(struct rs_client *c, const char *dom,
     const char *name, bool enabled, struct rs_error *err)
 {
-	struct rs_request *req;
-	int r;
-
-	if ((req = rs_op_request(c, RS_PUT, dom, NULL, "rs", "mailboxes",
-	    name, NULL, &r)) == NULL)
-		return rs_error_set(err, r, "bad mailbox name");
-	if ((r = rs_request_form_add(req, "enabled",
-	    enabled ? "true" : "false")) < 0) {
-		rs_request_free(req);
-		return rs_error_set(err, r, "out of memory");
-	}
-	return rs_op_write(c, req, NULL, err);
+	return rs_op_set_enabled(c, dom, "rs", "mailboxes", name, enabled,
+	    err);
 }
 
 int
 rs_mailbox_delete(struct rs_client *c, const char *dom, const char *name,
     struct rs_error *err)
 {
-	struct rs_response resp;
-	struct rs_request *req;
-	int r;
-
-	if ((req = rs_op_request(c, RS_DELETE, dom, NULL, "rs", "mailboxes",
-	    name, NULL, &r)) == NULL)
-		return rs_error_set(err, r, "bad mailbox name");
-	r = rs_op_write(c, req, &resp, err);
-	/* A retry of a DELETE whose first reply was lost finds nothing:
-	 * the first attempt did the work. */
-	if (r == -ADSYNC_ENOTFOUND && resp.uncertain) {
-		rs_error_clear(err);
-		r = 0;
-	}
-	rs_response_fini(&resp);
-	return r;
+	return rs_op_delete(c, dom, "rs", "mailboxes", name, err);
 }

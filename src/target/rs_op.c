@@ -279,3 +279,124 @@ rs_op_create(struct rs_client *c, struct rs_request *post,
 	rs_request_free(copy);
 	return r;
 }
+
+/* Makes the request for {s1}/{s2}/{name} of a domain into *out; 0, or a
+ * negative code with `err` set. */
+static int
+rs_op_item(struct rs_client *c, enum rs_method m, const char *dom,
+    const char *s1, const char *s2, const char *name,
+    struct rs_request **out /* OUT */, struct rs_error *err)
+{
+	struct rs_request *req;
+	int r;
+
+	if ((req = rs_op_request(c, m, dom, NULL, s1, s2, name, NULL, &r)) ==
+	    NULL)
+		return rs_error_set(err, r, "bad %s name or domain", s2);
+	*out = req;
+	return 0;
+}
+
+int
+rs_op_add(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, const struct rs_record *fields,
+    const struct secret *password, const char *extra_name,
+    const char *extra_value, rs_op_exists_fn *exists, void *arg,
+    struct rs_error *err)
+{
+	struct rs_request *req;
+	int r;
+
+	if (password != NULL &&
+	    (r = rs_password_check_secret(password, err)) < 0)
+		return r;
+	if ((r = rs_op_item(c, RS_POST, dom, s1, s2, name, &req, err)) < 0)
+		return r;
+	if ((fields != NULL && (r = rs_op_form_record(req, fields)) < 0) ||
+	    (extra_name != NULL &&
+	    (r = rs_request_form_add(req, extra_name, extra_value)) < 0) ||
+	    (password != NULL &&
+	    (r = rs_request_form_add_secret(req, "password", password)) < 0)) {
+		rs_request_free(req);
+		return rs_error_set(err, r, "cannot encode the %s fields (a "
+		    "field name is invalid or \"password\" is among them)",
+		    s2);
+	}
+	return rs_op_create(c, req, exists, arg, err);
+}
+
+int
+rs_op_edit(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, const struct rs_record *fields,
+    struct rs_error *err)
+{
+	struct rs_request *req;
+	int r;
+
+	if ((r = rs_op_item(c, RS_PUT, dom, s1, s2, name, &req, err)) < 0)
+		return r;
+	if ((r = rs_op_form_record(req, fields)) < 0) {
+		rs_request_free(req);
+		return rs_error_set(err, r, "cannot encode the %s fields (a "
+		    "field name is invalid or \"password\" is among them)",
+		    s2);
+	}
+	return rs_op_write(c, req, NULL, err);
+}
+
+int
+rs_op_set_password(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, const struct secret *password,
+    struct rs_error *err)
+{
+	struct rs_request *req;
+	int r;
+
+	if ((r = rs_password_check_secret(password, err)) < 0)
+		return r;
+	if ((r = rs_op_item(c, RS_PUT, dom, s1, s2, name, &req, err)) < 0)
+		return r;
+	if ((r = rs_request_form_add_secret(req, "password", password)) < 0) {
+		rs_request_free(req);
+		return rs_error_set(err, r, "cannot encode the password");
+	}
+	return rs_op_write(c, req, NULL, err);
+}
+
+int
+rs_op_set_enabled(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, bool enabled, struct rs_error *err)
+{
+	struct rs_request *req;
+	int r;
+
+	if ((r = rs_op_item(c, RS_PUT, dom, s1, s2, name, &req, err)) < 0)
+		return r;
+	if ((r = rs_request_form_add(req, "enabled",
+	    enabled ? "true" : "false")) < 0) {
+		rs_request_free(req);
+		return rs_error_set(err, r, "out of memory");
+	}
+	return rs_op_write(c, req, NULL, err);
+}
+
+int
+rs_op_delete(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, struct rs_error *err)
+{
+	struct rs_response resp;
+	struct rs_request *req;
+	int r;
+
+	if ((r = rs_op_item(c, RS_DELETE, dom, s1, s2, name, &req, err)) < 0)
+		return r;
+	r = rs_op_write(c, req, &resp, err);
+	/* A retry of a DELETE whose first reply was lost finds nothing:
+	 * the first attempt did the work. */
+	if (r == -ADSYNC_ENOTFOUND && resp.uncertain) {
+		rs_error_clear(err);
+		r = 0;
+	}
+	rs_response_fini(&resp);
+	return r;
+}

@@ -210,6 +210,39 @@ typedef int rs_op_exists_fn(struct rs_client *c, void *arg,
 int rs_op_create(struct rs_client *c, struct rs_request *post,
     rs_op_exists_fn *exists, void *arg, struct rs_error *err);
 
+/*
+ * Operations shared by every resource at
+ * /customers/{customer}/domains/{dom}/{s1}/{s2}/{name}, e.g. s1 "rs" and s2
+ * "mailboxes": the Rackspace Email and Exchange variants differ only in the
+ * path, so one implementation serves both. Arguments are borrowed.
+ *
+ * rs_op_add: a create (POST) of the flat `fields` (may be NULL), the
+ * password when `password` is not NULL (checked against the service rule
+ * first; a weak one never reaches the network), and one more field
+ * `extra_name`=`extra_value` when extra_name is not NULL; never resent
+ * blindly (see rs_op_create, which gets `exists` and `arg`).
+ * rs_op_edit: PUT of the flat `fields` ("password" is refused).
+ * rs_op_set_password: PUT of the password, checked against the rule first.
+ * rs_op_set_enabled: PUT enabled=true|false.
+ * rs_op_delete: DELETE; a retried DELETE that then finds nothing counts as
+ * done, because the lost first attempt did the work.
+ */
+int rs_op_add(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, const struct rs_record *fields,
+    const struct secret *password, const char *extra_name,
+    const char *extra_value, rs_op_exists_fn *exists, void *arg,
+    struct rs_error *err);
+int rs_op_edit(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, const struct rs_record *fields,
+    struct rs_error *err);
+int rs_op_set_password(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, const struct secret *password,
+    struct rs_error *err);
+int rs_op_set_enabled(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, bool enabled, struct rs_error *err);
+int rs_op_delete(struct rs_client *c, const char *dom, const char *s1,
+    const char *s2, const char *name, struct rs_error *err);
+
 /* GET `req` (taken): 1 when it answers 2xx, 0 on 404, negative otherwise. */
 int rs_op_exists_get(struct rs_client *c, struct rs_request *req,
     struct rs_error *err);
