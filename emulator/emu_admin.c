@@ -58,13 +58,13 @@ emu_admin_objects(struct emu_state *st, int64_t domain_id, const char *dom,
 			continue;
 		switch (kind) {
 		case EMU_K_RS_MBX:
-			j = emu_api_rs_mailbox_show(st, &o);
+			j = emu_api_show(&emu_api_rs_mbx.res, st, &o, dom);
 			break;
 		case EMU_K_EX_MBX:
-			j = emu_api_ex_mailbox_show(st, &o, dom);
+			j = emu_api_show(&emu_api_ex_mbx.res, st, &o, dom);
 			break;
 		case EMU_K_CONTACT:
-			j = emu_api_ex_contact_show(&o);
+			j = emu_api_show(&emu_api_ex_contact_res, st, &o, dom);
 			break;
 		case EMU_K_ALIAS:
 			j = emu_api_rs_alias_show(st, &o);
@@ -117,9 +117,8 @@ emu_admin_domain(struct emu_state *st, const char *name, time_t now)
 		return NULL;
 	o = json_object();
 	json_object_set_new(o, "name", json_string(d.name));
-	json_object_set_new(o, "serviceType", json_string(
-	    d.service == EMU_SVC_BOTH ? "both" : d.service == EMU_SVC_EX ?
-	    "exchange" : "rsemail"));
+	json_object_set_new(o, "serviceType",
+	    json_string(emu_config_service_name(d.service)));
 	json_object_set_new(o, "mailboxLimit", json_integer(d.mailbox_limit));
 	acc = json_array();
 	s = emu_state_stmt(st, EMU_SQL_ACCEPTED_LIST);

@@ -2,8 +2,11 @@
  * The API's front door (see emu_api.h): authentication, throttling, routing,
  * content negotiation and body decoding, then dispatch to a handler inside
  * one state transaction. Also the customer, domain and alternate-domain
- * resources and the helpers shared by the handler files. Runs on the API
- * listener's MHD worker threads; everything in the request is untrusted.
+ * resources, the helpers shared by the handler files, and what the
+ * form-encoded resources share: the offset-paged Index, the Show and the
+ * mailbox handler, each driven by the resource's descriptor (struct
+ * emu_api_res, struct emu_api_mbx). Runs on the API listener's MHD worker
+ * threads; everything in the request is untrusted.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +27,19 @@
 
 #define EMU_FORM_CT "application/x-www-form-urlencoded"
 
+/* How replies name each kind of object. */
+static const struct {
+	const char *rtype;	/* 404 resourceType */
+	const char *title;	/* 404 "TITLE not found: NAME" */
+	const char *noun;	/* "Invalid NOUN name", "the NOUN list" */
+} emu_api_kinds[] = {
+	[EMU_K_RS_MBX] = { "Mailbox", "Mailbox", "mailbox" },
+	[EMU_K_EX_MBX] = { "Mailbox", "Mailbox", "mailbox" },
+	[EMU_K_CONTACT] = { "Contact", "Contact", "contact" },
+	[EMU_K_ALIAS] = { "Alias", "Alias", "alias" },
+	[EMU_K_DL] = { "DistributionList", "Distribution list", "list" },
+};
+
 void
 emu_api_internal(struct emu_ctx *x, int err)
 {
@@ -40,18 +56,11 @@ emu_api_conflict(struct emu_ctx *x, const char *name)
 }
 
 void
-emu_api_bad_name(struct emu_ctx *x, const char *what, const char *name)
+emu_api_bad_name(struct emu_ctx *x, enum emu_kind kind, const char *name)
 {
 	emu_resp_fault(x->r, 400, "badRequestFault", "Invalid %s name: "
-	    "'%.80s' (1 to %d of letters, digits and . _ - ' +).", what, name,
-	    EMU_NAME_MAX);
-}
-
-void
-emu_api_bad(struct emu_ctx *x, int err, const char *msg)
-{
-	emu_resp_fault(x->r, 400, err == -ADSYNC_EVALIDATION ?
-	    "validationFault" : "badRequestFault", "%s", msg);
+	    "'%.80s' (1 to %d of letters, digits and . _ - ' +).",
+	    emu_api_kinds[kind].noun, name, EMU_NAME_MAX);
 }
 
 bool
@@ -64,6 +73,70 @@ emu_api_unknown_field(struct emu_ctx *x)
 	emu_resp_fault(x->r, 400, "badRequestFault", "Unknown field: %.64s",
 	    u->name);
 	return true;
+}
+
+bool
+emu_api_fields_apply(struct emu_ctx *x, const struct emu_field *tab,
+    json_t *data, bool adding)
+{
+	char why[256];
+	int r;
+
+	if ((r = emu_fields_apply(tab, &x->f, data, adding, why,
+	    sizeof(why))) == 0)
+		return true;
+	emu_resp_fault(x->r, 400, r == -ADSYNC_EVALIDATION ?
+	    "validationFault" : "badRequestFault", "%s", why);
+	return false;
+}
+
+bool
+emu_api_password_ok(struct emu_ctx *x, const char *pw)
+{
+	const char *why;
+
+	if (pw == NULL) {
+		/* S2's example text. */
+		emu_resp_fault(x->r, 400, "badRequestFault", "Missing "
+		    "required field: password");
+		return false;
+	}
+	if (emu_valid_password(pw, &why) == 0)
+		return true;
+	emu_resp_fault(x->r, 400, "validationFault", "%s", why);
+	return false;
+}
+
+/*
+ * emu_api_load(), with the 404's isRecoverable from `recoverable` (asked
+ * only when there is no such object; NULL: the 404 has none).
+ */
+static bool
+emu_api_load_rec(struct emu_ctx *x, enum emu_kind kind,
+    bool (*recoverable)(struct emu_ctx *), struct emu_obj *o)
+{
+	int r = -ADSYNC_ENOTFOUND;
+
+	if (emu_valid_name(x->rt.name))
+		r = emu_state_obj_get(x->st, x->dom.id, x->rt.name, o);
+	if (r == 0 && o->kind == kind)
+		return true;
+	if (r == 0)
+		emu_state_obj_fini(o);
+	else if (r != -ADSYNC_ENOTFOUND) {
+		emu_api_internal(x, r);
+		return false;
+	}
+	emu_resp_notfound(x->r, emu_api_kinds[kind].rtype,
+	    recoverable != NULL ? recoverable(x) : -1, "%s not found: %.80s",
+	    emu_api_kinds[kind].title, x->rt.name);
+	return false;
+}
+
+bool
+emu_api_load(struct emu_ctx *x, enum emu_kind kind, struct emu_obj *o)
+{
+	return emu_api_load_rec(x, kind, NULL, o);
 }
 
 int
@@ -124,20 +197,45 @@ emu_api_mailbox_limit(struct emu_ctx *x)
 }
 
 bool
-emu_api_field_wanted(const char *fields, const char *field)
+emu_api_addr_domain_ok(struct emu_ctx *x, const char *addr)
 {
-	size_t len = strlen(field);
-	const char *p = fields;
+	const char *at = strchr(addr, '@');
+	sqlite3_stmt *s;
+	bool ok;
 
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, field, len) == 0 && (p[len] == ',' ||
-		    p[len] == '\0'))
-			return true;
-		p = strchr(p, ',');
-		if (p != NULL)
-			p++;
-	}
-	return false;
+	if (at == NULL)
+		return false;
+	if (strcasecmp(at + 1, x->dom.name) == 0)
+		return true;
+	s = emu_state_stmt(x->st, EMU_SQL_ACCEPTED_HAS);
+	sqlite3_bind_int64(s, 1, x->dom.id);
+	sqlite3_bind_text(s, 2, at + 1, -1, SQLITE_STATIC);
+	ok = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return ok;
+}
+
+void
+emu_api_obj_init(struct emu_ctx *x, struct emu_obj *o, enum emu_kind kind,
+    const char *name)
+{
+	o->domain_id = x->dom.id;
+	o->kind = kind;
+	snprintf(o->name, sizeof(o->name), "%.64s", name);
+	o->created = x->now;
+	o->enabled = true;
+}
+
+int
+emu_api_obj_insert(struct emu_ctx *x, struct emu_obj *o)
+{
+	int r;
+
+	if ((r = emu_state_obj_insert(x->st, o)) == -ADSYNC_ECONFLICT)
+		emu_api_conflict(x, o->name);
+	else if (r < 0)
+		emu_api_internal(x, r);
+	return r;
 }
 
 void
@@ -160,64 +258,176 @@ emu_api_time_json(time_t t)
 	return json_string(buf);
 }
 
-/* Checks every name in ?fields= with `ok`. */
-static bool
-emu_api_fields_valid(struct emu_ctx *x, const char *fields,
-    bool (*ok)(const char *))
-{
-	char name[EMU_FORM_NAME_MAX + 1];
-	const char *p = fields, *comma;
-	size_t len;
+/* --- the form-encoded resources: Index, Show, mailboxes --- */
 
-	while (p != NULL) {
-		comma = strchr(p, ',');
-		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (len == 0 || len > EMU_FORM_NAME_MAX || ok == NULL)
-			goto bad;
-		memcpy(name, p, len);
-		name[len] = '\0';
-		if (!ok(name))
-			goto bad;
-		p = comma != NULL ? comma + 1 : NULL;
-	}
-	return true;
-bad:
-	emu_resp_fault(x->r, 400, "badRequestFault", "Invalid fields "
-	    "parameter: '%.*s' is not a field of this index.",
-	    (int)(len > 64 ? 64 : len), p);
+static bool
+emu_api_is_computed(const struct emu_api_res *res, const char *name)
+{
+	size_t i;
+
+	for (i = 0; res->computed != NULL && res->computed[i] != NULL; i++)
+		if (strcmp(name, res->computed[i]) == 0)
+			return true;
 	return false;
 }
 
+/* A computed value of `o` (new reference; null for an unknown name). */
+static json_t *
+emu_api_computed(const struct emu_obj *o, const char *name)
+{
+	/* The emulator has no usage and no logins: 0, and "" as for a new
+	 * mailbox. */
+	if (strcmp(name, "currentUsage") == 0)
+		return json_integer(0);
+	if (strcmp(name, "createdDate") == 0)
+		return emu_api_time_json(o->created);
+	if (strcmp(name, "lastLogin") == 0)
+		return json_string("");
+	return json_null();
+}
+
+/* May ?fields= name `name`: a computed value or a top-level field? */
+static bool
+emu_api_field_ok(const struct emu_api_res *res, const char *name)
+{
+	const struct emu_field *f;
+
+	if (emu_api_is_computed(res, name))
+		return true;
+	f = res->fields != NULL ? emu_fields_find(res->fields, name) : NULL;
+	return f != NULL && (f->flags & EMU_F_NESTED) == 0;
+}
+
+/*
+ * The next item of a ?fields= list at *p: its start in *item and its
+ * length, returned; *p moves past it (NULL after the last). The item is
+ * copied into `name` (EMU_FORM_NAME_MAX + 1 bytes) unless it is empty or
+ * longer than EMU_FORM_NAME_MAX.
+ */
+static size_t
+emu_api_fields_next(const char **p, const char **item, char *name)
+{
+	const char *comma = strchr(*p, ',');
+	size_t len = comma != NULL ? (size_t)(comma - *p) : strlen(*p);
+
+	*item = *p;
+	*p = comma != NULL ? comma + 1 : NULL;
+	if (len > 0 && len <= EMU_FORM_NAME_MAX) {
+		memcpy(name, *item, len);
+		name[len] = '\0';
+	}
+	return len;
+}
+
+/* Checks every name in ?fields=. */
+static bool
+emu_api_fields_valid(struct emu_ctx *x, const struct emu_api_res *res,
+    const char *fields)
+{
+	char name[EMU_FORM_NAME_MAX + 1];
+	const char *p = fields, *item;
+	size_t len;
+
+	while (p != NULL) {
+		len = emu_api_fields_next(&p, &item, name);
+		if (len == 0 || len > EMU_FORM_NAME_MAX ||
+		    !emu_api_field_ok(res, name)) {
+			emu_resp_fault(x->r, 400, "badRequestFault", "Invalid "
+			    "fields parameter: '%.*s' is not a field of this "
+			    "index.", (int)(len > 64 ? 64 : len), item);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Adds field or computed value `name` of `o` to an Index row. */
+static void
+emu_api_row_field(const struct emu_api_res *res, const struct emu_obj *o,
+    const char *name, json_t *out)
+{
+	const struct emu_field *f;
+
+	if (emu_api_is_computed(res, name))
+		json_object_set_new(out, name, emu_api_computed(o, name));
+	else if ((f = emu_fields_find(res->fields, name)) != NULL)
+		json_object_set_new(out, f->read != NULL ? f->read : f->name,
+		    emu_fields_value(f, o->data));
+}
+
+/* The row of a form-encoded object: name, displayName, then ?fields=. */
+static void
+emu_api_row(const struct emu_api_res *res, const struct emu_obj *o,
+    const char *fields, json_t *out)
+{
+	char name[EMU_FORM_NAME_MAX + 1];
+	const char *p = fields, *item;
+	size_t len;
+
+	json_object_set_new(out, "name", json_string(o->name));
+	emu_api_row_field(res, o, "displayName", out);
+	while (p != NULL) {
+		len = emu_api_fields_next(&p, &item, name);
+		if (len > 0 && len <= EMU_FORM_NAME_MAX)
+			emu_api_row_field(res, o, name, out);
+	}
+}
+
+/* Binds the Index filter ?1..?5, which the count and the page share. */
+static void
+emu_api_index_bind(sqlite3_stmt *s, int64_t domain_id, enum emu_kind kind,
+    const struct emu_index_q *q)
+{
+	sqlite3_bind_int64(s, 1, domain_id);
+	sqlite3_bind_int(s, 2, (int)kind);
+	if (q->enabled >= 0)
+		sqlite3_bind_int(s, 3, q->enabled);
+	if (q->like[0] != '\0')
+		sqlite3_bind_text(s, 4, q->like, -1, SQLITE_STATIC);
+	if (q->digits)
+		sqlite3_bind_int(s, 5, 1);
+}
+
+/* Answers an offset-paged Index (§4.2); takes `rows`. */
+static void
+emu_api_index_reply(struct emu_ctx *x, const struct emu_index_q *q,
+    long long total, const char *key, json_t *rows)
+{
+	json_t *out = json_object();
+
+	json_object_set_new(out, "offset", json_integer(q->offset));
+	json_object_set_new(out, "size", json_integer(q->size));
+	json_object_set_new(out, "total", json_integer(total));
+	json_object_set_new(out, key, rows);
+	emu_resp_json(x->r, 200, out);
+}
+
 void
-emu_api_index(struct emu_ctx *x, enum emu_kind kind, bool with_enabled,
-    bool (*fields_ok)(const char *name), emu_api_row_fn *row,
-    const char *key)
+emu_api_index(struct emu_ctx *x, const struct emu_api_res *res)
 {
 	struct emu_index_q q;
 	char why[256];
 	sqlite3_stmt *s;
 	struct emu_obj o;
-	json_t *out, *rows;
+	json_t *rows;
 	long long total;
 	int r, rc;
 
-	if ((r = emu_valid_index_query(&x->q, with_enabled, &q, why,
+	if (!x->get) {
+		emu_resp_fault(x->r, 405, "badRequestFault", "Method not "
+		    "allowed on the %s list; add with POST to .../%s/{name}.",
+		    emu_api_kinds[res->kind].noun, res->path);
+		return;
+	}
+	if ((r = emu_valid_index_query(&x->q, res->with_enabled, &q, why,
 	    sizeof(why))) < 0) {
 		emu_resp_fault(x->r, 400, "badRequestFault", "%s", why);
 		return;
 	}
-	if (q.fields != NULL && !emu_api_fields_valid(x, q.fields, fields_ok))
+	if (q.fields != NULL && !emu_api_fields_valid(x, res, q.fields))
 		return;
-	/* The count and the page share the filter binds ?1..?5. */
 	s = emu_state_stmt(x->st, EMU_SQL_OBJ_INDEX_COUNT);
-	sqlite3_bind_int64(s, 1, x->dom.id);
-	sqlite3_bind_int(s, 2, (int)kind);
-	if (q.enabled >= 0)
-		sqlite3_bind_int(s, 3, q.enabled);
-	if (q.like[0] != '\0')
-		sqlite3_bind_text(s, 4, q.like, -1, SQLITE_STATIC);
-	if (q.digits)
-		sqlite3_bind_int(s, 5, 1);
+	emu_api_index_bind(s, x->dom.id, res->kind, &q);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		emu_api_internal(x, -ADSYNC_ESERVER);
 		return;
@@ -225,14 +435,7 @@ emu_api_index(struct emu_ctx *x, enum emu_kind kind, bool with_enabled,
 	total = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	s = emu_state_stmt(x->st, EMU_SQL_OBJ_INDEX);
-	sqlite3_bind_int64(s, 1, x->dom.id);
-	sqlite3_bind_int(s, 2, (int)kind);
-	if (q.enabled >= 0)
-		sqlite3_bind_int(s, 3, q.enabled);
-	if (q.like[0] != '\0')
-		sqlite3_bind_text(s, 4, q.like, -1, SQLITE_STATIC);
-	if (q.digits)
-		sqlite3_bind_int(s, 5, 1);
+	emu_api_index_bind(s, x->dom.id, res->kind, &q);
 	sqlite3_bind_int64(s, 6, q.size);
 	sqlite3_bind_int64(s, 7, q.offset);
 	rows = json_array();
@@ -242,7 +445,7 @@ emu_api_index(struct emu_ctx *x, enum emu_kind kind, bool with_enabled,
 
 		memset(&o, 0, sizeof(o));
 		o.id = sqlite3_column_int64(s, 0);
-		o.kind = kind;
+		o.kind = res->kind;
 		snprintf(o.name, sizeof(o.name), "%.64s",
 		    emu_state_col_text(s, 3));
 		o.display = (char *)(uintptr_t)emu_state_col_text(s, 4);
@@ -251,7 +454,10 @@ emu_api_index(struct emu_ctx *x, enum emu_kind kind, bool with_enabled,
 		o.data = json_loads(emu_state_col_text(s, 7), 0, &jerr);
 		if (o.data == NULL)
 			o.data = json_object();
-		row(x, s, &o, q.fields, item);
+		if (res->row != NULL)
+			res->row(x, s, &o, q.fields, item);
+		else
+			emu_api_row(res, &o, q.fields, item);
 		json_decref(o.data);
 		json_array_append_new(rows, item);
 	}
@@ -260,12 +466,170 @@ emu_api_index(struct emu_ctx *x, enum emu_kind kind, bool with_enabled,
 		emu_api_internal(x, -ADSYNC_ESERVER);
 		return;
 	}
-	out = json_object();
-	json_object_set_new(out, "offset", json_integer(q.offset));
-	json_object_set_new(out, "size", json_integer(q.size));
-	json_object_set_new(out, "total", json_integer(total));
-	json_object_set_new(out, key, rows);
-	emu_resp_json(x->r, 200, out);
+	emu_api_index_reply(x, &q, total, res->key, rows);
+}
+
+json_t *
+emu_api_show(const struct emu_api_res *res, struct emu_state *st,
+    const struct emu_obj *o, const char *domain)
+{
+	json_t *out = json_object(), *ci = json_object();
+	size_t i;
+
+	json_object_set_new(out, "name", json_string(o->name));
+	emu_fields_show(res->fields, o->data, out, ci);
+	for (i = 0; res->computed != NULL && res->computed[i] != NULL; i++)
+		json_object_set_new(out, res->computed[i],
+		    emu_api_computed(o, res->computed[i]));
+	if (res->addresses != NULL)
+		json_object_set_new(out, "emailAddressList",
+		    res->addresses(st, o, domain));
+	/* contactInfo holds the nested fields: contacts have none. */
+	if (json_object_size(ci) > 0)
+		json_object_set_new(out, "contactInfo", ci);
+	else
+		json_decref(ci);
+	return out;
+}
+
+static void
+emu_api_mailbox_add(struct emu_ctx *x, const struct emu_api_mbx *svc)
+{
+	struct emu_obj o;
+	const char *pw;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	if (!emu_valid_name(x->rt.name)) {
+		emu_api_bad_name(x, svc->res.kind, x->rt.name);
+		return;
+	}
+	if (svc->add_first != NULL && svc->add_first(x))
+		return;
+	pw = emu_form_get(&x->f, "password");
+	if (!emu_api_password_ok(x, pw))
+		return;
+	o.data = json_object();
+	if (!emu_api_fields_apply(x, svc->res.fields, o.data, true) ||
+	    emu_api_name_free(x, x->rt.name) < 0 ||
+	    emu_api_mailbox_limit(x) < 0)
+		goto out;
+	if (svc->add_prepare != NULL)
+		svc->add_prepare(x, &o);
+	emu_api_obj_init(x, &o, svc->res.kind, x->rt.name);
+	emu_api_obj_sync(&o, svc->res.search);
+	if (emu_api_obj_insert(x, &o) < 0)
+		goto out;
+	if ((r = emu_state_pw_set(x->st, o.id, pw)) < 0) {
+		emu_api_internal(x, r);
+		goto out;
+	}
+	emu_resp_status(x->r, 200);
+out:
+	emu_state_obj_fini(&o);
+}
+
+/*
+ * Renames `o` (C4 account.rename): the new name must be free, unless only
+ * its case changes; list members that are `o` follow. False if a reply was
+ * set.
+ */
+static bool
+emu_api_mailbox_rename(struct emu_ctx *x, struct emu_obj *o,
+    const char *newname)
+{
+	char addr[EMU_ADDRESS_MAX + EMU_NAME_MAX + 2];
+	sqlite3_stmt *s;
+
+	if (!emu_valid_name(newname)) {
+		emu_api_bad_name(x, o->kind, newname);
+		return false;
+	}
+	if (strcasecmp(newname, o->name) != 0 &&
+	    emu_api_name_free(x, newname) < 0)
+		return false;
+	snprintf(o->name, sizeof(o->name), "%.64s", newname);
+	snprintf(addr, sizeof(addr), "%s@%s", newname, x->dom.name);
+	s = emu_state_stmt(x->st, EMU_SQL_MEMBER_RENAME);
+	sqlite3_bind_int64(s, 1, o->id);
+	sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		emu_api_internal(x, -ADSYNC_ESERVER);
+		return false;
+	}
+	return true;
+}
+
+static void
+emu_api_mailbox_edit(struct emu_ctx *x, const struct emu_api_mbx *svc)
+{
+	const char *pw, *newname;
+	struct emu_obj o;
+
+	if (!emu_api_load_rec(x, svc->res.kind, svc->recoverable, &o))
+		return;
+	newname = emu_form_get(&x->f, "name");
+	if (newname != NULL && svc->rename_refused != NULL) {
+		emu_resp_fault(x->r, 400, "badRequestFault", "%s",
+		    svc->rename_refused);
+		goto out;
+	}
+	pw = emu_form_get(&x->f, "password");
+	if ((pw != NULL && !emu_api_password_ok(x, pw)) ||
+	    !emu_api_fields_apply(x, svc->res.fields, o.data, false))
+		goto out;
+	if (newname != NULL && strcmp(newname, o.name) != 0 &&
+	    !emu_api_mailbox_rename(x, &o, newname))
+		goto out;
+	emu_api_mailbox_save(x, svc, &o, pw);
+out:
+	emu_state_obj_fini(&o);
+}
+
+void
+emu_api_mailbox_save(struct emu_ctx *x, const struct emu_api_mbx *svc,
+    struct emu_obj *o, const char *pw)
+{
+	int r;
+
+	emu_api_obj_sync(o, svc->res.search);
+	if ((r = emu_state_obj_update(x->st, o)) == -ADSYNC_ECONFLICT) {
+		emu_api_conflict(x, o->name);
+		return;
+	}
+	if (r < 0 || (pw != NULL && (r = emu_state_pw_set(x->st, o->id,
+	    pw)) < 0)) {
+		emu_api_internal(x, r);
+		return;
+	}
+	emu_resp_status(x->r, 200);
+}
+
+void
+emu_api_mailbox(struct emu_ctx *x, const struct emu_api_mbx *svc)
+{
+	struct emu_obj o;
+	int r;
+
+	if (x->post) {
+		emu_api_mailbox_add(x, svc);
+		return;
+	}
+	if (x->put) {
+		emu_api_mailbox_edit(x, svc);
+		return;
+	}
+	if (!emu_api_load_rec(x, svc->res.kind, svc->recoverable, &o))
+		return;
+	if (x->get)
+		emu_resp_json(x->r, 200, emu_api_show(&svc->res, x->st, &o,
+		    x->dom.name));
+	else if ((r = svc->remove != NULL ? svc->remove(x, &o) :
+	    emu_state_obj_delete(x->st, o.id)) < 0)
+		emu_api_internal(x, r);
+	else
+		emu_resp_status(x->r, 200);
+	emu_state_obj_fini(&o);
 }
 
 /* GET /v1/customers/{acct} */
@@ -285,13 +649,6 @@ emu_api_customer(struct emu_ctx *x)
 	emu_resp_json(x->r, 200, o);
 }
 
-static const char *
-emu_api_service_name(int svc)
-{
-	return svc == (EMU_SVC_RS | EMU_SVC_EX) ? "both" :
-	    svc == EMU_SVC_EX ? "exchange" : "rsemail";
-}
-
 static json_t *
 emu_api_domain_row(long long account, const char *name, int svc)
 {
@@ -300,7 +657,7 @@ emu_api_domain_row(long long account, const char *name, int svc)
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "accountNumber", json_integer(account));
 	json_object_set_new(o, "serviceType",
-	    json_string(emu_api_service_name(svc)));
+	    json_string(emu_config_service_name(svc)));
 	return o;
 }
 
@@ -310,9 +667,9 @@ emu_api_domains(struct emu_ctx *x)
 {
 	struct emu_index_q q;
 	sqlite3_stmt *s;
-	json_t *out, *rows;
 	long long total;
 	char why[256];
+	json_t *rows;
 
 	if (!x->get) {
 		emu_resp_fault(x->r, 405, "badRequestFault", "Method not "
@@ -338,12 +695,7 @@ emu_api_domains(struct emu_ctx *x)
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(rows, emu_api_domain_row(x->account,
 		    emu_state_col_text(s, 0), sqlite3_column_int(s, 1)));
-	out = json_object();
-	json_object_set_new(out, "offset", json_integer(q.offset));
-	json_object_set_new(out, "size", json_integer(q.size));
-	json_object_set_new(out, "total", json_integer(total));
-	json_object_set_new(out, "domains", rows);
-	emu_resp_json(x->r, 200, out);
+	emu_api_index_reply(x, &q, total, "domains", rows);
 }
 
 static json_t *
@@ -628,13 +980,13 @@ emu_api_dispatch(struct emu_ctx *x)
 		emu_api_altdomains(x);
 		break;
 	case EMU_R_RS_MBXS:
-		emu_api_rs_mailboxes(x);
+		emu_api_index(x, &emu_api_rs_mbx.res);
 		break;
 	case EMU_R_RS_MBX:
-		emu_api_rs_mailbox(x);
+		emu_api_mailbox(x, &emu_api_rs_mbx);
 		break;
 	case EMU_R_RS_ALIASES:
-		emu_api_rs_aliases(x);
+		emu_api_index(x, &emu_api_rs_alias_res);
 		break;
 	case EMU_R_RS_ALIAS:
 		emu_api_rs_alias(x);
@@ -643,17 +995,17 @@ emu_api_dispatch(struct emu_ctx *x)
 		emu_api_rs_alias_member(x);
 		break;
 	case EMU_R_EX_MBXS:
-		emu_api_ex_mailboxes(x);
+		emu_api_index(x, &emu_api_ex_mbx.res);
 		break;
 	case EMU_R_EX_MBX:
-		emu_api_ex_mailbox(x);
+		emu_api_mailbox(x, &emu_api_ex_mbx);
 		break;
 	case EMU_R_EX_MBX_ADDRS:
 	case EMU_R_EX_MBX_ADDR:
 		emu_api_ex_mailbox_addrs(x);
 		break;
 	case EMU_R_EX_CONTACTS:
-		emu_api_ex_contacts(x);
+		emu_api_index(x, &emu_api_ex_contact_res);
 		break;
 	case EMU_R_EX_CONTACT:
 		emu_api_ex_contact(x);

@@ -423,23 +423,6 @@ emu_dl_apply_recipients(struct emu_ctx *x, const json_t *body,
 }
 
 static bool
-emu_dl_addr_domain_ok(struct emu_ctx *x, const char *addr)
-{
-	const char *at = strchr(addr, '@');
-	sqlite3_stmt *s;
-	bool ok;
-
-	if (strcasecmp(at + 1, x->dom.name) == 0)
-		return true;
-	s = emu_state_stmt(x->st, EMU_SQL_ACCEPTED_HAS);
-	sqlite3_bind_int64(s, 1, x->dom.id);
-	sqlite3_bind_text(s, 2, at + 1, -1, SQLITE_STATIC);
-	ok = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_reset(s);
-	return ok;
-}
-
-static bool
 emu_dl_exec(struct emu_ctx *x, enum emu_sql id, int64_t obj, const char *a)
 {
 	sqlite3_stmt *s = emu_state_stmt(x->st, id);
@@ -468,7 +451,7 @@ emu_dl_addr_add(struct emu_ctx *x, int64_t id, const char *value,
 			    "'%.80s' is not a valid email address.", value);
 			return false;
 		}
-		if (!emu_dl_addr_domain_ok(x, value)) {
+		if (!emu_api_addr_domain_ok(x, value)) {
 			emu_resp_fault(x->r, 400, "validationFault", "The "
 			    "address %.80s is not in the primary domain or any "
 			    "of the alternate domains", value);
@@ -659,28 +642,39 @@ emu_dl_set_text(struct emu_ctx *x, struct emu_obj *o, bool creating)
 	return true;
 }
 
-void
-emu_api_dl_create(struct emu_ctx *x)
+/*
+ * What every list body must be, on create and update: a JSON object with
+ * only the list's keys and, if present, a string CommonName (into *cn,
+ * else NULL). False if a reply was set.
+ */
+static bool
+emu_dl_body(struct emu_ctx *x, const char **cn)
 {
 	static const char *const keys[] = { "CommonName", "DisplayName",
 	    "Description", "Members", "EmailAddresses",
 	    "AcceptMessagesOnlyFrom", NULL };
+
+	if (x->json == NULL) {
+		emu_resp_fault(x->r, 400, "badRequestFault", "A JSON body is "
+		    "required.");
+		return false;
+	}
+	return emu_dl_keys(x, x->json, keys, "") &&
+	    emu_dl_str(x, x->json, "CommonName", EMU_NAME_MAX * 2, cn);
+}
+
+void
+emu_api_dl_create(struct emu_ctx *x)
+{
 	char cn_addr[EMU_ADDRESS_MAX + EMU_NAME_MAX + 2];
 	const char *cn;
 	struct emu_obj o;
 	bool primary_given = false;
 	const json_t *arr, *it;
 	size_t i;
-	int r;
 
 	memset(&o, 0, sizeof(o));
-	if (x->json == NULL) {
-		emu_resp_fault(x->r, 400, "badRequestFault", "A JSON body is "
-		    "required.");
-		return;
-	}
-	if (!emu_dl_keys(x, x->json, keys, "") ||
-	    !emu_dl_str(x, x->json, "CommonName", EMU_NAME_MAX * 2, &cn))
+	if (!emu_dl_body(x, &cn))
 		return;
 	if (cn == NULL) {
 		emu_resp_fault(x->r, 400, "badRequestFault", "Missing required "
@@ -688,25 +682,16 @@ emu_api_dl_create(struct emu_ctx *x)
 		return;
 	}
 	if (!emu_valid_name(cn)) {
-		emu_api_bad_name(x, "list", cn);
+		emu_api_bad_name(x, EMU_K_DL, cn);
 		return;
 	}
 	o.data = json_object();
 	o.display = xstrdup("");
 	if (!emu_dl_set_text(x, &o, true) || emu_api_name_free(x, cn) < 0)
 		goto out;
-	o.domain_id = x->dom.id;
-	o.kind = EMU_K_DL;
-	snprintf(o.name, sizeof(o.name), "%.64s", cn);
-	o.created = x->now;
-	o.enabled = true;
-	if ((r = emu_state_obj_insert(x->st, &o)) < 0) {
-		if (r == -ADSYNC_ECONFLICT)
-			emu_api_conflict(x, cn);
-		else
-			emu_api_internal(x, r);
+	emu_api_obj_init(x, &o, EMU_K_DL, cn);
+	if (emu_api_obj_insert(x, &o) < 0)
 		goto out;
-	}
 	arr = json_object_get(x->json, "EmailAddresses");
 	json_array_foreach(arr, i, it)
 		if (json_is_true(json_object_get(it, "AddressPrimary")))
@@ -727,43 +712,14 @@ out:
 	emu_state_obj_fini(&o);
 }
 
-static bool
-emu_dl_load(struct emu_ctx *x, struct emu_obj *o)
-{
-	int r = -ADSYNC_ENOTFOUND;
-
-	if (emu_valid_name(x->rt.name))
-		r = emu_state_obj_get(x->st, x->dom.id, x->rt.name, o);
-	if (r == 0 && o->kind == EMU_K_DL)
-		return true;
-	if (r == 0)
-		emu_state_obj_fini(o);
-	else if (r != -ADSYNC_ENOTFOUND) {
-		emu_api_internal(x, r);
-		return false;
-	}
-	emu_resp_notfound(x->r, "DistributionList", -1, "Distribution list "
-	    "not found: %.80s", x->rt.name);
-	return false;
-}
-
 static void
 emu_dl_update(struct emu_ctx *x, struct emu_obj *o)
 {
-	static const char *const keys[] = { "CommonName", "DisplayName",
-	    "Description", "Members", "EmailAddresses",
-	    "AcceptMessagesOnlyFrom", NULL };
 	char cn_addr[EMU_ADDRESS_MAX + EMU_NAME_MAX + 2];
 	const char *cn;
 	int r;
 
-	if (x->json == NULL) {
-		emu_resp_fault(x->r, 400, "badRequestFault", "A JSON body is "
-		    "required.");
-		return;
-	}
-	if (!emu_dl_keys(x, x->json, keys, "") ||
-	    !emu_dl_str(x, x->json, "CommonName", EMU_NAME_MAX * 2, &cn))
+	if (!emu_dl_body(x, &cn))
 		return;
 	if (cn != NULL && strcasecmp(cn, o->name) != 0) {
 		emu_resp_fault(x->r, 400, "badRequestFault", "CommonName "
@@ -809,7 +765,7 @@ emu_api_dl_item(struct emu_ctx *x)
 		emu_api_dl_create(x);
 		return;
 	}
-	if (!emu_dl_load(x, &o))
+	if (!emu_api_load(x, EMU_K_DL, &o))
 		return;
 	if (x->get)
 		emu_resp_json(x->r, 200, emu_api_dl_show(x->st, &o,
@@ -835,7 +791,7 @@ emu_api_dl_sub(struct emu_ctx *x)
 		    "allowed; change a list with PUT on the list.");
 		return;
 	}
-	if (!emu_dl_load(x, &o))
+	if (!emu_api_load(x, EMU_K_DL, &o))
 		return;
 	out = json_object();
 	switch (x->rt.kind) {

@@ -1,8 +1,10 @@
 /*
- * Hosted Exchange mailboxes, their alternate addresses, and contacts
- * (docs/rackspace-api.md §5.3, §5.4, §9.7). Runs on API worker threads with
- * the state lock held and a transaction open for writes; form values are
- * untrusted.
+ * Hosted Exchange resources (docs/rackspace-api.md §5.3, §5.4, §9.7): the
+ * mailbox service descriptor for the mailbox handler of emu_api.c (a
+ * samAccountName on add, no renames, emailAddressList in the Show), the
+ * alternate addresses of a mailbox, and contacts. Runs on API worker
+ * threads with the state lock held and a transaction open for writes; form
+ * values are untrusted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,69 +20,20 @@
 
 #define EMU_EX_ALT_MAX 100	/* [UNKNOWN] alternate addresses, ours */
 
+/* In the order the Show prints them. */
 static const char *const emu_ex_computed[] = {
-	"size", "currentUsage", "enabled", "createdDate", "lastLogin",
-	"hasBlackBerryMobileService", "hasActiveSyncMobileService", NULL
+	"currentUsage", "lastLogin", "createdDate", NULL
 };
 
-static bool
-emu_ex_fields_ok(const char *name)
+/* One entry of emailAddressList; replyTo marks the primary (§5.3). */
+static json_t *
+emu_ex_address(const char *addr, bool primary)
 {
-	const struct emu_field *f;
-	size_t i;
+	json_t *a = json_object();
 
-	for (i = 0; emu_ex_computed[i] != NULL; i++)
-		if (strcmp(name, emu_ex_computed[i]) == 0)
-			return true;
-	f = emu_fields_find(emu_fields_ex_mbx, name);
-	return f != NULL && (f->flags & EMU_F_NESTED) == 0;
-}
-
-static void
-emu_ex_field(const struct emu_field *tab, const struct emu_obj *o,
-    const char *name, json_t *out)
-{
-	const struct emu_field *f;
-
-	if (strcmp(name, "currentUsage") == 0)
-		json_object_set_new(out, name, json_integer(0));
-	else if (strcmp(name, "createdDate") == 0)
-		json_object_set_new(out, name, emu_api_time_json(o->created));
-	else if (strcmp(name, "lastLogin") == 0)
-		json_object_set_new(out, name, json_string(""));
-	else if ((f = emu_fields_find(tab, name)) != NULL)
-		json_object_set_new(out, f->read != NULL ? f->read : f->name,
-		    emu_fields_value(f, o->data));
-}
-
-static void
-emu_ex_row_tab(const struct emu_field *tab, const struct emu_obj *o,
-    const char *fields, json_t *out)
-{
-	char name[EMU_FORM_NAME_MAX + 1];
-	const char *p, *comma;
-	size_t len;
-
-	json_object_set_new(out, "name", json_string(o->name));
-	emu_ex_field(tab, o, "displayName", out);
-	for (p = fields; p != NULL; p = comma != NULL ? comma + 1 : NULL) {
-		comma = strchr(p, ',');
-		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (len > EMU_FORM_NAME_MAX)
-			continue;
-		memcpy(name, p, len);
-		name[len] = '\0';
-		emu_ex_field(tab, o, name, out);
-	}
-}
-
-static void
-emu_ex_row(struct emu_ctx *x, sqlite3_stmt *row, const struct emu_obj *o,
-    const char *fields, json_t *out)
-{
-	(void)x;
-	(void)row;
-	emu_ex_row_tab(emu_fields_ex_mbx, o, fields, out);
+	json_object_set_new(a, "address", json_string(addr));
+	json_object_set_new(a, "replyTo", json_boolean(primary));
+	return a;
 }
 
 /* emailAddressList: the primary (replyTo) and the alternates (§5.3). */
@@ -89,91 +42,18 @@ emu_ex_addresses(struct emu_state *st, const struct emu_obj *o,
     const char *domain)
 {
 	char primary[EMU_ADDRESS_MAX + EMU_NAME_MAX + 2];
-	json_t *arr = json_array(), *a;
+	json_t *arr = json_array();
 	sqlite3_stmt *s;
 
 	snprintf(primary, sizeof(primary), "%s@%s", o->name, domain);
-	a = json_object();
-	json_object_set_new(a, "address", json_string(primary));
-	json_object_set_new(a, "replyTo", json_true());
-	json_array_append_new(arr, a);
+	json_array_append_new(arr, emu_ex_address(primary, true));
 	s = emu_state_stmt(st, EMU_SQL_ADDR_LIST);
 	sqlite3_bind_int64(s, 1, o->id);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		a = json_object();
-		json_object_set_new(a, "address",
-		    json_string(emu_state_col_text(s, 0)));
-		json_object_set_new(a, "replyTo", json_false());
-		json_array_append_new(arr, a);
-	}
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(arr,
+		    emu_ex_address(emu_state_col_text(s, 0), false));
 	sqlite3_reset(s);
 	return arr;
-}
-
-json_t *
-emu_api_ex_mailbox_show(struct emu_state *st, const struct emu_obj *o,
-    const char *domain)
-{
-	json_t *out = json_object(), *ci = json_object();
-
-	json_object_set_new(out, "name", json_string(o->name));
-	emu_fields_show(emu_fields_ex_mbx, o->data, out, ci);
-	json_object_set_new(out, "currentUsage", json_integer(0));
-	json_object_set_new(out, "lastLogin", json_string(""));
-	json_object_set_new(out, "createdDate",
-	    emu_api_time_json(o->created));
-	json_object_set_new(out, "emailAddressList",
-	    emu_ex_addresses(st, o, domain));
-	json_object_set_new(out, "contactInfo", ci);
-	return out;
-}
-
-void
-emu_api_ex_mailboxes(struct emu_ctx *x)
-{
-	if (!x->get) {
-		emu_resp_fault(x->r, 405, "badRequestFault", "Method not "
-		    "allowed on the mailbox list; add with POST to "
-		    ".../ex/mailboxes/{name}.");
-		return;
-	}
-	emu_api_index(x, EMU_K_EX_MBX, true, emu_ex_fields_ok, emu_ex_row,
-	    "mailboxes");
-}
-
-static bool
-emu_ex_load(struct emu_ctx *x, enum emu_kind kind, struct emu_obj *o)
-{
-	int r = -ADSYNC_ENOTFOUND;
-
-	if (emu_valid_name(x->rt.name))
-		r = emu_state_obj_get(x->st, x->dom.id, x->rt.name, o);
-	if (r == 0 && o->kind == kind)
-		return true;
-	if (r == 0)
-		emu_state_obj_fini(o);
-	else if (r != -ADSYNC_ENOTFOUND) {
-		emu_api_internal(x, r);
-		return false;
-	}
-	if (kind == EMU_K_EX_MBX)
-		emu_resp_notfound(x->r, "Mailbox", -1, "Mailbox not found: "
-		    "%.80s", x->rt.name);
-	else
-		emu_resp_notfound(x->r, "Contact", -1, "Contact not found: "
-		    "%.80s", x->rt.name);
-	return false;
-}
-
-static bool
-emu_ex_password_ok(struct emu_ctx *x, const char *pw)
-{
-	const char *why;
-
-	if (emu_valid_password(pw, &why) == 0)
-		return true;
-	emu_resp_fault(x->r, 400, "validationFault", "%s", why);
-	return false;
 }
 
 /* samAccountName like the wiki's "apiexmailbox90_53B5B": a prefix of the
@@ -195,139 +75,36 @@ emu_ex_sam(const char *domain, const char *name, char *out, size_t outlen)
 	    h[2] >> 4);
 }
 
+/* The samAccountName is derived once, on add. */
 static void
-emu_ex_add(struct emu_ctx *x)
+emu_ex_add_prepare(struct emu_ctx *x, struct emu_obj *o)
 {
-	char why[256], sam[32];
-	struct emu_obj o;
-	const char *pw;
-	int r;
+	char sam[32];
 
-	memset(&o, 0, sizeof(o));
-	if (!emu_valid_name(x->rt.name)) {
-		emu_api_bad_name(x, "mailbox", x->rt.name);
-		return;
-	}
-	if ((pw = emu_form_get(&x->f, "password")) == NULL) {
-		emu_resp_fault(x->r, 400, "badRequestFault", "Missing "
-		    "required field: password");
-		return;
-	}
-	if (!emu_ex_password_ok(x, pw))
-		return;
-	o.data = json_object();
-	if ((r = emu_fields_apply(emu_fields_ex_mbx, &x->f, o.data, true, why,
-	    sizeof(why))) < 0) {
-		emu_api_bad(x, r, why);
-		goto out;
-	}
-	if (emu_api_name_free(x, x->rt.name) < 0 ||
-	    emu_api_mailbox_limit(x) < 0)
-		goto out;
 	emu_ex_sam(x->dom.name, x->rt.name, sam, sizeof(sam));
-	json_object_set_new(o.data, "samAccountName", json_string(sam));
-	o.domain_id = x->dom.id;
-	o.kind = EMU_K_EX_MBX;
-	snprintf(o.name, sizeof(o.name), "%.64s", x->rt.name);
-	o.created = x->now;
-	emu_api_obj_sync(&o, "customID");
-	if ((r = emu_state_obj_insert(x->st, &o)) == -ADSYNC_ECONFLICT) {
-		emu_api_conflict(x, x->rt.name);
-		goto out;
-	}
-	if (r < 0 || (r = emu_state_pw_set(x->st, o.id, pw)) < 0) {
-		emu_api_internal(x, r);
-		goto out;
-	}
-	emu_resp_status(x->r, 200);
-out:
-	emu_state_obj_fini(&o);
+	json_object_set_new(o->data, "samAccountName", json_string(sam));
 }
 
-static void
-emu_ex_edit(struct emu_ctx *x)
-{
-	struct emu_obj o;
-	const char *pw;
-	char why[256];
-	int r;
-
-	if (!emu_ex_load(x, EMU_K_EX_MBX, &o))
-		return;
-	if (emu_form_get(&x->f, "name") != NULL) {
-		/* H3: the "Service ID" of an Exchange mailbox cannot be
-		 * changed through the product; [UNKNOWN] for the API. */
-		emu_resp_fault(x->r, 400, "badRequestFault", "Renaming an "
-		    "Exchange mailbox is not supported.");
-		goto out;
-	}
-	pw = emu_form_get(&x->f, "password");
-	if (pw != NULL && !emu_ex_password_ok(x, pw))
-		goto out;
-	if ((r = emu_fields_apply(emu_fields_ex_mbx, &x->f, o.data, false,
-	    why, sizeof(why))) < 0) {
-		emu_api_bad(x, r, why);
-		goto out;
-	}
-	emu_api_obj_sync(&o, "customID");
-	if ((r = emu_state_obj_update(x->st, &o)) < 0 ||
-	    (pw != NULL && (r = emu_state_pw_set(x->st, o.id, pw)) < 0)) {
-		emu_api_internal(x, r);
-		goto out;
-	}
-	emu_resp_status(x->r, 200);
-out:
-	emu_state_obj_fini(&o);
-}
-
-void
-emu_api_ex_mailbox(struct emu_ctx *x)
-{
-	struct emu_obj o;
-	int r;
-
-	if (x->post) {
-		emu_ex_add(x);
-		return;
-	}
-	if (x->put) {
-		emu_ex_edit(x);
-		return;
-	}
-	if (!emu_ex_load(x, EMU_K_EX_MBX, &o))
-		return;
-	if (x->get)
-		emu_resp_json(x->r, 200, emu_api_ex_mailbox_show(x->st, &o,
-		    x->dom.name));
-	else if ((r = emu_state_obj_delete(x->st, o.id)) < 0)
-		emu_api_internal(x, r);
-	else
-		/* Exchange deletions are recoverable only by support (H6):
-		 * the mailbox is gone for the API. */
-		emu_resp_status(x->r, 200);
-	emu_state_obj_fini(&o);
-}
-
-/* Is the domain of `addr` the mailbox's domain or one of its accepted
- * domains (§9.7)? */
-static bool
-emu_ex_addr_domain_ok(struct emu_ctx *x, const char *addr)
-{
-	const char *at = strchr(addr, '@');
-	sqlite3_stmt *s;
-	bool ok;
-
-	if (at == NULL)
-		return false;
-	if (strcasecmp(at + 1, x->dom.name) == 0)
-		return true;
-	s = emu_state_stmt(x->st, EMU_SQL_ACCEPTED_HAS);
-	sqlite3_bind_int64(s, 1, x->dom.id);
-	sqlite3_bind_text(s, 2, at + 1, -1, SQLITE_STATIC);
-	ok = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_reset(s);
-	return ok;
-}
+/*
+ * No `remove` hook: Exchange deletions are recoverable only by support
+ * (H6), so the mailbox is gone for the API.
+ */
+const struct emu_api_mbx emu_api_ex_mbx = {
+	.res = {
+		.kind = EMU_K_EX_MBX,
+		.path = "ex/mailboxes",
+		.key = "mailboxes",
+		.with_enabled = true,
+		.fields = emu_fields_ex_mbx,
+		.search = "customID",
+		.computed = emu_ex_computed,
+		.addresses = emu_ex_addresses,
+	},
+	/* H3: the "Service ID" of an Exchange mailbox cannot be changed
+	 * through the product; [UNKNOWN] for the API. */
+	.rename_refused = "Renaming an Exchange mailbox is not supported.",
+	.add_prepare = emu_ex_add_prepare,
+};
 
 void
 emu_api_ex_mailbox_addrs(struct emu_ctx *x)
@@ -341,7 +118,7 @@ emu_api_ex_mailbox_addrs(struct emu_ctx *x)
 	bool has;
 	int r;
 
-	if (!emu_ex_load(x, EMU_K_EX_MBX, &o))
+	if (!emu_api_load(x, EMU_K_EX_MBX, &o))
 		return;
 	snprintf(primary, sizeof(primary), "%s@%s", o.name, x->dom.name);
 	if (x->rt.kind == EMU_R_EX_MBX_ADDRS) {
@@ -383,11 +160,8 @@ emu_api_ex_mailbox_addrs(struct emu_ctx *x)
 			goto out;
 		}
 		if (x->get) {
-			out = json_object();
-			json_object_set_new(out, "address",
-			    json_string(has ? x->rt.sub : primary));
-			json_object_set_new(out, "replyTo", json_boolean(!has));
-			emu_resp_json(x->r, 200, out);
+			emu_resp_json(x->r, 200,
+			    emu_ex_address(has ? x->rt.sub : primary, !has));
 			goto out;
 		}
 		s = emu_state_stmt(x->st, EMU_SQL_ADDR_DELETE);
@@ -401,7 +175,7 @@ emu_api_ex_mailbox_addrs(struct emu_ctx *x)
 	}
 	if (emu_api_unknown_field(x))
 		goto out;
-	if (!emu_ex_addr_domain_ok(x, x->rt.sub)) {
+	if (!emu_api_addr_domain_ok(x, x->rt.sub)) {
 		/* H3's text, exactly. */
 		emu_resp_fault(x->r, 400, "validationFault", "The alternate "
 		    "address was not in the primary domain or any of the "
@@ -444,46 +218,17 @@ out:
 
 /* --- contacts --- */
 
-static bool
-emu_contact_fields_ok(const char *name)
-{
-	return strcmp(name, "createdDate") == 0 ||
-	    emu_fields_find(emu_fields_contact, name) != NULL;
-}
+static const char *const emu_contact_computed[] = { "createdDate", NULL };
 
-static void
-emu_contact_row(struct emu_ctx *x, sqlite3_stmt *row,
-    const struct emu_obj *o, const char *fields, json_t *out)
-{
-	(void)x;
-	(void)row;
-	emu_ex_row_tab(emu_fields_contact, o, fields, out);
-}
-
-json_t *
-emu_api_ex_contact_show(const struct emu_obj *o)
-{
-	json_t *out = json_object();
-
-	json_object_set_new(out, "name", json_string(o->name));
-	emu_fields_show(emu_fields_contact, o->data, out, out);
-	json_object_set_new(out, "createdDate",
-	    emu_api_time_json(o->created));
-	return out;
-}
-
-void
-emu_api_ex_contacts(struct emu_ctx *x)
-{
-	if (!x->get) {
-		emu_resp_fault(x->r, 405, "badRequestFault", "Method not "
-		    "allowed on the contact list; add with POST to "
-		    ".../ex/contacts/{name}.");
-		return;
-	}
-	emu_api_index(x, EMU_K_CONTACT, false, emu_contact_fields_ok,
-	    emu_contact_row, "contacts");
-}
+/* [UNKNOWN] beyond §5.4: flat, no contactInfo (emu_fields.c). */
+const struct emu_api_res emu_api_ex_contact_res = {
+	.kind = EMU_K_CONTACT,
+	.path = "ex/contacts",
+	.key = "contacts",
+	.fields = emu_fields_contact,
+	.search = "externalEmail",
+	.computed = emu_contact_computed,
+};
 
 /* An external address used on the account is not external: 409. */
 static bool
@@ -510,51 +255,37 @@ emu_contact_target_ok(struct emu_ctx *x, const struct emu_obj *o)
 void
 emu_api_ex_contact(struct emu_ctx *x)
 {
+	const struct emu_api_res *res = &emu_api_ex_contact_res;
 	struct emu_obj o;
-	char why[256];
 	int r;
 
 	memset(&o, 0, sizeof(o));
 	if (x->post) {
 		if (!emu_valid_name(x->rt.name)) {
-			emu_api_bad_name(x, "contact", x->rt.name);
+			emu_api_bad_name(x, EMU_K_CONTACT, x->rt.name);
 			return;
 		}
 		o.data = json_object();
-		if ((r = emu_fields_apply(emu_fields_contact, &x->f, o.data,
-		    true, why, sizeof(why))) < 0) {
-			emu_api_bad(x, r, why);
-			goto out;
-		}
-		if (emu_api_name_free(x, x->rt.name) < 0 ||
+		if (!emu_api_fields_apply(x, res->fields, o.data, true) ||
+		    emu_api_name_free(x, x->rt.name) < 0 ||
 		    !emu_contact_target_ok(x, &o))
 			goto out;
-		o.domain_id = x->dom.id;
-		o.kind = EMU_K_CONTACT;
-		snprintf(o.name, sizeof(o.name), "%.64s", x->rt.name);
-		o.created = x->now;
-		emu_api_obj_sync(&o, "externalEmail");
-		if ((r = emu_state_obj_insert(x->st, &o)) == -ADSYNC_ECONFLICT)
-			emu_api_conflict(x, x->rt.name);
-		else if (r < 0)
-			emu_api_internal(x, r);
-		else
+		emu_api_obj_init(x, &o, EMU_K_CONTACT, x->rt.name);
+		emu_api_obj_sync(&o, res->search);
+		if (emu_api_obj_insert(x, &o) == 0)
 			emu_resp_status(x->r, 200);
 		goto out;
 	}
-	if (!emu_ex_load(x, EMU_K_CONTACT, &o))
+	if (!emu_api_load(x, EMU_K_CONTACT, &o))
 		return;
 	if (x->get)
-		emu_resp_json(x->r, 200, emu_api_ex_contact_show(&o));
+		emu_resp_json(x->r, 200, emu_api_show(res, x->st, &o,
+		    x->dom.name));
 	else if (x->put) {
-		if ((r = emu_fields_apply(emu_fields_contact, &x->f, o.data,
-		    false, why, sizeof(why))) < 0) {
-			emu_api_bad(x, r, why);
+		if (!emu_api_fields_apply(x, res->fields, o.data, false) ||
+		    !emu_contact_target_ok(x, &o))
 			goto out;
-		}
-		if (!emu_contact_target_ok(x, &o))
-			goto out;
-		emu_api_obj_sync(&o, "externalEmail");
+		emu_api_obj_sync(&o, res->search);
 		if ((r = emu_state_obj_update(x->st, &o)) < 0)
 			emu_api_internal(x, r);
 		else

@@ -125,6 +125,13 @@ emu_config_domain_name(const char *s, size_t len)
 	return d;
 }
 
+const char *
+emu_config_service_name(int service)
+{
+	return service == EMU_SVC_BOTH ? "both" : service == EMU_SVC_EX ?
+	    "exchange" : "rsemail";
+}
+
 static int
 emu_config_add_domain(struct emu_config *c, const char *spec,
     long long account, const char *where, char *why, size_t whylen)

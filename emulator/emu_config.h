@@ -102,6 +102,11 @@ void emu_config_fini(struct emu_config *cfg);
 /* Prints the usage text. */
 void emu_config_usage(FILE *fp);
 
+/* The name of an EMU_SVC_* value as --domain NAME:SERVICE spells it
+ * ("rsemail", "exchange", "both"), which is also the API's serviceType.
+ * Static text. */
+const char *emu_config_service_name(int service);
+
 /* Index of the user with `key`, or -1. */
 long emu_config_user_find(const struct emu_config *cfg, const char *key);
 

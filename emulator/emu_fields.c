@@ -94,43 +94,30 @@ emu_fields_find(const struct emu_field *tab, const char *name)
 	return NULL;
 }
 
-/* Splits a CSV of addresses into a JSON array; spaces around items are
- * dropped, empty items skipped. */
+/* Splits a CSV of addresses (emu_valid_csv_next) into a JSON array. */
 static int
 emu_fields_list(const struct emu_field *f, const char *v, json_t **out,
     char *why, size_t whylen)
 {
 	char item[EMU_ADDRESS_MAX + 1];
-	const char *p = v, *comma, *a, *b;
+	const char *p = v, *a = v;
 	json_t *arr = json_array();
-	size_t len;
+	size_t len = 0;
 
-	while (*p != '\0') {
-		comma = strchr(p, ',');
-		b = comma != NULL ? comma : p + strlen(p);
-		for (a = p; a < b && *a == ' '; a++)
-			;
-		while (b > a && b[-1] == ' ')
-			b--;
-		len = (size_t)(b - a);
-		if (len > 0) {
-			if (len > EMU_ADDRESS_MAX)
-				goto bad;
-			memcpy(item, a, len);
-			item[len] = '\0';
-			if (!emu_valid_address(item))
-				goto bad;
-			if (json_array_size(arr) >= f->max) {
-				snprintf(why, whylen, "%s: at most %u "
-				    "addresses.", f->name, f->max);
-				json_decref(arr);
-				return -ADSYNC_EVALIDATION;
-			}
-			json_array_append_new(arr, json_string(item));
+	while (emu_valid_csv_next(&p, &a, &len)) {
+		if (len > EMU_ADDRESS_MAX)
+			goto bad;
+		memcpy(item, a, len);
+		item[len] = '\0';
+		if (!emu_valid_address(item))
+			goto bad;
+		if (json_array_size(arr) >= f->max) {
+			snprintf(why, whylen, "%s: at most %u addresses.",
+			    f->name, f->max);
+			json_decref(arr);
+			return -ADSYNC_EVALIDATION;
 		}
-		if (comma == NULL)
-			break;
-		p = comma + 1;
+		json_array_append_new(arr, json_string(item));
 	}
 	*out = arr;
 	return 0;

@@ -44,6 +44,14 @@ struct emu_state {
 	"ESCAPE '\\' OR extra LIKE ?4 ESCAPE '\\') AND (?5 IS NULL OR " \
 	"name GLOB '[0-9]*' OR display GLOB '[0-9]*' OR extra GLOB '[0-9]*')"
 
+/*
+ * What a deleted RS mailbox keeps when it moves from obj to deleted and
+ * back: every column of obj but id (deleted adds deleted_at; both tables
+ * are built from EMU_OBJ_COLS_DDL).
+ */
+#define EMU_MOVE_COLS "domain_id, kind, name, name_lc, display, " \
+	"display_lc, extra, enabled, created, pw_salt, pw_hash, data"
+
 #define EMU_DL_FILTER \
 	"domain_id = ?1 AND kind = 5 AND (?3 IS NULL OR name LIKE ?3 " \
 	"ESCAPE '\\' OR display LIKE ?3 ESCAPE '\\')"
@@ -77,9 +85,10 @@ static const char *const emu_sql_text[EMU_SQL_COUNT] = {
 	[EMU_SQL_OBJ_INSERT] = "INSERT INTO obj(domain_id, kind, name, "
 	    "name_lc, display, display_lc, extra, enabled, created, data) "
 	    "VALUES (?1, ?2, ?3, lower(?3), ?4, lower(?4), ?5, ?6, ?7, ?8)",
-	[EMU_SQL_OBJ_UPDATE] = "UPDATE obj SET name = ?2, name_lc = "
-	    "lower(?2), display = ?3, display_lc = lower(?3), extra = ?4, "
-	    "enabled = ?5, data = ?6 WHERE id = ?1",
+	/* Numbered as the INSERT for what both write (emu_state_obj_write). */
+	[EMU_SQL_OBJ_UPDATE] = "UPDATE obj SET name = ?3, name_lc = "
+	    "lower(?3), display = ?4, display_lc = lower(?4), extra = ?5, "
+	    "enabled = ?6, data = ?8 WHERE id = ?1",
 	[EMU_SQL_OBJ_SET_PW] = "UPDATE obj SET pw_salt = ?2, pw_hash = ?3 "
 	    "WHERE id = ?1",
 	[EMU_SQL_OBJ_GET_PW] = "SELECT pw_salt, pw_hash FROM obj WHERE "
@@ -112,16 +121,10 @@ static const char *const emu_sql_text[EMU_SQL_COUNT] = {
 	[EMU_SQL_DELETED_PURGE] = "DELETE FROM deleted WHERE deleted_at < ?1",
 	[EMU_SQL_DELETED_GET] = "SELECT id, deleted_at FROM deleted WHERE "
 	    "domain_id = ?1 AND name_lc = lower(?2)",
-	[EMU_SQL_DELETED_FROM_OBJ] = "INSERT INTO deleted(domain_id, kind, "
-	    "name, name_lc, display, display_lc, extra, enabled, created, "
-	    "pw_salt, pw_hash, data, deleted_at) SELECT domain_id, kind, "
-	    "name, name_lc, display, display_lc, extra, enabled, created, "
-	    "pw_salt, pw_hash, data, ?2 FROM obj WHERE id = ?1",
-	[EMU_SQL_DELETED_RESTORE] = "INSERT INTO obj(domain_id, kind, name, "
-	    "name_lc, display, display_lc, extra, enabled, created, pw_salt, "
-	    "pw_hash, data) SELECT domain_id, kind, name, name_lc, display, "
-	    "display_lc, extra, enabled, created, pw_salt, pw_hash, data "
-	    "FROM deleted WHERE id = ?1",
+	[EMU_SQL_DELETED_FROM_OBJ] = "INSERT INTO deleted(" EMU_MOVE_COLS
+	    ", deleted_at) SELECT " EMU_MOVE_COLS ", ?2 FROM obj WHERE id = ?1",
+	[EMU_SQL_DELETED_RESTORE] = "INSERT INTO obj(" EMU_MOVE_COLS ") "
+	    "SELECT " EMU_MOVE_COLS " FROM deleted WHERE id = ?1",
 	[EMU_SQL_DELETED_DEL] = "DELETE FROM deleted WHERE id = ?1",
 	[EMU_SQL_DELETED_DEL_NAME] = "DELETE FROM deleted WHERE "
 	    "domain_id = ?1 AND name_lc = lower(?2)",
@@ -174,6 +177,24 @@ static const char *const emu_sql_text[EMU_SQL_COUNT] = {
 	[EMU_SQL_ROLLBACK] = "ROLLBACK",
 };
 
+/* The columns of obj, and of deleted before its deleted_at (see
+ * EMU_MOVE_COLS). */
+#define EMU_OBJ_COLS_DDL \
+	"  id INTEGER PRIMARY KEY," \
+	"  domain_id INTEGER NOT NULL REFERENCES domain(id) " \
+	"ON DELETE CASCADE," \
+	"  kind INTEGER NOT NULL," \
+	"  name TEXT NOT NULL," \
+	"  name_lc TEXT NOT NULL," \
+	"  display TEXT NOT NULL DEFAULT ''," \
+	"  display_lc TEXT NOT NULL DEFAULT ''," \
+	"  extra TEXT NOT NULL DEFAULT ''," \
+	"  enabled INTEGER NOT NULL DEFAULT 1," \
+	"  created INTEGER NOT NULL," \
+	"  pw_salt BLOB," \
+	"  pw_hash BLOB," \
+	"  data TEXT NOT NULL DEFAULT '{}',"
+
 /*
  * The schema. name_lc columns hold lower(name): names are ASCII (checked
  * by emu_valid_name), so SQLite's ASCII lower() is exact, and the UNIQUE
@@ -195,38 +216,12 @@ static const char *const emu_schema[] = {
 	"  domain_id INTEGER NOT NULL REFERENCES domain(id) ON DELETE CASCADE,"
 	"  name_lc TEXT NOT NULL,"
 	"  PRIMARY KEY (domain_id, name_lc))",
-	"CREATE TABLE IF NOT EXISTS obj ("
-	"  id INTEGER PRIMARY KEY,"
-	"  domain_id INTEGER NOT NULL REFERENCES domain(id) ON DELETE CASCADE,"
-	"  kind INTEGER NOT NULL,"
-	"  name TEXT NOT NULL,"
-	"  name_lc TEXT NOT NULL,"
-	"  display TEXT NOT NULL DEFAULT '',"
-	"  display_lc TEXT NOT NULL DEFAULT '',"
-	"  extra TEXT NOT NULL DEFAULT '',"
-	"  enabled INTEGER NOT NULL DEFAULT 1,"
-	"  created INTEGER NOT NULL,"
-	"  pw_salt BLOB,"
-	"  pw_hash BLOB,"
-	"  data TEXT NOT NULL DEFAULT '{}',"
+	"CREATE TABLE IF NOT EXISTS obj (" EMU_OBJ_COLS_DDL
 	"  UNIQUE (domain_id, name_lc))",
 	"CREATE INDEX IF NOT EXISTS obj_kind ON obj(domain_id, kind, name_lc)",
 	"CREATE INDEX IF NOT EXISTS obj_kind_dn ON obj(domain_id, kind, "
 	"display_lc, name_lc)",
-	"CREATE TABLE IF NOT EXISTS deleted ("
-	"  id INTEGER PRIMARY KEY,"
-	"  domain_id INTEGER NOT NULL REFERENCES domain(id) ON DELETE CASCADE,"
-	"  kind INTEGER NOT NULL,"
-	"  name TEXT NOT NULL,"
-	"  name_lc TEXT NOT NULL,"
-	"  display TEXT NOT NULL DEFAULT '',"
-	"  display_lc TEXT NOT NULL DEFAULT '',"
-	"  extra TEXT NOT NULL DEFAULT '',"
-	"  enabled INTEGER NOT NULL DEFAULT 1,"
-	"  created INTEGER NOT NULL,"
-	"  pw_salt BLOB,"
-	"  pw_hash BLOB,"
-	"  data TEXT NOT NULL DEFAULT '{}',"
+	"CREATE TABLE IF NOT EXISTS deleted (" EMU_OBJ_COLS_DDL
 	"  deleted_at INTEGER NOT NULL,"
 	"  UNIQUE (domain_id, name_lc))",
 	"CREATE TABLE IF NOT EXISTS addr ("
@@ -420,26 +415,29 @@ emu_state_begin(struct emu_state *st)
 	return emu_state_exec_id(st, EMU_SQL_BEGIN);
 }
 
-int
-emu_state_commit(struct emu_state *st)
+/* Statements still stepping would make COMMIT or ROLLBACK fail: resets
+ * every statement used since the lock but `keep`. */
+static void
+emu_state_reset_used(struct emu_state *st, enum emu_sql keep)
 {
 	size_t i;
 
-	/* Statements still stepping would make COMMIT fail: reset them. */
 	for (i = 0; i < EMU_SQL_COUNT; i++)
-		if (st->used[i] && i != EMU_SQL_COMMIT)
+		if (st->used[i] && i != (size_t)keep)
 			sqlite3_reset(st->stmt[i]);
+}
+
+int
+emu_state_commit(struct emu_state *st)
+{
+	emu_state_reset_used(st, EMU_SQL_COMMIT);
 	return emu_state_exec_id(st, EMU_SQL_COMMIT);
 }
 
 void
 emu_state_rollback(struct emu_state *st)
 {
-	size_t i;
-
-	for (i = 0; i < EMU_SQL_COUNT; i++)
-		if (st->used[i] && i != EMU_SQL_ROLLBACK)
-			sqlite3_reset(st->stmt[i]);
+	emu_state_reset_used(st, EMU_SQL_ROLLBACK);
 	if (sqlite3_get_autocommit(st->db) == 0)
 		(void)emu_state_exec_id(st, EMU_SQL_ROLLBACK);
 }
@@ -575,57 +573,54 @@ emu_state_obj_get_id(struct emu_state *st, int64_t id, struct emu_obj *out)
 	return emu_state_obj_fetch(s, out);
 }
 
-int
-emu_state_obj_insert(struct emu_state *st, struct emu_obj *o)
+/*
+ * Binds what EMU_SQL_OBJ_INSERT and EMU_SQL_OBJ_UPDATE both write (?3 name,
+ * ?4 display, ?5 extra, ?6 enabled, ?8 data) and runs `s`: 0,
+ * -ADSYNC_ECONFLICT if the name is taken, -ENOMEM or -ADSYNC_ESERVER.
+ */
+static int
+emu_state_obj_write(sqlite3_stmt *s, const struct emu_obj *o)
 {
-	sqlite3_stmt *s = emu_state_stmt(st, EMU_SQL_OBJ_INSERT);
 	char *data;
 	int rc;
 
 	if ((data = json_dumps(o->data, JSON_COMPACT)) == NULL)
 		return -ENOMEM;
-	sqlite3_bind_int64(s, 1, o->domain_id);
-	sqlite3_bind_int(s, 2, (int)o->kind);
 	sqlite3_bind_text(s, 3, o->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, o->display ? o->display : "", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, o->extra ? o->extra : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 6, o->enabled);
-	sqlite3_bind_int64(s, 7, o->created);
 	sqlite3_bind_text(s, 8, data, -1, SQLITE_TRANSIENT);
 	free(data);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_CONSTRAINT)
 		return -ADSYNC_ECONFLICT;
-	if (rc != SQLITE_DONE)
-		return -ADSYNC_ESERVER;
-	o->id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return rc == SQLITE_DONE ? 0 : -ADSYNC_ESERVER;
+}
+
+int
+emu_state_obj_insert(struct emu_state *st, struct emu_obj *o)
+{
+	sqlite3_stmt *s = emu_state_stmt(st, EMU_SQL_OBJ_INSERT);
+	int r;
+
+	sqlite3_bind_int64(s, 1, o->domain_id);
+	sqlite3_bind_int(s, 2, (int)o->kind);
+	sqlite3_bind_int64(s, 7, o->created);
+	if ((r = emu_state_obj_write(s, o)) == 0)
+		o->id = sqlite3_last_insert_rowid(st->db);
+	return r;
 }
 
 int
 emu_state_obj_update(struct emu_state *st, const struct emu_obj *o)
 {
 	sqlite3_stmt *s = emu_state_stmt(st, EMU_SQL_OBJ_UPDATE);
-	char *data;
-	int rc;
 
-	if ((data = json_dumps(o->data, JSON_COMPACT)) == NULL)
-		return -ENOMEM;
 	sqlite3_bind_int64(s, 1, o->id);
-	sqlite3_bind_text(s, 2, o->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, o->display ? o->display : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, o->extra ? o->extra : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, o->enabled);
-	sqlite3_bind_text(s, 6, data, -1, SQLITE_TRANSIENT);
-	free(data);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_CONSTRAINT)
-		return -ADSYNC_ECONFLICT;
-	return rc == SQLITE_DONE ? 0 : -ADSYNC_ESERVER;
+	return emu_state_obj_write(s, o);
 }
 
 int

@@ -111,6 +111,28 @@ emu_valid_address(const char *addr)
 	return labels >= 2;
 }
 
+bool
+emu_valid_csv_next(const char **p, const char **item, size_t *len)
+{
+	const char *s, *comma, *a, *b;
+
+	while ((s = *p) != NULL) {
+		comma = strchr(s, ',');
+		b = comma != NULL ? comma : s + strlen(s);
+		for (a = s; a < b && *a == ' '; a++)
+			;
+		while (b > a && b[-1] == ' ')
+			b--;
+		*p = comma != NULL ? comma + 1 : NULL;
+		if (b > a) {
+			*item = a;
+			*len = (size_t)(b - a);
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 emu_valid_bool(const char *s, bool *out)
 {

@@ -37,6 +37,15 @@ bool emu_valid_name(const char *name);
  * dot-separated labels; at most EMU_ADDRESS_MAX bytes. */
 bool emu_valid_address(const char *addr);
 
+/*
+ * The next item of a comma-separated address list (emailForwardingAddresses,
+ * aliasEmails) at *p, which moves past it: spaces around an item are
+ * dropped and empty items skipped. Sets *item (not NUL-terminated, borrowed
+ * from the list) and *len; false at the end of the list.
+ */
+bool emu_valid_csv_next(const char **p, const char **item /* OUT */,
+    size_t *len /* OUT */);
+
 /* "true"/"false", case-insensitively (C5 posts Python's "True"). */
 int emu_valid_bool(const char *s, bool *out /* OUT */);
 
