@@ -384,12 +384,23 @@ emu_admin_throttle(struct emu *e, bool post, const char *body, size_t len,
 			return;
 		spec[0] = '\0';
 		if ((v = json_object_get(j, "spec")) != NULL &&
-		    json_is_string(v))
+		    json_is_string(v)) {
+			/* Refused, not cut: a cut SPEC may still parse. */
+			if (json_string_length(v) > EMU_THROTTLE_SPEC_MAX) {
+				json_decref(j);
+				emu_admin_error(r, 400, "throttle SPEC too "
+				    "long");
+				return;
+			}
 			snprintf(spec, sizeof(spec), "%s",
 			    json_string_value(v));
-		else {
+		} else {
 			json_object_foreach(j, key, v) {
-				if (json_is_integer(v))
+				/* One key is one NAME: "get=1,window" would
+				 * add an item of its own to the SPEC. */
+				if (strpbrk(key, ",=") != NULL)
+					w = -1;
+				else if (json_is_integer(v))
 					w = snprintf(spec + n, sizeof(spec) - n,
 					    "%s%s=%lld", n ? "," : "", key,
 					    (long long)json_integer_value(v));

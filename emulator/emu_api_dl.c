@@ -500,7 +500,7 @@ emu_dl_apply_addresses(struct emu_ctx *x, const json_t *body, int64_t id,
 	const json_t *arr = json_object_get(body, "EmailAddresses"), *it, *p;
 	const char *action, *value, *proto;
 	sqlite3_stmt *s;
-	bool primary, has, was_primary = false;
+	bool primary, has, was_primary = false, was_smtp = false;
 	size_t i;
 
 	if (arr == NULL || json_is_null(arr))
@@ -557,8 +557,11 @@ emu_dl_apply_addresses(struct emu_ctx *x, const json_t *body, int64_t id,
 		sqlite3_bind_int64(s, 1, id);
 		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 		has = sqlite3_step(s) == SQLITE_ROW;
-		if (has)
+		if (has) {
 			was_primary = sqlite3_column_int(s, 0) != 0;
+			was_smtp = strcmp(emu_state_col_text(s, 1),
+			    "smtp") == 0;
+		}
 		sqlite3_reset(s);
 		if (strcasecmp(action, "Add") == 0) {
 			if (has) {
@@ -601,7 +604,14 @@ emu_dl_apply_addresses(struct emu_ctx *x, const json_t *body, int64_t id,
 			continue;
 		}
 		/* Update: only the primary flag can change; exactly one
-		 * primary, so clearing it is refused. */
+		 * primary, so clearing it is refused. The stored protocol
+		 * counts, not the request's (which defaults to smtp): an x500
+		 * address never becomes the primary (S6). */
+		if (primary && !was_smtp) {
+			emu_resp_fault(x->r, 400, "validationFault", "The "
+			    "primary address must be an smtp address.");
+			return false;
+		}
 		if (!primary && was_primary) {
 			emu_resp_fault(x->r, 400, "validationFault", "A list "
 			    "must have exactly one primary address.");
