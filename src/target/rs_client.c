@@ -65,6 +65,7 @@ struct rs_client {
 	unsigned max_retries;
 	unsigned max_in_flight;
 	bool plain_http;	/* loopback only, checked in rs_client_new */
+	unsigned long next_id;	/* last request id given out */
 
 	CURLM *multi;
 	CURLSH *share;
@@ -348,6 +349,7 @@ rs_client_submit(struct rs_client *c, struct rs_request *req,
 	}
 	req->done = done;
 	req->arg = arg;
+	req->id = ++c->next_id;
 	req->not_before = 0;
 	req->queued_at = rs_now_ms();
 	rs_queue_push(c, req, false);
@@ -672,8 +674,9 @@ rs_client_log(const struct rs_request *req, long status, int64_t ms,
 	 * body, header or signature. */
 	rs_error_copy_text(path, sizeof(path), req->path,
 	    strcspn(req->path, "?"));
-	log_debug("api method=%s path=%s status=%ld ms=%lld attempt=%u%s%s%s",
-	    rs_method_name(req->method), path, status, (long long)ms,
+	log_debug("api req=%lu method=%s path=%s status=%ld ms=%lld "
+	    "attempt=%u%s%s%s", req->id, rs_method_name(req->method), path,
+	    status, (long long)ms,
 	    req->attempts, what[0] ? " error=\"" : "", what,
 	    what[0] ? "\"" : "");
 }
@@ -808,15 +811,16 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		 * sent again; but only after the category backed off. */
 		c->stats.throttled++;
 		req->throttles++;
-		log_info("api throttled category=%d streak=%u", req->cat,
-		    c->bucket[req->cat].streak);
+		log_info("api req=%lu throttled category=%d streak=%u",
+		    req->id, req->cat, c->bucket[req->cat].streak);
 		rs_xfer_free(x);
 		rs_client_retry(c, req, now, 0);
 		break;
 	case RS_NEXT_RETRY:
 		c->stats.retried++;
-		log_info("api retry method=%s attempt=%u error=\"%s\"",
-		    rs_method_name(req->method), req->attempts,
+		log_info("api req=%lu retry method=%s attempt=%u "
+		    "error=\"%s\"", req->id, rs_method_name(req->method),
+		    req->attempts,
 		    adsync_strerror(err.code));
 		rs_xfer_free(x);
 		rs_client_retry(c, req, now, pace_backoff(RS_RETRY_BASE_MS,

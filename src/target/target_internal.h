@@ -270,6 +270,9 @@ struct rs_request {
 	/* Below: state owned by rs_client.c while the request is queued. */
 	rs_done_fn *done;
 	void *arg;
+	unsigned long id;	/* per client, from 1: "req=" in log lines,
+				 * so every attempt of one request greps
+				 * together */
 	struct rs_request *next;	/* queue link */
 	int64_t not_before;	/* ms: retry backoff */
 	int64_t queued_at;	/* ms: for the paced_ms statistic */

@@ -851,8 +851,10 @@ test_no_secret_in_log(void **state)
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-	/* The log is not empty (debug lines were written)... */
-	assert_true(file_has(logpath, "api method=GET"));
+	/* The log is not empty (debug lines were written, each naming its
+	 * request so that the attempts of one request grep together)... */
+	assert_true(file_has(logpath, "api req=1 method="));
+	assert_true(file_has(logpath, " method=GET path="));
 	/* ...and holds none of these. */
 	assert_false(file_has(logpath, secret));
 	assert_false(file_has(logpath, "X-Api-Signature"));
