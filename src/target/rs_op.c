@@ -290,6 +290,9 @@ rs_op_item(struct rs_client *c, enum rs_method m, const char *dom,
 	struct rs_request *req;
 	int r;
 
+	/* Set first so callers see a defined value on every path (and the
+	 * optimiser can prove it). */
+	*out = NULL;
 	if ((req = rs_op_request(c, m, dom, NULL, s1, s2, name, NULL, &r)) ==
 	    NULL)
 		return rs_error_set(err, r, "bad %s name or domain", s2);
