@@ -23,6 +23,8 @@ struct cli_ctx {
  */
 typedef int cli_cmd_fn(const struct cli_ctx *ctx, int argc, char **argv);
 
+cli_cmd_fn cmd_ad_dump;	/* cmd_ad.c: adsync ad dump [--json] */
+cli_cmd_fn cmd_ad_watch;	/* cmd_ad.c: adsync ad watch [--json] */
 cli_cmd_fn cmd_api;	/* cmd_api.c: adsync api METHOD PATH [f=v ...] */
 cli_cmd_fn cmd_check;	/* cmd_check.c: adsync check [--dump] */
 cli_cmd_fn cmd_version;	/* main.c */

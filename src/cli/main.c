@@ -35,6 +35,17 @@ struct main_cmd {
 static cli_cmd_fn main_cmd_help;
 
 static const struct main_cmd main_cmds[] = {
+	{ "ad dump", cmd_ad_dump, "[--json]",
+	  "Read the directory once and print every user, contact and group.\n"
+	  "Reads the [ad] section: paged, with ranged member retrieval and\n"
+	  "GUIDs on every member and memberOf value. --json prints one JSON\n"
+	  "object per line; without it, a block per object. Nothing is\n"
+	  "printed unless the whole directory was read (exit status 1)." },
+	{ "ad watch", cmd_ad_watch, "[--json]",
+	  "Print each change in the directory as it arrives, as JSON lines\n"
+	  "with \"change\" (add, modify, move, delete) and the member\n"
+	  "deltas, until SIGINT or SIGTERM. Wakes on change notification\n"
+	  "and reads with DirSync (or uSN polling, see incremental)." },
 	{ "api", cmd_api, "[--body JSON] METHOD PATH [FIELD=VALUE ...]",
 	  "Send one signed request to the Rackspace API and print the "
 	  "answer.\n"

@@ -40,6 +40,7 @@
 #include "xmalloc.h"
 
 const struct conf_section *const conf_sections[] = {
+	&conf_ad_section,
 	&conf_rackspace_section,
 };
 const size_t conf_nsections = sizeof(conf_sections) / sizeof(conf_sections[0]);
@@ -101,6 +102,12 @@ static unsigned *
 conf_uint_field(struct conf *conf, const struct conf_key *k)
 {
 	return (unsigned *)(void *)((char *)conf + k->offset);
+}
+
+static bool *
+conf_bool_field(struct conf *conf, const struct conf_key *k)
+{
+	return (bool *)(void *)((char *)conf + k->offset);
 }
 
 static const struct conf_key *
@@ -341,6 +348,13 @@ conf_set(struct conf_parser *p, const struct conf_key *k, const char *value)
 			return -1;
 		}
 		*conf_uint_field(p->conf, k) = (unsigned)v;
+		return 0;
+	case CONF_T_BOOL:
+		if (strparse_bool(value, conf_bool_field(p->conf, k)) < 0) {
+			conf_error(p, p->lineno, "%s: \"%s\" is not a boolean; "
+			    "write true or false", k->name, value);
+			return -1;
+		}
 		return 0;
 	case CONF_T_STRING:
 	case CONF_T_PATH:
@@ -754,6 +768,9 @@ conf_new_default(void)
 			case CONF_T_UINT:
 				*conf_uint_field(conf, k) =
 				    (unsigned)k->def_num;
+				break;
+			case CONF_T_BOOL:
+				*conf_bool_field(conf, k) = k->def_num != 0;
 				break;
 			}
 		}

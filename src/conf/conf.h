@@ -13,7 +13,7 @@
  * any thread; conf_free() releases it. All strings inside are owned by the
  * struct and never NULL (an unset string is "").
  *
- * Later issues add [ad], [sync] and [daemon]; each section is a struct here.
+ * Later issues add [sync] and [daemon]; each section is a struct here.
  */
 #ifndef ADSYNC_CONF_H
 #define ADSYNC_CONF_H
@@ -45,8 +45,29 @@ struct conf_rackspace {
 	unsigned max_in_flight;	/* concurrent requests, default 4 */
 };
 
+/* [ad]: the directory source (src/ldap, docs/ldap.md). */
+struct conf_ad {
+	char *uri;		/* space-separated ldaps:// or ldap:// URIs,
+				 * tried in order; "" = not configured */
+	char *base_dn;		/* subtree read; "" = not configured */
+	char *bind_dn;		/* UPN, DOMAIN\user or DN for a simple bind */
+	char *bind_password_file; /* path of the 0600/0400 password file */
+	char *ca_file;		/* "" = system CA bundle; never unverified */
+	bool starttls;		/* ldap:// URIs upgrade with StartTLS */
+	unsigned page_size;	/* paged results, default 1000 */
+	unsigned range_size;	/* values per ranged member read, 1500 */
+	unsigned timeout;	/* seconds per LDAP operation, default 60 */
+	unsigned network_timeout; /* seconds to connect, default 10 */
+	unsigned connect_retries; /* extra rounds over every URI, default 2 */
+	char *incremental;	/* "auto" (default), "dirsync" or "usn" */
+	bool notify;		/* change notification wake-ups, default on */
+	unsigned poll_interval;	/* seconds between incremental reads when
+				 * nothing wakes us, default 300 */
+};
+
 struct conf {
 	char *path;		/* where it was read from ("" for buffers) */
+	struct conf_ad ad;
 	struct conf_rackspace rackspace;
 };
 

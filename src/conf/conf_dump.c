@@ -8,6 +8,7 @@
  * SECURITY: a configuration holds no secret, only the paths of secret files
  * (CONF_F_SENSITIVE keys), and those paths are all the dump shows.
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "conf.h"
@@ -42,6 +43,12 @@ conf_dump(const struct conf *conf, FILE *fp)
 				fprintf(fp, "%s = %u\n", k->name,
 				    *(const unsigned *)(const void *)
 				    ((const char *)conf + k->offset));
+				break;
+			case CONF_T_BOOL:
+				fprintf(fp, "%s = %s\n", k->name,
+				    *(const bool *)(const void *)
+				    ((const char *)conf + k->offset) ?
+				    "true" : "false");
 				break;
 			}
 		}

@@ -35,7 +35,9 @@
 enum conf_type {
 	CONF_T_STRING,	/* char *: length <= max, then the key's `check` */
 	CONF_T_PATH,	/* char *: absolute path, length <= max */
-	CONF_T_UINT	/* unsigned: decimal digits in [min, max] */
+	CONF_T_UINT,	/* unsigned: decimal digits in [min, max] */
+	CONF_T_BOOL	/* bool: true/false/yes/no/on/off/1/0; def_num 0
+			 * or 1; dumped as true or false */
 };
 
 /* The value names a secret file (a *_file key): conf_load_file() checks it
@@ -91,6 +93,8 @@ extern const size_t conf_nsections;
 
 /* The [rackspace] block, in conf_rackspace.c. */
 extern const struct conf_section conf_rackspace_section;
+/* The [ad] block, in conf_ad.c. */
+extern const struct conf_section conf_ad_section;
 
 /*
  * Adds a diagnostic for `key` of the section being checked, at the line

@@ -240,6 +240,10 @@ test_table_fits_lines(void **state)
 				assert_true(k->max <= UINT_MAX);
 				width = (size_t)snprintf(num, sizeof(num),
 				    "%lld", k->max);
+			} else if (k->type == CONF_T_BOOL) {
+				assert_true(k->def_num == 0 ||
+				    k->def_num == 1);
+				width = strlen("false");
 			} else {
 				width = (size_t)k->max;
 				assert_true(strlen(k->def_str) <=
@@ -629,8 +633,13 @@ test_inline_secrets(void **state)
 	expect_inline_secret("[rackspace]\nSecret_Key = hunter2\n", 2,
 	    "secret_key_file");
 	/* In a section this version does not know, and before any. */
-	expect_inline_secret("[ad]\nbind_password = hunter2\n", 2,
+	expect_inline_secret("[future]\nbind_password = hunter2\n", 2,
 	    "the matching *_file key");
+	/* [ad] names its own *_file key. */
+	expect_inline_secret("[ad]\nbind_password = hunter2\n", 2,
+	    "set bind_password_file");
+	expect_inline_secret("[ad]\npassword = hunter2\n", 2,
+	    "set bind_password_file");
 	expect_inline_secret("password = hunter2\n[rackspace]\n", 1,
 	    "the matching *_file key");
 	expect_error("[rackspace]\nsecret_key = hunter2\n", 2,
@@ -865,6 +874,217 @@ test_loopback(void **state)
 		assert_true(conf_url_host_is_loopback(yes[i], strlen(yes[i])));
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		assert_false(conf_url_host_is_loopback(no[i], strlen(no[i])));
+}
+
+
+/* ---- [ad] --------------------------------------------------------- */
+
+static const struct kv_case ad_cases[] = {
+	{ "uri = ldaps://dc1.example.test", NULL },
+	{ "uri = ldaps://dc1.example.test ldaps://dc2.example.test", NULL },
+	{ "uri = ldaps://127.0.0.1:636 ldaps://[::1]:6360/", NULL },
+	{ "uri =", NULL },
+	{ "uri = https://dc1.example.test", "is not an ldaps:// or ldap:// URI" },
+	{ "uri = ldaps://", "is not an ldaps:// or ldap:// URI" },
+	{ "uri = ldaps://-dc", "no valid host name" },
+	{ "uri = ldaps://dc1:0", "the port must be a number from 1 to 65535" },
+	{ "uri = ldaps://dc1:65536", "the port" },
+	{ "uri = ldaps://dc1:x", "the port" },
+	{ "uri = ldaps://dc1/DC=example", "only ldaps://HOST[:PORT]" },
+	{ "uri = ldaps://u@dc1", "only ldaps://HOST[:PORT]" },
+	{ "uri = ldaps://[zz]", "bad IPv6 address" },
+	{ "uri = ldaps://a ldaps://b ldaps://c ldaps://d ldaps://e ldaps://f "
+	  "ldaps://g ldaps://h ldaps://i", "more than 8 URIs" },
+	{ "uri = ldap://dc1.example.test",
+	  "ldap:// would send the bind password unencrypted" },
+	{ "base_dn = DC=example,DC=test", NULL },
+	{ "base_dn = OU=Staff,DC=example,DC=test", NULL },
+	{ "bind_dn = svc-adsync@example.test", NULL },
+	{ "bind_dn = EXAMPLE\\svc-adsync", NULL },
+	{ "bind_dn = CN=svc adsync,CN=Users,DC=example,DC=test", NULL },
+	{ "bind_password_file = /etc/adsync/ad-bind.pw", NULL },
+	{ "bind_password_file = ad-bind.pw", "not an absolute path" },
+	{ "bind_password_file =", "bind_password_file: no value" },
+	{ "ca_file = /etc/adsync/ad-ca.pem", NULL },
+	{ "ca_file =", NULL },
+	{ "ca_file = ca.pem", "not an absolute path" },
+	{ "starttls = false", NULL },
+	{ "starttls = no", NULL },
+	{ "starttls = maybe", "\"maybe\" is not a boolean; write true or "
+	  "false" },
+	{ "starttls =", "is not a boolean" },
+	{ "starttls = true", NULL },
+	{ "notify = off", NULL },
+	{ "notify = TRUE", NULL },
+	{ "notify = 2", "is not a boolean" },
+	{ "incremental = auto", NULL },
+	{ "incremental = dirsync", NULL },
+	{ "incremental = usn", NULL },
+	{ "incremental = USN", "is not auto, dirsync or usn" },
+	{ "incremental =", "incremental: no value" },
+	{ "page_size = 1000", NULL },
+	{ "page_size = 0", "is too small" },
+	{ "range_size = 1500", NULL },
+	{ "range_size = 1", NULL },
+	{ "range_size = x", "is not a whole number" },
+	{ "network_timeout = 61", "network_timeout (61 s) is longer than "
+	  "timeout (60 s)" },
+};
+
+static void
+test_ad_keys(void **state)
+{
+	char text[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ad_cases) / sizeof(ad_cases[0]); i++) {
+		/* uri needs base_dn; the [ad] line keeps them apart. */
+		snprintf(text, sizeof(text), "[ad]\n%s\n%s\n", ad_cases[i].line,
+		    strncmp(ad_cases[i].line, "base_dn", 7) == 0 ? "" :
+		    "base_dn = DC=example,DC=test");
+		if (ad_cases[i].err == NULL)
+			expect_ok(text);
+		else
+			expect_error(text, 2, ad_cases[i].err);
+	}
+}
+
+static void
+test_ad_values(void **state)
+{
+	struct conf *c = NULL, *def = conf_new_default();
+	struct diag d;
+
+	(void)state;
+	assert_string_equal(def->ad.uri, "");
+	assert_string_equal(def->ad.base_dn, "");
+	assert_string_equal(def->ad.bind_dn, "");
+	assert_string_equal(def->ad.bind_password_file,
+	    "/etc/adsync/ad-bind.pw");
+	assert_string_equal(def->ad.ca_file, "");
+	assert_false(def->ad.starttls);
+	assert_int_equal(def->ad.page_size, 1000);
+	assert_int_equal(def->ad.range_size, 1500);
+	assert_int_equal(def->ad.timeout, 60);
+	assert_int_equal(def->ad.network_timeout, 10);
+	assert_int_equal(def->ad.connect_retries, 2);
+	assert_string_equal(def->ad.incremental, "auto");
+	assert_true(def->ad.notify);
+	assert_int_equal(def->ad.poll_interval, 300);
+	conf_free(def);
+
+	assert_int_equal(parse("[ad]\n"
+	    "uri = ldap://dc1.example.test ldap://dc2.example.test\n"
+	    "base_dn = DC=example,DC=test\n"
+	    "bind_dn = svc-adsync@example.test\n"
+	    "bind_password_file = /etc/adsync/ad-bind.pw\n"
+	    "ca_file = /etc/adsync/ad-ca.pem\n"
+	    "starttls = yes\n"
+	    "page_size = 200\n"
+	    "range_size = 1000\n"
+	    "timeout = 30\n"
+	    "network_timeout = 5\n"
+	    "connect_retries = 0\n"
+	    "incremental = usn\n"
+	    "notify = false\n"
+	    "poll_interval = 60\n"
+	    "[rackspace]\n"
+	    "customer = 42\n", &c, &d), 0);
+	assert_string_equal(c->ad.uri,
+	    "ldap://dc1.example.test ldap://dc2.example.test");
+	assert_string_equal(c->ad.base_dn, "DC=example,DC=test");
+	assert_string_equal(c->ad.bind_dn, "svc-adsync@example.test");
+	assert_string_equal(c->ad.ca_file, "/etc/adsync/ad-ca.pem");
+	assert_true(c->ad.starttls);
+	assert_int_equal(c->ad.page_size, 200);
+	assert_int_equal(c->ad.range_size, 1000);
+	assert_int_equal(c->ad.timeout, 30);
+	assert_int_equal(c->ad.network_timeout, 5);
+	assert_int_equal(c->ad.connect_retries, 0);
+	assert_string_equal(c->ad.incremental, "usn");
+	assert_false(c->ad.notify);
+	assert_int_equal(c->ad.poll_interval, 60);
+	assert_string_equal(c->rackspace.customer, "42");
+	assert_dump_roundtrip(c);
+	conf_free(c);
+	diag_fini(&d);
+	/* The cross-key rules. */
+	expect_error("[ad]\nuri = ldaps://dc1\n", 1, "uri is set but base_dn "
+	    "is not");
+	expect_error("[ad]\nuri = ldaps://dc1 ldap://dc2\nbase_dn = DC=x\n",
+	    2, "ldap:// would send the bind password unencrypted");
+	expect_ok("[ad]\nbind_dn = svc@example.test\n");
+	expect_error("[ad]\nuri = ldaps://dc1\nbase_dn = DC=x\n"
+	    "starttls = true\n", 4, "starttls = true needs ldap:// URIs");
+	expect_ok("[ad]\nuri = ldap://dc1\nbase_dn = DC=x\nstarttls = true\n");
+}
+
+/* Number keys of [ad]: bounds accepted, one past refused. */
+static void
+test_ad_numbers(void **state)
+{
+	const struct conf_section *s = &conf_ad_section;
+	const struct conf_key *k;
+	char text[512];
+	size_t j;
+
+	(void)state;
+	for (j = 0; j < s->nkeys; j++) {
+		k = &s->keys[j];
+		if (k->type != CONF_T_UINT)
+			continue;
+		/* network_timeout <= timeout whatever is tested. */
+		snprintf(text, sizeof(text), "[ad]\n%s = %lld\n%s\n", k->name,
+		    k->min, strcmp(k->name, "timeout") == 0 ?
+		    "network_timeout = 1" : "timeout = 3600");
+		expect_ok(text);
+		snprintf(text, sizeof(text), "[ad]\n%s = %lld\n%s\n", k->name,
+		    k->max, strcmp(k->name, "timeout") == 0 ?
+		    "network_timeout = 1" : "timeout = 3600");
+		expect_ok(text);
+		snprintf(text, sizeof(text), "[ad]\n%s = %lld\n", k->name,
+		    k->max + 1);
+		expect_error(text, 2, "is too large");
+	}
+}
+
+static void
+test_ad_load_secret(void **state)
+{
+	char conf[512], pw[512], text[1200];
+	struct conf *c = NULL;
+	struct diag d;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "%s/ad.conf", tmpdir);
+	snprintf(pw, sizeof(pw), "%s/ad-bind.pw", tmpdir);
+	write_file(pw, "hunter2", 0644);
+	snprintf(text, sizeof(text), "[ad]\nuri = ldaps://dc1\nbase_dn = DC=x\n"
+	    "bind_dn = svc@x\nbind_password_file = %s\n", pw);
+	write_file(conf, text, 0644);
+	diag_init(&d);
+	assert_int_equal(conf_load_file(conf, &c, &d), -ADSYNC_ECONFIG);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].line, 5);
+	assert_non_null(strstr(d.v[0].msg, "bind_password_file: "));
+	assert_non_null(strstr(d.v[0].msg, "chmod 600"));
+	assert_null(strstr(d.v[0].msg, "hunter2"));
+	diag_fini(&d);
+	write_file(pw, "hunter2", 0600);
+	diag_init(&d);
+	assert_int_equal(conf_load_file(conf, &c, &d), 0);
+	conf_free(c);
+	diag_fini(&d);
+	/* No bind_dn: the password file is not needed yet. */
+	unlink(pw);
+	snprintf(text, sizeof(text), "[ad]\nbind_password_file = %s\n", pw);
+	write_file(conf, text, 0644);
+	diag_init(&d);
+	assert_int_equal(conf_load_file(conf, &c, &d), 0);
+	conf_free(c);
+	diag_fini(&d);
+	unlink(conf);
 }
 
 /* ---- golden files and the example configuration --------------------- */
@@ -1280,6 +1500,9 @@ main(void)
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_ad_keys),
+		cmocka_unit_test(test_ad_values),
+		cmocka_unit_test(test_ad_numbers),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_packaging_example),
 		cmocka_unit_test(test_load_secret_modes),
@@ -1287,6 +1510,7 @@ main(void)
 		cmocka_unit_test(test_load_secret_default),
 		cmocka_unit_test(test_load_all_problems),
 		cmocka_unit_test(test_load_config_file),
+		cmocka_unit_test(test_ad_load_secret),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

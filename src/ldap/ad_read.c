@@ -1,0 +1,101 @@
+/*
+ * The two reads callers use: a full snapshot (ad_read_full) and the
+ * changes since a watermark (ad_read_changes, through DirSync or uSN
+ * polling). Runs on the thread that owns the struct ad_conn.
+ *
+ * Snapshot or nothing: every object of a full read is streamed to the
+ * caller's callback as it is decoded, and only the final return says
+ * whether the snapshot is complete. A failure part-way (connection lost,
+ * a group that could not be read whole, a malformed entry) returns an
+ * error and the caller trashes what it staged. The read is not resumed on
+ * another connection: a paged-results cookie is only valid on the
+ * connection that issued it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ad_internal.h"
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+
+struct ad_read_full_ctx {
+	ad_obj_fn *fn;
+	void *arg;
+	char *why;
+	size_t whylen;
+};
+
+static int
+ad_read_full_entry(struct ad_conn *c, LDAPMessage *e, void *arg)
+{
+	struct ad_read_full_ctx *x = arg;
+	struct ad_decode d;
+	struct obj *o = NULL;
+	int r;
+
+	if ((r = ad_search_entry(c, e, false, &o, &d, x->why,
+	    x->whylen)) < 0)
+		return r;
+	if ((r = x->fn(o, AD_CHANGE_NONE, x->arg)) < 0 && x->why[0] == '\0')
+		snprintf(x->why, x->whylen, "the consumer stopped the read: %s",
+		    ad_strerror(r));
+	return r;
+}
+
+int
+ad_read_full(struct ad_conn *c, ad_obj_fn *fn, void *arg,
+    struct ad_watermark *wm, char *why, size_t whylen)
+{
+	struct ad_read_full_ctx x = { .fn = fn, .arg = arg, .why = why,
+	    .whylen = whylen };
+	struct ad_watermark now;
+	const char *attrs[AD_ATTRS_MAX];
+	char member[64];
+	struct ad_search s;
+	int r;
+
+	why[0] = '\0';
+	/* Taken first: what changes during the read is read again by the
+	 * next incremental read, and applying it twice is harmless. */
+	if ((r = ad_watermark_now(c, &now, why, whylen)) < 0)
+		return r;
+	if ((r = ad_filter_range_attr(member, sizeof(member), 0,
+	    c->conf->range_size)) < 0)
+		return r;
+	ad_decode_attrs(attrs, AD_ATTRS_MAX, member);
+	s = (struct ad_search){ .base = c->conf->base_dn,
+	    .scope = LDAP_SCOPE_SUBTREE, .filter = ad_filter_objects(),
+	    .attrs = attrs, .extended_dn = true };
+	why[0] = '\0';
+	if ((r = ad_search_paged(c, &s, ad_read_full_entry, &x, why,
+	    whylen)) < 0)
+		return r;
+	*wm = now;
+	return 0;
+}
+
+int
+ad_read_changes(struct ad_conn *c, const struct ad_watermark *in,
+    ad_obj_fn *fn, void *arg, struct ad_watermark *out, char *why,
+    size_t whylen)
+{
+	int r;
+
+	why[0] = '\0';
+	if (in->kind == AD_WM_NONE) {
+		snprintf(why, whylen, "no watermark yet");
+		return -AD_ERESYNC;
+	}
+	if ((r = ad_conn_ensure(c, why, whylen)) < 0)
+		return r;
+	/* Refreshes the uSN and DC identity; reconnects once when the
+	 * connection died since its last use. */
+	if ((r = ad_conn_rootdse(c, why, whylen)) < 0) {
+		if (c->ld != NULL || (r = ad_conn_ensure(c, why, whylen)) < 0)
+			return r;
+	}
+	if (in->kind == AD_WM_DIRSYNC)
+		return ad_dirsync_read(c, in, fn, arg, out, why, whylen);
+	return ad_usn_read(c, in, fn, arg, out, why, whylen);
+}
