@@ -42,6 +42,7 @@
 const struct conf_section *const conf_sections[] = {
 	&conf_ad_section,
 	&conf_rackspace_section,
+	&conf_sync_section,
 };
 const size_t conf_nsections = sizeof(conf_sections) / sizeof(conf_sections[0]);
 

@@ -13,7 +13,7 @@
  * any thread; conf_free() releases it. All strings inside are owned by the
  * struct and never NULL (an unset string is "").
  *
- * Later issues add [sync] and [daemon]; each section is a struct here.
+ * Later issues add [daemon]; each section is a struct here.
  */
 #ifndef ADSYNC_CONF_H
 #define ADSYNC_CONF_H
@@ -65,10 +65,27 @@ struct conf_ad {
 				 * nothing wakes us, default 300 */
 };
 
+/* [sync]: scope, domains, sizes, state and the mass-removal guard
+ * (src/plan, src/sync, docs/sync.md). */
+struct conf_sync {
+	char *exchange_group;	/* DN of the Hosted Exchange group; "" =
+				 * do not sync Exchange */
+	char *rackspace_email_group; /* DN of the Rackspace Email group */
+	char *domains;		/* space-separated e-mail domains */
+	bool sync_proxy_addresses; /* smtp: proxies -> alternate addresses */
+	unsigned exchange_mailbox_size;	/* MB, new Exchange mailboxes */
+	unsigned rackspace_email_mailbox_size; /* MB, new RS mailboxes */
+	char *state_dir;	/* SQLite state, default /var/lib/adsync */
+	unsigned interval;	/* seconds between safety-net cycles */
+	unsigned max_deletes;	/* disables+deletes a run may make */
+	unsigned max_delete_percent; /* ... as a share of synced objects */
+};
+
 struct conf {
 	char *path;		/* where it was read from ("" for buffers) */
 	struct conf_ad ad;
 	struct conf_rackspace rackspace;
+	struct conf_sync sync;
 };
 
 /*

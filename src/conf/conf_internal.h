@@ -95,6 +95,8 @@ extern const size_t conf_nsections;
 extern const struct conf_section conf_rackspace_section;
 /* The [ad] block, in conf_ad.c. */
 extern const struct conf_section conf_ad_section;
+/* The [sync] block, in conf_sync.c. */
+extern const struct conf_section conf_sync_section;
 
 /*
  * Adds a diagnostic for `key` of the section being checked, at the line

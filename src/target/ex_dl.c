@@ -461,6 +461,30 @@ ex_dl_put(struct rs_client *c, const char *dom, const char *name, json_t *o,
 	return r;
 }
 
+int
+ex_dl_edit(struct rs_client *c, const char *dom, const char *name,
+    const struct rs_record *fields, struct rs_error *err)
+{
+	const char *dn = rs_record_get(fields, "displayName");
+	const char *desc = rs_record_get(fields, "description");
+	json_t *o;
+
+	if ((o = json_object()) == NULL ||
+	    (dn != NULL && json_object_set_new(o, "DisplayName",
+	    json_string(dn)) < 0) ||
+	    (desc != NULL && json_object_set_new(o, "Description",
+	    json_string(desc)) < 0)) {
+		json_decref(o);
+		return rs_error_set(err, -ENOMEM, "out of memory");
+	}
+	if (json_object_size(o) == 0) {
+		json_decref(o);
+		return 0;
+	}
+	/* ex_dl_put takes `o`; an edit is idempotent, nothing is gone. */
+	return ex_dl_put(c, dom, name, o, "members", NULL, 0, err);
+}
+
 static int
 ex_dl_members(struct rs_client *c, const char *dom, const char *name,
     const struct rs_strlist *members, const char *action,

@@ -487,6 +487,9 @@ int ex_dl_show(struct rs_client *c, const char *dom, const char *name,
 int ex_dl_create(struct rs_client *c, const char *dom, const char *name,
     const struct rs_record *fields, const struct rs_strlist *members,
     struct rs_error *err);
+/* PUT of "displayName" and/or "description" from `fields`. */
+int ex_dl_edit(struct rs_client *c, const char *dom, const char *name,
+    const struct rs_record *fields, struct rs_error *err);
 int ex_dl_members_add(struct rs_client *c, const char *dom, const char *name,
     const struct rs_strlist *members, struct rs_error *err);
 int ex_dl_members_remove(struct rs_client *c, const char *dom,

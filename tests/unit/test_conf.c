@@ -794,7 +794,7 @@ test_many_errors(void **state)
 	    "  writes_per_minute = 5\n"			/* 9 */
 	    "frob = 1\n"				/* 10 */
 	    "\n"
-	    "[sync]\n"					/* 12 */
+	    "[synch]\n"					/* 12 */
 	    "interval = 5\n"
 	    "[rackspace]\n";				/* 14 */
 	static const unsigned want[] = { 3, 4, 5, 6, 7, 8, 9, 10, 12, 14 };
