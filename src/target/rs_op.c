@@ -310,20 +310,13 @@ rs_op_add(struct rs_client *c, const char *dom, const char *s1,
 	struct rs_request *req;
 	int r;
 
-	if (password != NULL &&
-	    (r = rs_password_check_secret(password, err)) < 0)
+	if ((r = rs_write_prepare(c, RS_POST, dom, s1, s2, name, fields,
+	    password, &req, err)) < 0)
 		return r;
-	if ((r = rs_op_item(c, RS_POST, dom, s1, s2, name, &req, err)) < 0)
-		return r;
-	if ((fields != NULL && (r = rs_op_form_record(req, fields)) < 0) ||
-	    (extra_name != NULL &&
-	    (r = rs_request_form_add(req, extra_name, extra_value)) < 0) ||
-	    (password != NULL &&
-	    (r = rs_request_form_add_secret(req, "password", password)) < 0)) {
+	if (extra_name != NULL &&
+	    (r = rs_request_form_add(req, extra_name, extra_value)) < 0) {
 		rs_request_free(req);
-		return rs_error_set(err, r, "cannot encode the %s fields (a "
-		    "field name is invalid or \"password\" is among them)",
-		    s2);
+		return rs_error_set(err, r, "cannot encode %s", extra_name);
 	}
 	return rs_op_create(c, req, exists, arg, err);
 }
@@ -336,14 +329,9 @@ rs_op_edit(struct rs_client *c, const char *dom, const char *s1,
 	struct rs_request *req;
 	int r;
 
-	if ((r = rs_op_item(c, RS_PUT, dom, s1, s2, name, &req, err)) < 0)
+	if ((r = rs_write_prepare(c, RS_PUT, dom, s1, s2, name, fields, NULL,
+	    &req, err)) < 0)
 		return r;
-	if ((r = rs_op_form_record(req, fields)) < 0) {
-		rs_request_free(req);
-		return rs_error_set(err, r, "cannot encode the %s fields (a "
-		    "field name is invalid or \"password\" is among them)",
-		    s2);
-	}
 	return rs_op_write(c, req, NULL, err);
 }
 

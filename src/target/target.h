@@ -377,6 +377,22 @@ int rs_password_check_secret(const struct secret *pw, struct rs_error *err);
  * a weak one fails with -ADSYNC_EVALIDATION and never reaches the network.
  */
 
+/*
+ * Prepared writes (rs_write.c): the request that rs_mailbox_add,
+ * ex_mailbox_add, ex_contact_add (m = RS_POST) or rs_mailbox_edit,
+ * ex_mailbox_edit, ex_contact_edit (m = RS_PUT) would send, built without
+ * sending, so that a caller can submit many through rs_client_submit().
+ * `svc` is "rs" or "ex", `coll` "mailboxes" or "contacts"; `password` may
+ * be NULL (PUT: never give one; use *_set_password). The caller then owns
+ * what the synchronous calls do for it: a POST failing with
+ * -ADSYNC_EUNKNOWN (reply lost) must be looked up (the *_show calls) before
+ * it is sent again. 0 and *out (owned), or a negative code with `err`.
+ */
+int rs_write_prepare(struct rs_client *c, enum rs_method m, const char *dom,
+    const char *svc, const char *coll, const char *name,
+    const struct rs_record *fields, const struct secret *password,
+    struct rs_request **out /* OUT */, struct rs_error *err) ATTR_NODISCARD;
+
 /* Options of offset-paged index operations. */
 struct rs_list_opts {
 	const char *fields;	/* "?fields=" extras, e.g. "enabled,size" */
