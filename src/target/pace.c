@@ -23,8 +23,19 @@ pace_init(struct pace_bucket *b, unsigned n, int64_t window_ms)
 {
 	unsigned i;
 
-	if (n == 0 || n > PACE_MAX_TOKENS || window_ms <= 0)
+	if (n == 0 || window_ms <= 0)
 		return -EINVAL;
+	b->window_ms = window_ms;
+	b->blocked_until = INT64_MIN;
+	b->streak = 0;
+	if (n > PACE_MAX_TOKENS) {
+		/* More tokens than we track one by one: no pacing. */
+		b->ret = NULL;
+		b->n = 0;
+		b->unlimited = true;
+		return 0;
+	}
+	b->unlimited = false;
 	b->ret = calloc(n, sizeof(*b->ret));
 	if (b->ret == NULL)
 		return -ENOMEM;
@@ -49,7 +60,7 @@ pace_fini(struct pace_bucket *b)
 int64_t
 pace_ready_at(const struct pace_bucket *b, int64_t now)
 {
-	int64_t best = PACE_IN_USE;
+	int64_t best = b->unlimited ? now : PACE_IN_USE;
 	unsigned i;
 
 	for (i = 0; i < b->n; i++)
@@ -71,6 +82,8 @@ pace_take(struct pace_bucket *b, int64_t now)
 
 	if (b->blocked_until > now)
 		return -1;
+	if (b->unlimited)
+		return 0;	/* release and refund ignore it (n is 0) */
 	for (i = 0; i < b->n; i++) {
 		/* A token returned at exactly `now` is usable: the window
 		 * is half-open, [spent, spent + window). */

@@ -37,13 +37,17 @@
 struct pace_bucket {
 	int64_t *ret;		/* per token: time it is free again, or
 				 * PACE_IN_USE while its attempt runs */
-	unsigned n;		/* tokens */
+	unsigned n;		/* tokens; 0 with `unlimited` */
+	bool unlimited;		/* a limit above PACE_MAX_TOKENS: no pacing
+				 * (an emulator with throttling off); only
+				 * the throttle backoff applies */
 	int64_t window_ms;
 	int64_t blocked_until;	/* throttle backoff of the category */
 	unsigned streak;	/* consecutive throttled answers */
 };
 
-/* 0, -EINVAL (n == 0, n > PACE_MAX_TOKENS, window <= 0) or -ENOMEM. */
+/* 0, -EINVAL (n == 0, window <= 0) or -ENOMEM. n > PACE_MAX_TOKENS makes
+ * an unlimited bucket (pace_take always succeeds unless throttled). */
 int pace_init(struct pace_bucket *b, unsigned n, int64_t window_ms)
     ATTR_NODISCARD;
 void pace_fini(struct pace_bucket *b);

@@ -138,8 +138,30 @@ test_pace_init_bounds(void **state)
 
 	(void)state;
 	assert_int_equal(pace_init(&b, 0, 1000), -EINVAL);
-	assert_int_equal(pace_init(&b, PACE_MAX_TOKENS + 1, 1000), -EINVAL);
 	assert_int_equal(pace_init(&b, 1, 0), -EINVAL);
+}
+
+/* Above PACE_MAX_TOKENS the bucket does not pace (an emulator without
+ * throttling), but a throttle answer still blocks it. */
+static void
+test_pace_unlimited(void **state)
+{
+	struct pace_bucket b;
+	int i;
+
+	(void)state;
+	assert_int_equal(pace_init(&b, PACE_MAX_TOKENS + 1, 1000), 0);
+	for (i = 0; i < 100000; i++)
+		assert_true(pace_take(&b, 5) >= 0);
+	assert_int_equal(pace_ready_at(&b, 5), 5);
+	pace_release(&b, 0, 5);
+	pace_refund(&b, 0);
+	pace_throttled(&b, 10);
+	assert_true(pace_ready_at(&b, 10) > 10);
+	assert_int_equal(pace_take(&b, 10), -1);
+	pace_unthrottled(&b);
+	assert_true(pace_take(&b, 1000000) >= 0);
+	pace_fini(&b);
 }
 
 static void
@@ -240,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_pace_sliding_property),
 		cmocka_unit_test(test_pace_full_rate),
 		cmocka_unit_test(test_pace_init_bounds),
+		cmocka_unit_test(test_pace_unlimited),
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test(test_backoff_jitter),
 		cmocka_unit_test(test_pace_throttled),
