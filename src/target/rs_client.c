@@ -49,6 +49,7 @@ struct rs_xfer {
 	char xmsg[512];		/* x-error-message, sanitised */
 	bool have_xmsg;
 	bool too_big;
+	unsigned sends;		/* times libcurl was about to send it */
 	int64_t started;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -358,6 +359,27 @@ rs_client_submit(struct rs_client *c, struct rs_request *req,
 	return 0;
 }
 
+/*
+ * CURLOPT_PREREQFUNCTION of writes: called before each send of the
+ * request. The first call is ours; a second is libcurl resending it on a
+ * new connection after a reused one died, which for a write must not
+ * happen behind our back (see rs_client_start).
+ */
+static int
+rs_xfer_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port,
+    int local_port)
+{
+	struct rs_xfer *x = arg;
+
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	if (++x->sends > 1)
+		return CURL_PREREQFUNC_ABORT;
+	return CURL_PREREQFUNC_OK;
+}
+
 static size_t
 rs_xfer_write(char *p, size_t sz, size_t n, void *arg)
 {
@@ -523,17 +545,19 @@ rs_client_start(struct rs_client *c, struct rs_request *req, int64_t now,
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_SHARE, c->share);
 	/*
-	 * A write gets a connection of its own. On a reused connection that
-	 * dies before any answer byte, libcurl silently sends the request
-	 * again on a new one: for a create whose first copy was processed
-	 * that is a duplicate, and a retried DELETE or Remove then fails
-	 * ("not found") without our knowing that a first copy ran. A fresh
-	 * connection turns the loss into an error we see and handle
-	 * (rs_op_create, `uncertain`). Writes are paced to a few per minute,
-	 * so the extra handshakes cost nothing; reads keep reusing.
+	 * On a reused connection that dies before any answer byte, libcurl
+	 * silently sends the request again on a new one: for a create whose
+	 * first copy was processed that is a duplicate, and a retried DELETE
+	 * or Remove then fails ("not found") without our knowing that a
+	 * first copy ran. The pre-request callback runs before every send,
+	 * so a second call is that resend: it is stopped, and the loss
+	 * becomes an error we see and handle (rs_op_create, `uncertain`).
+	 * Writes can therefore reuse connections (no TLS handshake each).
 	 */
-	if (req->method != RS_GET)
-		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	if (req->method != RS_GET) {
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, rs_xfer_prereq);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+	}
 	switch (req->method) {
 	case RS_GET:
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -699,6 +723,18 @@ rs_client_transport(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 {
 	struct rs_request *req = x->req;
 	int code;
+
+	if (res == CURLE_ABORTED_BY_CALLBACK && x->sends > 1) {
+		/* rs_xfer_prereq stopped libcurl's silent resend: the first
+		 * copy went out on a connection that then died. */
+		rs_error_set(err, -ADSYNC_ETRANSPORT, "the connection closed "
+		    "after the request was sent, before any answer");
+		req->uncertain = true;
+		if (!rs_request_idempotent(req))
+			return RS_NEXT_UNKNOWN;
+		return req->retries < c->max_retries ? RS_NEXT_RETRY :
+		    RS_NEXT_FAIL;
+	}
 
 	code = x->too_big || res == CURLE_FILESIZE_EXCEEDED ?
 	    -ADSYNC_ETOOBIG : http_curl_error(res);
