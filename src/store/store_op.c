@@ -1,0 +1,338 @@
+/*
+ * Operations in the journal: every API write of a run is journaled as
+ * pending *before* the call and completed after it, so that after a crash
+ * the pending ones can be reconciled with the service (was the mailbox
+ * created or not?). Runs on the engine thread (reads also on a read-only
+ * handle's thread).
+ *
+ * Durability: the pending row is committed with synchronous=FULL (the WAL
+ * is fsynced before store_op_begin() returns, or, inside a group, before
+ * store_commit() returns), so it survives a crash of the machine, not
+ * only of the process. Ends alone use the connection's NORMAL: an end lost
+ * in a crash leaves the op pending, which recovery treats as "unknown",
+ * the safe reading.
+ *
+ * SECURITY: nothing secret is journaled. Plan ops carry no password by
+ * design; a field or change named like one is refused all the same.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "store_internal.h"
+
+/* Ops decoded per step of the iterators (no statement stays open across
+ * a callback). */
+#define STORE_OP_BATCH 16
+
+#define STORE_OP_COLS "id, run_id, state, op, service, kind, anchor, dn," \
+	" domain, name, reason, detail, result, started, finished"
+
+static bool
+store_op_secret_name(const char *name)
+{
+	return name != NULL && strcasestr(name, "password") != NULL;
+}
+
+/*
+ * The detail of `op` as owned JSON text {"fields":{...},"values":[...]},
+ * or, when that would pass STORE_DETAIL_MAX, a summary with the counts.
+ */
+static int
+store_op_detail(const struct plan_op *op, char **out)
+{
+	json_t *root = NULL, *fields, *values;
+	char *text = NULL;
+	size_t i;
+	int r = -ENOMEM;
+
+	if ((root = json_object()) == NULL)
+		goto out;
+	if ((fields = json_object()) == NULL ||
+	    json_object_set_new(root, "fields", fields) < 0)
+		goto out;
+	if ((values = json_array()) == NULL ||
+	    json_object_set_new(root, "values", values) < 0)
+		goto out;
+	for (i = 0; i < op->fields.n; i++) {
+		const struct rs_field *f = &op->fields.v[i];
+
+		/* json_string() refuses invalid UTF-8. */
+		if (json_object_set_new(fields, f->name,
+		    json_string(f->value != NULL ? f->value : "")) < 0) {
+			r = -EINVAL;
+			goto out;
+		}
+	}
+	for (i = 0; i < op->values.n; i++)
+		if (json_array_append_new(values,
+		    json_string(op->values.v[i])) < 0) {
+			r = -EINVAL;
+			goto out;
+		}
+	text = json_dumps(root, JSON_COMPACT);
+	if (text != NULL && strlen(text) > STORE_DETAIL_MAX) {
+		free(text);
+		json_decref(root);
+		root = json_pack("{s:b,s:I,s:I}", "truncated", 1,
+		    "fields", (json_int_t)op->fields.n,
+		    "values", (json_int_t)op->values.n);
+		text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+	}
+	if (text == NULL)
+		goto out;
+	*out = text;
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}
+
+static int
+store_op_check(struct store *st, const struct plan_op *op)
+{
+	size_t i;
+
+	if ((unsigned)op->op >= PLAN_OP_COUNT ||
+	    (unsigned)op->service >= PLAN_SVC_COUNT ||
+	    (unsigned)op->kind >= PLAN_K_COUNT)
+		return store_sql_failf(st, -EINVAL, "journaling an op: "
+		    "invalid op, service or kind");
+	/* SECURITY: the second line of defence against a password in the
+	 * audit trail. */
+	for (i = 0; i < op->fields.n; i++)
+		if (store_op_secret_name(op->fields.v[i].name))
+			return store_sql_failf(st, -EINVAL, "refusing to "
+			    "journal an op with the field %s: passwords are "
+			    "never stored", op->fields.v[i].name);
+	for (i = 0; i < op->nchanges; i++)
+		if (store_op_secret_name(op->changes[i].field))
+			return store_sql_failf(st, -EINVAL, "refusing to "
+			    "journal an op with the field %s: passwords are "
+			    "never stored", op->changes[i].field);
+	return 0;
+}
+
+int
+store_op_begin(struct store *st, int64_t run_id, const struct plan_op *op,
+    int64_t now, int64_t *id)
+{
+	char *detail = NULL;
+	sqlite3_stmt *s;
+	bool own = false;
+	int r, r2;
+
+	/* -EBUSY in a mirror transaction, which may still be trashed. */
+	if ((r = store_sql_writable(st, "journaling an op")) < 0)
+		goto out;
+	if ((r = store_op_check(st, op)) < 0)
+		goto out;
+	if ((r = store_op_detail(op, &detail)) < 0) {
+		store_sql_failf(st, r, "journaling an op: the fields or values "
+		    "cannot be written as JSON (%s)", adsync_strerror(r));
+		goto out;
+	}
+	/* Inside store_begin() the group's commit is the durable one. */
+	if (st->txn == STORE_TXN_NONE) {
+		if ((r = store_sql_sync(st, true)) < 0)
+			goto out;
+		own = true;
+	}
+	r = store_sql_stmt(st, STORE_Q_OP_BEGIN,
+	    "INSERT INTO journal_op (run_id, state, op, service, kind,"
+	    " anchor, dn, domain, name, reason, detail, started)"
+	    " VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s);
+	if (r < 0)
+		goto out;
+	if ((r = store_sql_code(sqlite3_bind_int64(s, 1, run_id))) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int(s, 2, (int)op->op))) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int(s, 3,
+	    (int)op->service))) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int(s, 4, (int)op->kind))) < 0 ||
+	    (r = store_sql_bind_guid(s, 5, &op->anchor, false)) < 0 ||
+	    (r = store_sql_bind_text(s, 6, op->dn != NULL ? op->dn : "")) <
+	    0 ||
+	    (r = store_sql_bind_text(s, 7,
+	    op->domain != NULL ? op->domain : "")) < 0 ||
+	    (r = store_sql_bind_text(s, 8, op->name != NULL ? op->name : "")) <
+	    0 ||
+	    (r = store_sql_bind_text(s, 9,
+	    op->reason != NULL ? op->reason : "")) < 0 ||
+	    (r = store_sql_bind_text(s, 10, detail)) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int64(s, 11, now))) < 0) {
+		sqlite3_reset(s);
+		store_sql_failf(st, r, "journaling an op: binding failed");
+		goto out;
+	}
+	/* An unknown run_id fails the foreign key (-EINVAL). */
+	if ((r = store_sql_done(st, s, "journaling an op")) < 0)
+		goto out;
+	*id = sqlite3_last_insert_rowid(st->db);
+out:
+	if (own && (r2 = store_sql_sync(st, false)) < 0 && r == 0)
+		r = r2;
+	free(detail);
+	return r;
+}
+
+int
+store_op_end(struct store *st, int64_t id, enum store_op_state state,
+    const char *result, int64_t now)
+{
+	sqlite3_stmt *s;
+	int rc, r;
+
+	if ((r = store_sql_writable(st, "ending an op")) < 0)
+		return r;
+	if (state != STORE_OP_DONE && state != STORE_OP_FAILED)
+		return store_sql_failf(st, -EINVAL, "ending op %lld: the new "
+		    "state must be done or failed", (long long)id);
+	r = store_sql_stmt(st, STORE_Q_OP_END,
+	    "UPDATE journal_op SET state = ?2, result = ?3, finished = ?4"
+	    " WHERE id = ?1 AND state = 0", &s);
+	if (r < 0)
+		return r;
+	if ((r = store_sql_code(sqlite3_bind_int64(s, 1, id))) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int(s, 2, (int)state))) < 0 ||
+	    (r = store_sql_bind_text(s, 3, result != NULL ? result : "")) <
+	    0 ||
+	    (r = store_sql_code(sqlite3_bind_int64(s, 4, now))) < 0) {
+		sqlite3_reset(s);
+		return store_sql_failf(st, r, "ending op %lld: binding failed",
+		    (long long)id);
+	}
+	if ((r = store_sql_done(st, s, "ending an op")) < 0)
+		return r;
+	if (sqlite3_changes(st->db) > 0)
+		return 0;
+	/* Nothing changed: unknown, or no longer pending. */
+	r = store_sql_stmt(st, STORE_Q_OP_STATE,
+	    "SELECT state FROM journal_op WHERE id = ?1", &s);
+	if (r < 0)
+		return r;
+	if ((r = store_sql_code(sqlite3_bind_int64(s, 1, id))) < 0) {
+		sqlite3_reset(s);
+		return r;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = store_sql_failf(st, -EALREADY, "ending op %lld: it has "
+		    "already ended", (long long)id);
+	else if (rc == SQLITE_DONE)
+		r = store_sql_failf(st, -ADSYNC_ENOTFOUND, "ending op %lld: "
+		    "no such op", (long long)id);
+	else
+		r = store_sql_fail(st, rc, "ending an op");
+	sqlite3_reset(s);
+	return r;
+}
+
+/* Fills `op` from the current row of `s` (STORE_OP_COLS). */
+static int
+store_op_read(struct store *st, sqlite3_stmt *s, struct store_op *op)
+{
+	int state, kind, opk, svc, r;
+
+	memset(op, 0, sizeof(*op));
+	op->id = sqlite3_column_int64(s, 0);
+	op->run_id = sqlite3_column_int64(s, 1);
+	state = sqlite3_column_int(s, 2);
+	opk = sqlite3_column_int(s, 3);
+	svc = sqlite3_column_int(s, 4);
+	kind = sqlite3_column_int(s, 5);
+	if (state < 0 || state > STORE_OP_FAILED || opk < 0 ||
+	    opk >= PLAN_OP_COUNT || svc < 0 || svc >= PLAN_SVC_COUNT ||
+	    kind < 0 || kind >= PLAN_K_COUNT ||
+	    (r = store_sql_col_guid(s, 6, false, &op->anchor)) < 0)
+		return store_sql_failf(st, -ADSYNC_EPARSE, "op %lld in %s does "
+		    "not decode (corrupt journal_op)", (long long)op->id,
+		    st->path);
+	op->state = (enum store_op_state)state;
+	op->op = (enum plan_opkind)opk;
+	op->service = (enum plan_service)svc;
+	op->kind = (enum plan_kind)kind;
+	store_sql_col_copy(s, 7, op->dn, sizeof(op->dn));
+	store_sql_col_copy(s, 8, op->domain, sizeof(op->domain));
+	store_sql_col_copy(s, 9, op->name, sizeof(op->name));
+	store_sql_col_copy(s, 10, op->reason, sizeof(op->reason));
+	store_sql_col_copy(s, 11, op->detail, sizeof(op->detail));
+	store_sql_col_copy(s, 12, op->result, sizeof(op->result));
+	op->started = sqlite3_column_int64(s, 13);
+	op->finished = sqlite3_column_int64(s, 14);
+	return 0;
+}
+
+/*
+ * Calls fn for the ops that statement slot `id` (parameters: ?1 after-id,
+ * ?2 batch size, ?3 run id when `run` is set) returns, batch by batch.
+ */
+static int
+store_op_each(struct store *st, enum store_q id, const char *sql,
+    bool run, int64_t run_id,
+    int (*fn)(const struct store_op *op, void *arg), void *arg)
+{
+	struct store_op *batch;
+	sqlite3_stmt *s;
+	int64_t after = 0;
+	size_t n, i;
+	int rc, r = 0;
+
+	if ((batch = calloc(STORE_OP_BATCH, sizeof(*batch))) == NULL)
+		return store_sql_failf(st, -ENOMEM, "reading the journal: out "
+		    "of memory");
+	for (;;) {
+		n = 0;
+		if ((r = store_sql_stmt(st, id, sql, &s)) < 0)
+			goto out;
+		if ((r = store_sql_code(sqlite3_bind_int64(s, 1, after))) < 0 ||
+		    (r = store_sql_code(sqlite3_bind_int(s, 2,
+		    STORE_OP_BATCH))) < 0 ||
+		    (run && (r = store_sql_code(sqlite3_bind_int64(s, 3,
+		    run_id))) < 0)) {
+			sqlite3_reset(s);
+			goto out;
+		}
+		rc = SQLITE_DONE;
+		while (r == 0 && n < STORE_OP_BATCH &&
+		    (rc = sqlite3_step(s)) == SQLITE_ROW)
+			if ((r = store_op_read(st, s, &batch[n])) == 0)
+				n++;
+		if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+			r = store_sql_fail(st, rc, "reading the journal");
+		sqlite3_reset(s);
+		if (r < 0)
+			goto out;
+		/* The statement is reset: fn may write the journal. */
+		for (i = 0; i < n && r == 0; i++)
+			r = fn(&batch[i], arg);
+		if (r != 0 || n < STORE_OP_BATCH)
+			goto out;
+		after = batch[n - 1].id;
+	}
+out:
+	free(batch);
+	return r;
+}
+
+int
+store_op_each_pending(struct store *st,
+    int (*fn)(const struct store_op *op, void *arg), void *arg)
+{
+	return store_op_each(st, STORE_Q_OP_PENDING,
+	    "SELECT " STORE_OP_COLS " FROM journal_op"
+	    " WHERE state = 0 AND id > ?1 ORDER BY id LIMIT ?2",
+	    false, 0, fn, arg);
+}
+
+int
+store_op_each_of_run(struct store *st, int64_t run_id,
+    int (*fn)(const struct store_op *op, void *arg), void *arg)
+{
+	return store_op_each(st, STORE_Q_OP_OF_RUN,
+	    "SELECT " STORE_OP_COLS " FROM journal_op"
+	    " WHERE run_id = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
+	    true, run_id, fn, arg);
+}
