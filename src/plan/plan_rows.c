@@ -1,0 +1,173 @@
+/*
+ * The planner's light copy of the synced state: identity and flags of
+ * every row (no fields, members or addresses: candidates fetch their own
+ * row whole with row_get), sorted by (anchor, service) for "was this row
+ * seen", and by address for conflicts between objects that claim the same
+ * mailbox or list. Rows of a service whose group is not configured are
+ * not read at all: "do not sync" leaves that service alone (the seed's
+ * way to rename a sync group is to set the service to "Do Not Sync" for a
+ * while, which must not disable every mailbox). Pure; the build's thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "plan_internal.h"
+
+static int
+plan_rows_cmp(const void *a, const void *b)
+{
+	const struct plan_lrow *x = a, *y = b;
+	int c;
+
+	if ((c = memcmp(x->anchor.b, y->anchor.b, 16)) != 0)
+		return c;
+	if (x->svc != y->svc)
+		return x->svc < y->svc ? -1 : 1;
+	return 0;
+}
+
+static int
+plan_rows_addr_cmp(const void *a, const void *b)
+{
+	const struct plan_lrow *x = *(struct plan_lrow *const *)a;
+	const struct plan_lrow *y = *(struct plan_lrow *const *)b;
+	int c;
+
+	if ((c = strcmp(x->address, y->address)) != 0)
+		return c;
+	return plan_rows_cmp(x, y);
+}
+
+static void
+plan_lrow_fini(struct plan_lrow *l)
+{
+	free(l->dn);
+	free(l->domain);
+	free(l->name);
+	free(l->address);
+}
+
+static int
+plan_rows_one(const struct plan_row *row, void *arg)
+{
+	struct plan_ctx *ctx = arg;
+	struct plan_lrow *l, *nv;
+	size_t ncap, len;
+
+	if ((unsigned)row->service >= PLAN_SVC_COUNT ||
+	    (unsigned)row->kind >= PLAN_K_COUNT)
+		return -ADSYNC_EPROTO;
+	if (ctx->group_dn[row->service] == NULL)
+		return 0;
+	if (ctx->nrows == ctx->caprows) {
+		ncap = ctx->caprows ? ctx->caprows * 2 : 64;
+		if ((nv = reallocarray(ctx->rows, ncap, sizeof(*nv))) == NULL)
+			return -ENOMEM;
+		ctx->rows = nv;
+		ctx->caprows = ncap;
+	}
+	l = &ctx->rows[ctx->nrows];
+	memset(l, 0, sizeof(*l));
+	l->anchor = row->anchor;
+	l->svc = row->service;
+	l->kind = row->kind;
+	l->enabled = row->enabled;
+	l->in_scope = row->in_scope;
+	l->dn = strdup(row->dn != NULL ? row->dn : "");
+	l->domain = plan_addr_lower(row->domain != NULL ? row->domain : "");
+	l->name = plan_addr_lower(row->name != NULL ? row->name : "");
+	if (l->dn != NULL && l->domain != NULL && l->name != NULL) {
+		len = strlen(l->name) + strlen(l->domain) + 2;
+		if ((l->address = malloc(len)) != NULL)
+			snprintf(l->address, len, "%s@%s", l->name, l->domain);
+	}
+	if (l->address == NULL) {
+		plan_lrow_fini(l);
+		return -ENOMEM;
+	}
+	ctx->nrows++;
+	return 0;
+}
+
+int
+plan_rows_load(struct plan_ctx *ctx)
+{
+	size_t i;
+	int r;
+
+	r = ctx->src->row_each(ctx->src->arg, plan_rows_one, ctx);
+	if (r < 0) {
+		if (r == -ADSYNC_EPROTO)
+			snprintf(ctx->why, ctx->whylen, "the state holds a row "
+			    "with an unknown service or kind");
+		else if (r != -ENOMEM)
+			snprintf(ctx->why, ctx->whylen, "reading the synced "
+			    "state failed: %s", adsync_strerror(r));
+		return r;
+	}
+	plan_sort(ctx->rows, ctx->nrows, sizeof(*ctx->rows), plan_rows_cmp);
+	if (ctx->nrows > 0 && (ctx->rows_by_addr = reallocarray(NULL,
+	    ctx->nrows, sizeof(*ctx->rows_by_addr))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < ctx->nrows; i++) {
+		ctx->rows_by_addr[i] = &ctx->rows[i];
+		if (ctx->rows[i].in_scope)
+			ctx->p->counts.synced++;
+	}
+	plan_sort(ctx->rows_by_addr, ctx->nrows, sizeof(*ctx->rows_by_addr),
+	    plan_rows_addr_cmp);
+	return 0;
+}
+
+const struct plan_lrow *
+plan_rows_find(const struct plan_ctx *ctx, const struct obj_guid *anchor,
+    enum plan_service svc)
+{
+	struct plan_lrow key;
+
+	if (ctx->nrows == 0)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.anchor = *anchor;
+	key.svc = svc;
+	return bsearch(&key, ctx->rows, ctx->nrows, sizeof(*ctx->rows),
+	    plan_rows_cmp);
+}
+
+size_t
+plan_rows_by_address(const struct plan_ctx *ctx, const char *address,
+    struct plan_lrow *const **first)
+{
+	size_t lo = 0, hi = ctx->nrows, mid, n = 0;
+
+	/* Lower bound of `address`, then the run of equal ones. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(ctx->rows_by_addr[mid]->address, address) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo + n < ctx->nrows &&
+	    strcmp(ctx->rows_by_addr[lo + n]->address, address) == 0)
+		n++;
+	*first = n > 0 ? &ctx->rows_by_addr[lo] : NULL;
+	return n;
+}
+
+void
+plan_rows_free(struct plan_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nrows; i++)
+		plan_lrow_fini(&ctx->rows[i]);
+	free(ctx->rows);
+	free(ctx->rows_by_addr);
+	ctx->rows = NULL;
+	ctx->rows_by_addr = NULL;
+	ctx->nrows = 0;
+}

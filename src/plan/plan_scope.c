@@ -1,0 +1,261 @@
+/*
+ * Scope (docs/plan.md rules 1-3): the configured security groups and
+ * their DIRECT members, and what each member becomes in each service.
+ * The seed: "Directory Sync creates and manages mailboxes for all user
+ * objects that you add to the security groups"; nested groups become
+ * Exchange distribution lists, never mailboxes for their members
+ * (rackspace-api.md §9.3, §9.5); contacts and lists exist in Hosted
+ * Exchange only (§9.5, §9.6). Pure; the build's thread; group membership
+ * comes from AD through the source.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "plan_internal.h"
+
+static const char *
+plan_scope_key(enum plan_service s)
+{
+	return s == PLAN_SVC_EX ? "exchange_group" : "rackspace_email_group";
+}
+
+/* The configured group of `s`, or -ADSYNC_ECONFIG naming key, DN, fix. */
+static int
+plan_scope_group(struct plan_ctx *ctx, enum plan_service s,
+    struct plan_ent **out)
+{
+	const char *dn = ctx->group_dn[s];
+	struct obj_guid g;
+	struct plan_ent *e;
+	int r;
+
+	r = ctx->src->find_dn(ctx->src->arg, dn, &g);
+	if (r == -ADSYNC_ENOTFOUND)
+		goto missing;
+	if (r < 0) {
+		snprintf(ctx->why, ctx->whylen, "looking up [sync] %s (%s) "
+		    "failed: %s", plan_scope_key(s), dn, adsync_strerror(r));
+		return r;
+	}
+	if ((e = plan_ent_add(ctx, &g)) == NULL)
+		return -ENOMEM;
+	if ((r = plan_ent_fetch(ctx, e)) < 0)
+		return r;
+	if (e->gone)
+		goto missing;
+	if (e->o->kind != OBJ_GROUP) {
+		snprintf(ctx->why, ctx->whylen, "[sync] %s = %s is a %s, not "
+		    "a group; set it to the DN of the security group whose "
+		    "members get %s mailboxes", plan_scope_key(s), dn,
+		    obj_kind_name(e->o->kind), plan_service_title(s));
+		return -ADSYNC_ECONFIG;
+	}
+	*out = e;
+	return 0;
+missing:
+	snprintf(ctx->why, ctx->whylen, "[sync] %s = %s is not in the "
+	    "directory (no object has that DN under [ad] base_dn); set it to "
+	    "the group's distinguishedName as `adsync ad dump` shows it, or "
+	    "empty it to stop syncing %s", plan_scope_key(s), dn,
+	    plan_service_title(s));
+	return -ADSYNC_ECONFIG;
+}
+
+static int
+plan_scope_member_add(struct plan_ctx *ctx, enum plan_service s,
+    struct plan_ent *m)
+{
+	struct plan_ent **nv;
+	size_t ncap;
+
+	if (m->member_of & (1u << s))
+		return 0;	/* listed twice (two DN spellings) */
+	if (ctx->nmembers[s] == ctx->capmembers[s]) {
+		ncap = ctx->capmembers[s] ? ctx->capmembers[s] * 2 : 64;
+		nv = reallocarray(ctx->members[s], ncap, sizeof(*nv));
+		if (nv == NULL)
+			return -ENOMEM;
+		ctx->members[s] = nv;
+		ctx->capmembers[s] = ncap;
+	}
+	ctx->members[s][ctx->nmembers[s]++] = m;
+	m->member_of |= 1u << s;
+	return 0;
+}
+
+/*
+ * Resolves a member reference to its entity: by GUID when the source gave
+ * one, else by DN. A member that is not in the directory (a reference
+ * left behind, or deleted since) is skipped: it is in no scope. *out is
+ * NULL then.
+ */
+static int
+plan_scope_ref(struct plan_ctx *ctx, const struct obj_ref *ref,
+    struct plan_ent **out)
+{
+	struct obj_guid g = ref->guid;
+	struct plan_ent *m;
+	int r;
+
+	*out = NULL;
+	if (obj_guid_is_zero(&g)) {
+		r = ctx->src->find_dn(ctx->src->arg, ref->dn, &g);
+		if (r == -ADSYNC_ENOTFOUND)
+			return 0;
+		if (r < 0) {
+			snprintf(ctx->why, ctx->whylen, "looking up the member "
+			    "%s failed: %s", ref->dn, adsync_strerror(r));
+			return r;
+		}
+	}
+	if ((m = plan_ent_add(ctx, &g)) == NULL)
+		return -ENOMEM;
+	if ((r = plan_ent_fetch(ctx, m)) < 0)
+		return r;
+	if (!m->gone)
+		*out = m;
+	return 0;
+}
+
+int
+plan_scope_read(struct plan_ctx *ctx)
+{
+	struct plan_ent *m;
+	const struct obj *g;
+	enum plan_service s;
+	size_t i;
+	int r;
+
+	for (s = 0; s < PLAN_SVC_COUNT; s++) {
+		if (ctx->group_dn[s] == NULL)
+			continue;
+		if ((r = plan_scope_group(ctx, s, &ctx->group[s])) < 0)
+			return r;
+	}
+	for (s = 0; s < PLAN_SVC_COUNT; s++) {
+		if (ctx->group[s] == NULL)
+			continue;
+		g = ctx->group[s]->o;
+		for (i = 0; i < g->member.n; i++) {
+			if ((r = plan_scope_ref(ctx, &g->member.v[i], &m)) < 0)
+				return r;
+			if (m != NULL &&
+			    (r = plan_scope_member_add(ctx, s, m)) < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int
+plan_scope_cand(struct plan_ctx *ctx, struct plan_ent *e,
+    enum plan_service s, enum plan_kind k, bool ok)
+{
+	struct plan_cand *c, *nv;
+	size_t ncap;
+
+	if (ctx->ncands == ctx->capcands) {
+		ncap = ctx->capcands ? ctx->capcands * 2 : 64;
+		if ((nv = reallocarray(ctx->cands, ncap, sizeof(*nv))) == NULL)
+			return -ENOMEM;
+		ctx->cands = nv;
+		ctx->capcands = ncap;
+	}
+	c = &ctx->cands[ctx->ncands];
+	memset(c, 0, sizeof(*c));
+	plan_row_init(&c->row);
+	c->ent = e;
+	c->svc = s;
+	c->kind = k;
+	c->ok = ok;
+	ctx->ncands++;
+	e->cand[s] = ctx->ncands;
+	return 0;
+}
+
+/*
+ * A user in both groups would need a mailbox in each service with one
+ * address, which the service refuses; the seed reports it as "... does
+ * not already exist in another service in control panel" (H3). Neither
+ * service gets an op, and the user's existing mailboxes are left as they
+ * are (a candidate, not ok, so its rows count as seen).
+ */
+static void
+plan_scope_both(struct plan_ctx *ctx, const struct plan_ent *e)
+{
+	plan_alert(ctx, PLAN_ALERT_ERROR, PLAN_SVC_COUNT, &e->guid, e->o->dn,
+	    "The user %s is a direct member of both the Exchange group (%s) "
+	    "and the Rackspace Email group (%s), but a user has a mailbox in "
+	    "one service only. Check that the user does not already exist in "
+	    "another service in control panel, and keep the user in one of "
+	    "the two groups", e->o->dn, ctx->group_dn[PLAN_SVC_EX],
+	    ctx->group_dn[PLAN_SVC_RS]);
+}
+
+static int
+plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
+{
+	const struct obj *o = e->o;
+	const char *mail = obj_value(o, OBJ_A_MAIL);
+	bool both = e->member_of == ((1u << PLAN_SVC_EX) | (1u << PLAN_SVC_RS));
+
+	switch (o->kind) {
+	case OBJ_USER:
+		if (both && s == PLAN_SVC_EX)
+			plan_scope_both(ctx, e);
+		return plan_scope_cand(ctx, e, s, PLAN_K_MAILBOX, !both);
+	case OBJ_CONTACT:
+		if (s == PLAN_SVC_EX)
+			return plan_scope_cand(ctx, e, s, PLAN_K_CONTACT, true);
+		plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, o->dn,
+		    "The contact %s is in the Rackspace Email group, but "
+		    "contacts exist in Hosted Exchange only; it is ignored: "
+		    "add it to the Exchange group (%s) instead", o->dn,
+		    ctx->group_dn[PLAN_SVC_EX] != NULL ?
+		    ctx->group_dn[PLAN_SVC_EX] : "not configured");
+		return 0;
+	case OBJ_GROUP:
+		if (s == PLAN_SVC_EX && mail != NULL && mail[0] != '\0')
+			return plan_scope_cand(ctx, e, s, PLAN_K_DL, true);
+		if (s == PLAN_SVC_EX)
+			plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, o->dn,
+			    "The group %s is nested in the Exchange group but "
+			    "has no mail; set mail to make it a distribution "
+			    "list (its members do not get mailboxes: add "
+			    "users to the Exchange group directly)", o->dn);
+		else
+			plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, o->dn,
+			    "The group %s is nested in the Rackspace Email "
+			    "group, but distribution lists exist in Hosted "
+			    "Exchange only; it is ignored (its members do not "
+			    "get mailboxes): add its users to the Rackspace "
+			    "Email group directly, or nest the group in the "
+			    "Exchange group with mail set to make it a list",
+			    o->dn);
+		return 0;
+	default:
+		plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, o->dn,
+		    "%s is in the %s group but is not a user, contact or "
+		    "group; it is ignored: remove it from the group", o->dn,
+		    plan_group_title(s));
+		return 0;
+	}
+}
+
+int
+plan_scope_classify(struct plan_ctx *ctx)
+{
+	enum plan_service s;
+	size_t i;
+	int r;
+
+	for (s = 0; s < PLAN_SVC_COUNT; s++)
+		for (i = 0; i < ctx->nmembers[s]; i++)
+			if ((r = plan_scope_one(ctx, s,
+			    ctx->members[s][i])) < 0)
+				return r;
+	return ctx->err;
+}
