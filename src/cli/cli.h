@@ -27,6 +27,8 @@ cli_cmd_fn cmd_ad_dump;	/* cmd_ad.c: adsync ad dump [--json] */
 cli_cmd_fn cmd_ad_watch;	/* cmd_ad.c: adsync ad watch [--json] */
 cli_cmd_fn cmd_api;	/* cmd_api.c: adsync api METHOD PATH [f=v ...] */
 cli_cmd_fn cmd_check;	/* cmd_check.c: adsync check [--dump] */
+cli_cmd_fn cmd_plan;	/* cmd_sync.c: adsync plan [--json] ... */
+cli_cmd_fn cmd_sync;	/* cmd_sync.c: adsync sync --once ... */
 cli_cmd_fn cmd_version;	/* main.c */
 
 #endif

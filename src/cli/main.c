@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #ifdef ADSYNC_HAVE_CURL
 #include <curl/curl.h>
 #endif
@@ -59,6 +61,22 @@ static const struct main_cmd main_cmds[] = {
 	  "Prints every problem as FILE:LINE: MESSAGE and exits 1, or prints\n"
 	  "FILE: configuration OK and exits 0. --dump prints the canonical\n"
 	  "form instead, every key with its value (secrets: the path only)." },
+	{ "plan", cmd_plan, "[--json] [--offline] [--allow-deletes]",
+	  "Print every operation a sync would make now, and change nothing.\n"
+	  "Reads the directory (into the state's copy of it), the synced\n"
+	  "state and, for objects not yet synced, the service's inventory,\n"
+	  "and prints one aligned line per operation (object, service,\n"
+	  "fields old -> new, reason), then the alerts and a summary.\n"
+	  "--json prints one JSON object per operation. --offline never asks\n"
+	  "the service (no adoption checks). --allow-deletes shows the plan\n"
+	  "as the mass-removal guard would let it through." },
+	{ "sync", cmd_sync, "--once [--dry-run] [--allow-deletes] [--json]",
+	  "Run one sync cycle: read, plan, apply, print the summary.\n"
+	  "Exit status 0 when every operation succeeded, 2 when some objects\n"
+	  "had errors or removals were held back by the guard (max_deletes,\n"
+	  "max_delete_percent; --allow-deletes overrides), 1 when the run\n"
+	  "failed as a whole and nothing was applied. --dry-run plans only.\n"
+	  "An interrupted run is reconciled at the start of the next one." },
 	{ "help", main_cmd_help, "[COMMAND]",
 	  "Show the commands, or the usage and help of one command." },
 	{ "version", cmd_version, "",
@@ -342,6 +360,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 #endif
+	/* Once, before any thread exists: libsodium's CSPRNG (backoff
+	 * jitter, new mailbox passwords). */
+	if (sodium_init() < 0) {
+		fprintf(stderr, "adsync: cannot initialise libsodium\n");
+		return 1;
+	}
 	status = main_run(argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "adsync: cannot write the output\n");

@@ -1,0 +1,97 @@
+/*
+ * sync: the engine that runs one sync cycle end to end (docs/sync.md):
+ *
+ *   1. recover: operations journaled as pending by a run that crashed are
+ *      reconciled with the service (a lost create is found by name, never
+ *      sent twice);
+ *   2. read: the directory mirror in the store is brought up to date from
+ *      AD (a DirSync/uSN change read from the stored watermark, or a full
+ *      read when there is none or it cannot be continued) — snapshot or
+ *      nothing: a failed read changes nothing;
+ *   3. plan: src/plan decides from the mirror, the synced state and (for
+ *      objects not yet synced) the service's inventory;
+ *   4. apply (unless only planning): each operation is journaled, sent, and
+ *      its result and the new state row are committed together.
+ *
+ * Threads: a struct sync_engine and everything it holds (the store, the
+ * LDAP connection, the API client) belong to the thread that made it.
+ *
+ * Secrets: the AD bind password and the API secret key are loaded by the
+ * ldap and target modules for each use; new mailboxes get a random
+ * password (never stored, logged or shown) that lives in a struct secret
+ * for the one request and is wiped after it.
+ */
+#ifndef ADSYNC_SYNC_H
+#define ADSYNC_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attributes.h"
+#include "conf.h"
+#include "plan.h"
+#include "store.h"
+
+struct sync_engine;
+
+/*
+ * Makes an engine for `conf` (borrowed: it must outlive the engine) and
+ * opens the state in conf->sync.state_dir (taking its lock). Connections
+ * to AD and the API are made when first needed. 0 and *out (owned;
+ * sync_engine_free), or a negative code and a sentence in `why`.
+ */
+int sync_engine_new(const struct conf *conf, struct sync_engine **out /* OUT */,
+    char *why, size_t whylen) ATTR_NODISCARD;
+void sync_engine_free(struct sync_engine *e);
+
+/* What one cycle should do. */
+struct sync_opts {
+	const char *trigger;	/* "once", "plan", "interval", ... (run
+				 * record and logs) */
+	bool apply;		/* false: plan only, change nothing in the
+				 * service (adsync plan, sync --dry-run) */
+	bool allow_deletes;	/* skip the mass-removal guard */
+	bool offline;		/* never ask the service (no inventory):
+				 * plan without adoption checks */
+};
+
+/* What one cycle did. */
+struct sync_report {
+	struct plan *plan;		/* owned; NULL when planning failed */
+	enum store_run_status status;	/* STORE_RUN_OK/PARTIAL/FAILED/HELD */
+	struct store_run_counts counts;	/* applied (all zero when !apply) */
+	int64_t run_id;			/* 0 when !apply */
+	bool full_read;			/* the mirror was read whole */
+	size_t recovered;		/* pending ops reconciled first */
+	double secs_read;		/* time spent reading AD */
+	double secs_plan;		/* ... planning (inventory included) */
+	double secs_apply;		/* ... applying */
+	struct plan_alert *errors;	/* owned: operations the service
+					 * refused, in the seed's words
+					 * ("Performed action 'Create' for
+					 * user ...: Mailbox limit exceeded.") */
+	size_t nerrors;
+	char why[1024];			/* why it failed as a whole, or "" */
+};
+
+void sync_report_init(struct sync_report *r);
+void sync_report_fini(struct sync_report *r);
+
+/*
+ * Runs one cycle. Returns 0 when the cycle ran (individual objects may
+ * still have failed: see rep->status and counts.errors), or a negative
+ * code when it failed as a whole (AD unreachable, the plan refused, the
+ * store failed): then nothing was applied and rep->why says why.
+ */
+int sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
+    struct sync_report *rep /* OUT */) ATTR_NODISCARD;
+
+/*
+ * Writes a random password of `len` characters (16..64) that meets the
+ * service rule (rackspace-api.md §7: 8+ characters, 3 of 4 classes; we
+ * use all 4) into a new secret. NULL on failure. Uses libsodium's CSPRNG.
+ */
+struct secret *sync_password_new(size_t len);
+
+#endif

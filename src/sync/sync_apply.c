@@ -1,0 +1,757 @@
+/*
+ * Applying a plan: for each operation in the plan's order, journal it as
+ * pending (durably), make the API call, then record the result and the new
+ * state row in one transaction. A crash between the journal and the call
+ * leaves a pending op that sync_recover.c reconciles; a crash after the
+ * call but before the commit the same. Engine thread.
+ *
+ * Idempotence: the service may already be in the wanted state (a retry
+ * after a crash, a change made by hand): a delete of something absent, an
+ * address already there, a member already gone all count as success.
+ * An object the service no longer has (deleted in the Control Panel) is
+ * forgotten by the state, so the next cycle creates it again while the
+ * user is in scope.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "err.h"
+#include "log.h"
+#include "secret.h"
+#include "sync_internal.h"
+#include "xmalloc.h"
+
+/* Length of the random password of a new mailbox. */
+#define SYNC_NEW_PASSWORD_LEN 24
+
+/* The seed's verbs ("Performed action 'Create' for user ..."). */
+static const char *
+sync_apply_verb(enum plan_opkind k)
+{
+	static const char *const verbs[PLAN_OP_COUNT] = {
+		[PLAN_OP_CREATE] = "Create",
+		[PLAN_OP_ADOPT] = "Adopt",
+		[PLAN_OP_UPDATE] = "Update",
+		[PLAN_OP_ENABLE] = "Enable",
+		[PLAN_OP_DISABLE] = "Disable",
+		[PLAN_OP_DELETE] = "Delete",
+		[PLAN_OP_ADDRESS_ADD] = "Add alternate address",
+		[PLAN_OP_ADDRESS_REMOVE] = "Remove alternate address",
+		[PLAN_OP_MEMBERS_ADD] = "Add members",
+		[PLAN_OP_MEMBERS_REMOVE] = "Remove members",
+	};
+
+	return (unsigned)k < PLAN_OP_COUNT ? verbs[k] : "?";
+}
+
+static const char *
+sync_apply_noun(enum plan_kind k)
+{
+	return k == PLAN_K_MAILBOX ? "user" : k == PLAN_K_CONTACT ?
+	    "contact" : "group";
+}
+
+void
+sync_report_error(struct sync_report *rep, const struct plan_op *op,
+    const char *fmt, ...)
+{
+	struct plan_alert *a;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rep->errors = xreallocarray(rep->errors, rep->nerrors + 1,
+	    sizeof(*rep->errors));
+	a = &rep->errors[rep->nerrors++];
+	memset(a, 0, sizeof(*a));
+	a->level = PLAN_ALERT_ERROR;
+	a->service = op->service;
+	a->anchor = op->anchor;
+	a->dn = xstrdup(op->dn != NULL ? op->dn : "");
+	a->message = xstrdup(msg);
+}
+
+/* Mailbox ops, for either service. */
+static int
+sync_apply_mailbox(struct sync_engine *e, const struct plan_op *op,
+    struct rs_error *err)
+{
+	bool ex = op->service == PLAN_SVC_EX;
+	struct secret *pw;
+	int r;
+
+	switch (op->op) {
+	case PLAN_OP_CREATE:
+		/* SECURITY: the password exists only in this secret and in
+		 * the request body, both wiped once the request is done. */
+		if ((pw = sync_password_new(SYNC_NEW_PASSWORD_LEN)) == NULL)
+			return -ENOMEM;
+		r = ex ? ex_mailbox_add(e->rs, op->domain, op->name,
+		    &op->fields, pw, err) : rs_mailbox_add(e->rs, op->domain,
+		    op->name, &op->fields, pw, err);
+		secret_free(pw);
+		return r;
+	case PLAN_OP_ADOPT:
+	case PLAN_OP_UPDATE:
+	case PLAN_OP_ENABLE:
+	case PLAN_OP_DISABLE:
+		if (op->fields.n == 0)
+			return 0;
+		return ex ? ex_mailbox_edit(e->rs, op->domain, op->name,
+		    &op->fields, err) : rs_mailbox_edit(e->rs, op->domain,
+		    op->name, &op->fields, err);
+	case PLAN_OP_ADDRESS_ADD:
+	case PLAN_OP_ADDRESS_REMOVE:
+		if (!ex || op->values.n != 1)
+			return -EINVAL;
+		if (op->op == PLAN_OP_ADDRESS_ADD) {
+			r = ex_mailbox_address_add(e->rs, op->domain,
+			    op->name, op->values.v[0], err);
+			/* Already there: what we wanted. */
+			return r == -ADSYNC_ECONFLICT ? 0 : r;
+		}
+		r = ex_mailbox_address_remove(e->rs, op->domain, op->name,
+		    op->values.v[0], err);
+		return r == -ADSYNC_ENOTFOUND ? 0 : r;
+	default:
+		/* SECURITY: a mailbox is never deleted by adsync. */
+		return -EINVAL;
+	}
+}
+
+/* Are none of `values` members of the list any more? 1, 0 or negative. */
+static int
+sync_apply_members_gone(struct sync_engine *e, const struct plan_op *op)
+{
+	struct rs_record rec;
+	struct rs_strlist have;
+	struct rs_error err;
+	size_t i;
+	int r;
+
+	rs_record_init(&rec);
+	rs_strlist_init(&have);
+	if ((r = ex_dl_show(e->rs, op->domain, op->name, &rec, &err)) < 0)
+		goto out;
+	if ((r = rs_strlist_from_csv(&have, rs_record_get(&rec, "members") !=
+	    NULL ? rs_record_get(&rec, "members") : "")) < 0)
+		goto out;
+	r = 1;
+	for (i = 0; i < op->values.n; i++)
+		if (rs_strlist_has(&have, op->values.v[i]))
+			r = 0;
+out:
+	rs_strlist_fini(&have);
+	rs_record_fini(&rec);
+	return r;
+}
+
+static int
+sync_apply_contact_dl(struct sync_engine *e, const struct plan_op *op,
+    struct rs_error *err)
+{
+	bool dl = op->kind == PLAN_K_DL;
+	int r;
+
+	switch (op->op) {
+	case PLAN_OP_CREATE:
+		return dl ? ex_dl_create(e->rs, op->domain, op->name,
+		    &op->fields, NULL, err) : ex_contact_add(e->rs, op->domain,
+		    op->name, &op->fields, err);
+	case PLAN_OP_ADOPT:
+	case PLAN_OP_UPDATE:
+		if (op->fields.n == 0)
+			return 0;
+		return dl ? ex_dl_edit(e->rs, op->domain, op->name,
+		    &op->fields, err) : ex_contact_edit(e->rs, op->domain,
+		    op->name, &op->fields, err);
+	case PLAN_OP_DELETE:
+		r = dl ? ex_dl_delete(e->rs, op->domain, op->name, err) :
+		    ex_contact_delete(e->rs, op->domain, op->name, err);
+		return r == -ADSYNC_ENOTFOUND ? 0 : r;
+	case PLAN_OP_MEMBERS_ADD:
+		return dl ? ex_dl_members_add(e->rs, op->domain, op->name,
+		    &op->values, err) : -EINVAL;
+	case PLAN_OP_MEMBERS_REMOVE:
+		if (!dl)
+			return -EINVAL;
+		r = ex_dl_members_remove(e->rs, op->domain, op->name,
+		    &op->values, err);
+		/* Removed by hand meanwhile: what we wanted. */
+		if (r == -ADSYNC_EVALIDATION && sync_apply_members_gone(e,
+		    op) == 1) {
+			rs_error_clear(err);
+			r = 0;
+		}
+		return r;
+	default:
+		return -EINVAL;
+	}
+}
+
+int
+sync_apply_call(struct sync_engine *e, const struct plan_op *op,
+    struct rs_error *err)
+{
+	rs_error_clear(err);
+	if (op->kind == PLAN_K_MAILBOX)
+		return sync_apply_mailbox(e, op, err);
+	if (op->service != PLAN_SVC_EX)
+		return -EINVAL;
+	return sync_apply_contact_dl(e, op, err);
+}
+
+int
+sync_apply_exists(struct sync_engine *e, enum plan_service s,
+    enum plan_kind k, const char *domain, const char *name,
+    struct rs_error *err)
+{
+	struct rs_record rec;
+	int r;
+
+	rs_record_init(&rec);
+	if (k == PLAN_K_MAILBOX)
+		r = s == PLAN_SVC_EX ? ex_mailbox_show(e->rs, domain, name,
+		    &rec, err) : rs_mailbox_show(e->rs, domain, name, &rec,
+		    err);
+	else if (k == PLAN_K_CONTACT)
+		r = ex_contact_show(e->rs, domain, name, &rec, err);
+	else
+		r = ex_dl_show(e->rs, domain, name, &rec, err);
+	rs_record_fini(&rec);
+	if (r == -ADSYNC_ENOTFOUND)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+/* Removes `s` (case-insensitive) from `l`. */
+static void
+sync_apply_strlist_remove(struct rs_strlist *l, const char *s)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < l->n; i++) {
+		if (strcasecmp(l->v[i], s) == 0) {
+			free(l->v[i]);
+			continue;
+		}
+		l->v[j++] = l->v[i];
+	}
+	l->n = j;
+}
+
+static int
+sync_apply_strlist_add(struct rs_strlist *l, const char *s)
+{
+	if (rs_strlist_has(l, s))
+		return 0;
+	return rs_strlist_add(l, s);
+}
+
+/* Merges the op's fields into the row; "enabled" and "size" are not
+ * kept as fields ("enabled" has its own column, "size" is create-only). */
+static int
+sync_apply_merge(struct plan_row *row, const struct plan_op *op)
+{
+	const struct rs_field *f;
+	size_t i;
+	int r;
+
+	for (i = 0; i < op->fields.n; i++) {
+		f = &op->fields.v[i];
+		if (strcmp(f->name, "enabled") == 0) {
+			row->enabled = strcmp(f->value, "true") == 0;
+			continue;
+		}
+		if (strcmp(f->name, "size") == 0)
+			continue;
+		if ((r = rs_record_set(&row->fields, f->name, f->value)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* sync_apply_row(): what to do with the state row. */
+#define SYNC_ROW_DELETE 0
+#define SYNC_ROW_WRITE 1
+#define SYNC_ROW_KEEP 2
+
+/* True when the row names the op's object (domain and name). */
+static bool
+sync_apply_row_is(const struct plan_row *row, const struct plan_op *op)
+{
+	return row->domain != NULL && row->name != NULL &&
+	    strcasecmp(row->domain, op->domain) == 0 &&
+	    strcasecmp(row->name, op->name) == 0;
+}
+
+/*
+ * The state row after `op` succeeded, from the stored one (if any).
+ * Returns SYNC_ROW_WRITE, SYNC_ROW_DELETE or SYNC_ROW_KEEP, or a negative
+ * code. A delete removes the row only when the row still names the deleted
+ * object: the old half of a contact moved to another domain is deleted
+ * after the new half was created and took the row over.
+ */
+static int
+sync_apply_row(struct sync_engine *e, const struct plan_op *op,
+    struct plan_row *row)
+{
+	size_t i;
+	int r;
+
+	r = store_row_get(e->st, &op->anchor, op->service, row);
+	if (r < 0 && r != -ADSYNC_ENOTFOUND)
+		return r;
+	if (op->op == PLAN_OP_DELETE)
+		return r == 0 && sync_apply_row_is(row, op) ?
+		    SYNC_ROW_DELETE : SYNC_ROW_KEEP;
+	if (op->op == PLAN_OP_CREATE || op->op == PLAN_OP_ADOPT ||
+	    r == -ADSYNC_ENOTFOUND) {
+		plan_row_fini(row);
+		row->anchor = op->anchor;
+		row->service = op->service;
+		row->kind = op->kind;
+		row->domain = xstrdup(op->domain);
+		row->name = xstrdup(op->name);
+		row->enabled = true;
+		row->in_scope = true;
+	}
+	free(row->dn);
+	row->dn = xstrdup(op->dn != NULL ? op->dn : "");
+	if ((r = sync_apply_merge(row, op)) < 0)
+		return r;
+	switch (op->op) {
+	case PLAN_OP_CREATE:
+	case PLAN_OP_ADOPT:
+	case PLAN_OP_UPDATE:
+	case PLAN_OP_ENABLE:
+		row->in_scope = true;
+		break;
+	case PLAN_OP_DISABLE:
+		row->enabled = false;
+		/* Disabled in AD (userAccountControl) is still in scope. */
+		row->in_scope = !op->leaves_scope;
+		break;
+	case PLAN_OP_ADDRESS_ADD:
+	case PLAN_OP_MEMBERS_ADD:
+		for (i = 0; i < op->values.n; i++)
+			if ((r = sync_apply_strlist_add(op->op ==
+			    PLAN_OP_ADDRESS_ADD ? &row->addresses :
+			    &row->members, op->values.v[i])) < 0)
+				return r;
+		break;
+	case PLAN_OP_ADDRESS_REMOVE:
+	case PLAN_OP_MEMBERS_REMOVE:
+		for (i = 0; i < op->values.n; i++)
+			sync_apply_strlist_remove(op->op ==
+			    PLAN_OP_ADDRESS_REMOVE ? &row->addresses :
+			    &row->members, op->values.v[i]);
+		break;
+	default:
+		break;
+	}
+	return SYNC_ROW_WRITE;
+}
+
+/* Records success: the new row (or its removal) and the op's end. The
+ * caller holds a transaction. */
+static int
+sync_apply_record(struct sync_engine *e, const struct plan_op *op,
+    int64_t op_id)
+{
+	struct plan_row row;
+	int r, w;
+
+	plan_row_init(&row);
+	if ((w = sync_apply_row(e, op, &row)) < 0) {
+		r = w;
+		goto out;
+	}
+	r = 0;
+	if (w == SYNC_ROW_WRITE)
+		r = store_row_put(e->st, &row);
+	else if (w == SYNC_ROW_DELETE)
+		r = store_row_delete(e->st, &op->anchor, op->service);
+	if (r == 0)
+		r = store_op_end(e->st, op_id, STORE_OP_DONE, "",
+		    (int64_t)time(NULL));
+out:
+	plan_row_fini(&row);
+	return r;
+}
+
+static void
+sync_apply_count(struct store_run_counts *c, enum plan_opkind k)
+{
+	switch (k) {
+	case PLAN_OP_CREATE:
+		c->created++;
+		break;
+	case PLAN_OP_ENABLE:
+		c->enabled++;
+		break;
+	case PLAN_OP_DISABLE:
+		c->disabled++;
+		break;
+	case PLAN_OP_DELETE:
+		c->deleted++;
+		break;
+	default:
+		c->updated++;
+		break;
+	}
+}
+
+/* (anchor, service) pairs whose create or adopt failed: their later ops
+ * (addresses, memberships) are skipped, not sent to fail again. */
+struct sync_apply_failed {
+	struct obj_guid *g;
+	enum plan_service *s;
+	size_t n;
+};
+
+static bool
+sync_apply_has_failed(const struct sync_apply_failed *f,
+    const struct plan_op *op)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (f->s[i] == op->service &&
+		    obj_guid_equal(&f->g[i], &op->anchor))
+			return true;
+	return false;
+}
+
+static void
+sync_apply_add_failed(struct sync_apply_failed *f, const struct plan_op *op)
+{
+	f->g = xreallocarray(f->g, f->n + 1, sizeof(*f->g));
+	f->s = xreallocarray(f->s, f->n + 1, sizeof(*f->s));
+	f->g[f->n] = op->anchor;
+	f->s[f->n] = op->service;
+	f->n++;
+}
+
+static unsigned long
+sync_apply_calls(const struct rs_client *c)
+{
+	struct rs_client_stats s;
+	unsigned long n = 0;
+	size_t i;
+
+	rs_client_stats(c, &s);
+	for (i = 0; i < RS_CAT_COUNT; i++)
+		n += s.sent[i];
+	return n;
+}
+
+/* One operation in flight or done: the unit of both apply paths. */
+struct sync_slot {
+	const struct plan_op *op;
+	int64_t op_id;
+	int code;		/* 0 or the call's negative code */
+	struct rs_error err;
+	bool skipped;		/* a dependency failed: never sent */
+};
+
+/*
+ * Records the outcome of `sl` (the caller holds a transaction): success
+ * moves the state row; failure is counted, reported in the seed's words
+ * and journaled. 0 or a store failure (with rep->why).
+ */
+static int
+sync_apply_outcome(struct sync_engine *e, struct sync_slot *sl,
+    struct sync_report *rep, struct sync_apply_failed *failed)
+{
+	const struct plan_op *op = sl->op;
+	char msg[600], addr[400];
+	int r;
+
+	snprintf(addr, sizeof(addr), "%s@%s", op->name, op->domain);
+	if (sl->skipped) {
+		rep->counts.errors++;
+		sync_report_error(rep, op, "Skipped action '%s' for %s %s "
+		    "(%s): its mailbox, contact or list could not be created "
+		    "or adopted in this run", sync_apply_verb(op->op),
+		    sync_apply_noun(op->kind), op->dn, addr);
+		return 0;
+	}
+	if (sl->code == 0) {
+		if ((r = sync_apply_record(e, op, sl->op_id)) < 0) {
+			snprintf(rep->why, sizeof(rep->why), "cannot record "
+			    "the result for %s: %s", addr, adsync_strerror(r));
+			return r;
+		}
+		sync_apply_count(&rep->counts, op->op);
+		log_debug("%s %s %s %s: done", plan_opkind_name(op->op),
+		    plan_service_name(op->service), plan_kind_name(op->kind),
+		    addr);
+		return 0;
+	}
+	if (sl->err.code == 0) {
+		sl->err.code = sl->code;
+		snprintf(sl->err.message, sizeof(sl->err.message), "%s",
+		    adsync_strerror(sl->code));
+	}
+	rs_error_format(&sl->err, msg, sizeof(msg));
+	rep->counts.errors++;
+	if (op->op == PLAN_OP_CREATE || op->op == PLAN_OP_ADOPT)
+		sync_apply_add_failed(failed, op);
+	if (sl->code == -ADSYNC_ENOTFOUND && op->op != PLAN_OP_CREATE &&
+	    op->op != PLAN_OP_DELETE) {
+		/* Deleted outside adsync (the Control Panel): forget it,
+		 * so the next cycle creates it again while in scope. */
+		if ((r = store_row_delete(e->st, &op->anchor,
+		    op->service)) < 0) {
+			snprintf(rep->why, sizeof(rep->why), "cannot forget "
+			    "%s: %s", addr, adsync_strerror(r));
+			return r;
+		}
+		sync_report_error(rep, op, "Performed action '%s' for %s %s "
+		    "(%s): it no longer exists in the service (deleted "
+		    "outside adsync); the state forgets it and the next run "
+		    "creates it again while it is in scope",
+		    sync_apply_verb(op->op), sync_apply_noun(op->kind),
+		    op->dn, addr);
+	} else {
+		sync_report_error(rep, op, "Performed action '%s' for %s %s "
+		    "(%s): %s", sync_apply_verb(op->op),
+		    sync_apply_noun(op->kind), op->dn, addr,
+		    sl->err.message);
+	}
+	log_warnx("%s %s %s %s: %s", plan_opkind_name(op->op),
+	    plan_service_name(op->service), plan_kind_name(op->kind), addr,
+	    msg);
+	if ((r = store_op_end(e->st, sl->op_id, STORE_OP_FAILED, msg,
+	    (int64_t)time(NULL))) < 0) {
+		snprintf(rep->why, sizeof(rep->why), "cannot record the "
+		    "failure for %s: %s", addr, adsync_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Journals the ops of `v` as pending in one durable transaction: after
+ * this returns, a crash finds them (sync_recover.c). Skipped slots are not
+ * journaled.
+ */
+static int
+sync_apply_journal(struct sync_engine *e, struct sync_slot *v, size_t n,
+    struct sync_report *rep)
+{
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int r;
+
+	if ((r = store_begin(e->st)) < 0)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (!v[i].skipped && (r = store_op_begin(e->st, rep->run_id,
+		    v[i].op, now, &v[i].op_id)) < 0) {
+			store_rollback(e->st);
+			goto fail;
+		}
+	if ((r = store_commit(e->st)) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(rep->why, sizeof(rep->why), "cannot journal %zu "
+	    "operations: %s", n, adsync_strerror(r));
+	return r;
+}
+
+/* Records every outcome of `v` in one transaction. */
+static int
+sync_apply_outcomes(struct sync_engine *e, struct sync_slot *v, size_t n,
+    struct sync_report *rep, struct sync_apply_failed *failed)
+{
+	size_t i;
+	int r;
+
+	if ((r = store_begin(e->st)) < 0) {
+		snprintf(rep->why, sizeof(rep->why), "cannot record results: "
+		    "%s", adsync_strerror(r));
+		return r;
+	}
+	for (i = 0; i < n; i++)
+		if ((r = sync_apply_outcome(e, &v[i], rep, failed)) < 0) {
+			store_rollback(e->st);
+			return r;
+		}
+	if ((r = store_commit(e->st)) < 0) {
+		snprintf(rep->why, sizeof(rep->why), "cannot commit results: "
+		    "%s", adsync_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Ops sent in bulk through the asynchronous core: the single-request
+ * writes of mailboxes and contacts, the bulk of a first sync. The others
+ * (addresses, lists, deletes) go one by one through the typed calls.
+ */
+static bool
+sync_apply_bulkable(const struct plan_op *op)
+{
+	if (op->kind == PLAN_K_DL)
+		return false;
+	switch (op->op) {
+	case PLAN_OP_CREATE:
+	case PLAN_OP_ADOPT:
+	case PLAN_OP_UPDATE:
+		return true;
+	case PLAN_OP_ENABLE:
+	case PLAN_OP_DISABLE:
+		return op->kind == PLAN_K_MAILBOX;
+	default:
+		return false;
+	}
+}
+
+/* rs_done_fn of a bulk write. */
+static void
+sync_apply_done_cb(void *arg, struct rs_response *resp,
+    const struct rs_error *err)
+{
+	struct sync_slot *sl = arg;
+
+	(void)resp;
+	if (err == NULL) {
+		sl->code = 0;
+		rs_error_clear(&sl->err);
+	} else {
+		sl->code = err->code;
+		sl->err = *err;
+	}
+}
+
+/* Submits one bulk op; on a local failure fills the slot instead. */
+static void
+sync_apply_submit(struct sync_engine *e, struct sync_slot *sl)
+{
+	const struct plan_op *op = sl->op;
+	const char *svc = op->service == PLAN_SVC_EX ? "ex" : "rs";
+	const char *coll = op->kind == PLAN_K_MAILBOX ? "mailboxes" :
+	    "contacts";
+	struct rs_request *req = NULL;
+	struct secret *pw = NULL;
+	int r;
+
+	if (op->op == PLAN_OP_CREATE && op->kind == PLAN_K_MAILBOX &&
+	    (pw = sync_password_new(SYNC_NEW_PASSWORD_LEN)) == NULL) {
+		sl->code = -ENOMEM;
+		return;
+	}
+	/* SECURITY: the new password's only other copy is the encoded body,
+	 * wiped when the request is freed after sending. */
+	r = rs_write_prepare(e->rs, op->op == PLAN_OP_CREATE ? RS_POST :
+	    RS_PUT, op->domain, svc, coll, op->name, &op->fields, pw, &req,
+	    &sl->err);
+	secret_free(pw);
+	if (r < 0) {
+		sl->code = r;
+		return;
+	}
+	sl->code = -ADSYNC_ECANCELED;	/* until the callback says */
+	(void)rs_client_submit(e->rs, req, sync_apply_done_cb, sl);
+}
+
+/*
+ * Applies a batch: journals every op in one durable commit, sends the bulk
+ * ops concurrently (the client keeps up to max_in_flight in flight,
+ * paced), then the others one by one, settles the creates whose reply was
+ * lost (looked up, and sent again only when certainly absent: never a
+ * duplicate), and records every outcome in one commit.
+ */
+static int
+sync_apply_batch(struct sync_engine *e, struct sync_slot *v, size_t n,
+    struct sync_report *rep, struct sync_apply_failed *failed)
+{
+	size_t i;
+	int r, found;
+
+	if ((r = sync_apply_journal(e, v, n, rep)) < 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if (!v[i].skipped && sync_apply_bulkable(v[i].op))
+			sync_apply_submit(e, &v[i]);
+	while ((r = rs_client_run(e->rs, 1000)) > 0)
+		;
+	if (r < 0) {
+		snprintf(rep->why, sizeof(rep->why), "the HTTP client failed: "
+		    "%s", adsync_strerror(r));
+		return r;
+	}
+	/* The rest one by one, through the typed calls (lists, addresses,
+	 * deletes: few, and some take several requests). */
+	for (i = 0; i < n; i++)
+		if (!v[i].skipped && !sync_apply_bulkable(v[i].op))
+			v[i].code = sync_apply_call(e, v[i].op, &v[i].err);
+	for (i = 0; i < n; i++) {
+		if (v[i].skipped || v[i].code != -ADSYNC_EUNKNOWN ||
+		    v[i].op->op != PLAN_OP_CREATE)
+			continue;
+		log_warnx("create of %s@%s: reply lost; looking it up",
+		    v[i].op->name, v[i].op->domain);
+		found = sync_apply_exists(e, v[i].op->service, v[i].op->kind,
+		    v[i].op->domain, v[i].op->name, &v[i].err);
+		if (found == 1)
+			v[i].code = 0;
+		else if (found == 0)
+			v[i].code = sync_apply_call(e, v[i].op, &v[i].err);
+	}
+	return sync_apply_outcomes(e, v, n, rep, failed);
+}
+
+/* Ops journaled and sent together at most (one durable commit each). */
+#define SYNC_BATCH_MAX 512
+
+int
+sync_apply(struct sync_engine *e, const struct plan *p,
+    struct sync_report *rep)
+{
+	struct sync_apply_failed failed = { NULL, NULL, 0 };
+	struct sync_slot *v = NULL;
+	unsigned long calls0;
+	size_t i, j, n;
+	int r = 0;
+
+	if (p->nops == 0)
+		return 0;
+	if ((r = sync_engine_client(e, rep->why, sizeof(rep->why))) < 0)
+		return r;
+	calls0 = sync_apply_calls(e->rs);
+	v = xcalloc(SYNC_BATCH_MAX, sizeof(*v));
+	for (i = 0; i < p->nops && r == 0; i += n) {
+		/* A batch: ops of one phase (the ops of one object are in
+		 * different phases, so a batch never holds two that depend
+		 * on each other). */
+		n = 1;
+		while (i + n < p->nops && n < SYNC_BATCH_MAX &&
+		    p->ops[i + n].phase == p->ops[i].phase)
+			n++;
+		memset(v, 0, n * sizeof(*v));
+		for (j = 0; j < n; j++) {
+			v[j].op = &p->ops[i + j];
+			v[j].skipped = sync_apply_has_failed(&failed,
+			    v[j].op);
+		}
+		r = sync_apply_batch(e, v, n, rep, &failed);
+	}
+	rep->counts.api_calls += sync_apply_calls(e->rs) - calls0 +
+	    e->inv.calls;
+	free(v);
+	free(failed.g);
+	free(failed.s);
+	return r;
+}

@@ -1,0 +1,208 @@
+/*
+ * The engine's handle and one cycle: recover, read, plan, apply (see
+ * sync.h). Runs on the engine's owning thread. Records every applied run
+ * in the store's journal, and the plan's alerts as the current alerts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "log.h"
+#include "sync_internal.h"
+#include "xmalloc.h"
+
+int
+sync_engine_new(const struct conf *conf, struct sync_engine **out,
+    char *why, size_t whylen)
+{
+	struct sync_engine *e;
+	int r;
+
+	if (conf->sync.exchange_group[0] == '\0' &&
+	    conf->sync.rackspace_email_group[0] == '\0') {
+		snprintf(why, whylen, "%s: [sync] names no group: set "
+		    "exchange_group and/or rackspace_email_group to the DN of "
+		    "the security group whose members get mailboxes",
+		    conf->path[0] != '\0' ? conf->path : "configuration");
+		return -ADSYNC_ECONFIG;
+	}
+	if (conf->ad.uri[0] == '\0' || conf->ad.base_dn[0] == '\0') {
+		snprintf(why, whylen, "%s: [ad] uri and base_dn must be set "
+		    "to read the directory", conf->path[0] != '\0' ?
+		    conf->path : "configuration");
+		return -ADSYNC_ECONFIG;
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->conf = conf;
+	sync_inv_init(&e->inv);
+	if ((r = store_open(conf->sync.state_dir, &e->st, why, whylen)) < 0) {
+		free(e);
+		return r;
+	}
+	*out = e;
+	return 0;
+}
+
+void
+sync_engine_free(struct sync_engine *e)
+{
+	if (e == NULL)
+		return;
+	sync_inv_fini(&e->inv);
+	rs_client_free(e->rs);
+	ad_conn_free(e->ad);
+	store_close(e->st);
+	free(e);
+}
+
+int
+sync_engine_client(struct sync_engine *e, char *why, size_t whylen)
+{
+	if (e->rs != NULL)
+		return 0;
+	if (e->conf->rackspace.user_key[0] == '\0') {
+		snprintf(why, whylen, "[rackspace] user_key is not set: "
+		    "register adsync with the API keys of the account first");
+		return -ADSYNC_ECONFIG;
+	}
+	return rs_client_new(&e->conf->rackspace, &e->rs, why, whylen);
+}
+
+void
+sync_report_init(struct sync_report *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void
+sync_report_fini(struct sync_report *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	plan_free(r->plan);
+	for (i = 0; i < r->nerrors; i++) {
+		free(r->errors[i].dn);
+		free(r->errors[i].message);
+	}
+	free(r->errors);
+	sync_report_init(r);
+}
+
+static double
+sync_mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int64_t
+sync_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* The run's status from what happened. */
+static enum store_run_status
+sync_status(const struct plan *p, const struct store_run_counts *c)
+{
+	if (p->held)
+		return STORE_RUN_HELD;
+	if (c->errors > 0 || p->counts.alerts[PLAN_ALERT_ERROR] > 0)
+		return STORE_RUN_PARTIAL;
+	return STORE_RUN_OK;
+}
+
+int
+sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
+    struct sync_report *rep)
+{
+	struct plan_opts po = { .conf = &e->conf->sync,
+	    .allow_deletes = opts->allow_deletes };
+	struct plan_source src;
+	const char *where = "recovering";
+	int64_t run_id = 0;
+	double t;
+	int r, r2;
+
+	sync_report_init(rep);
+	/* A fresh inventory each cycle: the service changes on its own
+	 * (the Control Panel, other tools). */
+	sync_inv_fini(&e->inv);
+	sync_inv_init(&e->inv);
+	if (opts->apply) {
+		if ((r = store_run_begin(e->st, opts->trigger, sync_now(),
+		    &run_id)) < 0) {
+			snprintf(rep->why, sizeof(rep->why), "cannot record "
+			    "the run in the state: %s", adsync_strerror(r));
+			return r;
+		}
+		rep->run_id = run_id;
+		log_ctx_set("run=%lld", (long long)run_id);
+		if ((r = sync_recover(e, &rep->recovered, rep->why,
+		    sizeof(rep->why))) < 0)
+			goto fail;
+	}
+	where = "reading the directory";
+	t = sync_mono();
+	r = sync_read(e, &rep->full_read, rep->why, sizeof(rep->why));
+	rep->secs_read = sync_mono() - t;
+	if (r < 0)
+		goto fail;
+	where = "planning";
+	sync_source_init(&src, e, opts->offline);
+	t = sync_mono();
+	r = plan_build(&src, &po, &rep->plan, rep->why, sizeof(rep->why));
+	rep->secs_plan = sync_mono() - t;
+	if (r < 0)
+		goto fail;
+	if (!opts->apply) {
+		rep->status = sync_status(rep->plan, &rep->counts);
+		log_ctx_clear();
+		return 0;
+	}
+	where = "applying";
+	t = sync_mono();
+	r = sync_apply(e, rep->plan, rep);
+	rep->secs_apply = sync_mono() - t;
+	if (r < 0)
+		goto fail;
+	rep->counts.alerts = rep->plan->nalerts;
+	rep->counts.held = rep->plan->counts.held;
+	rep->status = sync_status(rep->plan, &rep->counts);
+	if ((r = store_alerts_set(e->st, rep->plan->alerts,
+	    rep->plan->nalerts, sync_now())) < 0) {
+		snprintf(rep->why, sizeof(rep->why), "cannot record the "
+		    "alerts: %s", adsync_strerror(r));
+		goto fail;
+	}
+	if ((r = store_run_end(e->st, run_id, rep->status, &rep->counts, "",
+	    sync_now())) < 0) {
+		snprintf(rep->why, sizeof(rep->why), "cannot record the end "
+		    "of the run: %s", adsync_strerror(r));
+		log_ctx_clear();
+		return r;
+	}
+	log_info("run done: status=%d created=%lu updated=%lu enabled=%lu "
+	    "disabled=%lu deleted=%lu errors=%lu alerts=%lu held=%lu",
+	    (int)rep->status, rep->counts.created, rep->counts.updated,
+	    rep->counts.enabled, rep->counts.disabled, rep->counts.deleted,
+	    rep->counts.errors, rep->counts.alerts, rep->counts.held);
+	log_ctx_clear();
+	return 0;
+fail:
+	rep->status = STORE_RUN_FAILED;
+	log_warnx("run failed while %s: %s", where, rep->why);
+	if (run_id != 0 && (r2 = store_run_end(e->st, run_id,
+	    STORE_RUN_FAILED, &rep->counts, rep->why, sync_now())) < 0)
+		log_warnx("cannot record the failed run: %s",
+		    adsync_strerror(r2));
+	log_ctx_clear();
+	return r;
+}

@@ -1,0 +1,101 @@
+/*
+ * Internals of the sync engine shared by its files (sync_engine.c,
+ * sync_read.c, sync_source.c, sync_inventory.c, sync_apply.c,
+ * sync_recover.c). Nothing outside src/sync includes this file. All of it
+ * runs on the engine's owning thread.
+ */
+#ifndef ADSYNC_SYNC_INTERNAL_H
+#define ADSYNC_SYNC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ad.h"
+#include "plan.h"
+#include "store.h"
+#include "sync.h"
+#include "target.h"
+
+/* One name the service already holds in one domain. */
+struct sync_inv_name {
+	char *name;		/* owned, lower case */
+	enum plan_kind kind;
+};
+
+/* The inventory of one (service, domain), loaded on first use. */
+struct sync_inv_domain {
+	enum plan_service service;
+	char *domain;		/* owned, lower case */
+	struct sync_inv_name *v; /* owned, sorted by name */
+	size_t n;
+};
+
+/* What the service holds, per (service, domain), for adoption and
+ * collision checks. Lives for one cycle: the service may change between
+ * cycles. */
+struct sync_inv {
+	struct sync_inv_domain *v;
+	size_t n, cap;
+	unsigned long calls;	/* API calls spent loading it */
+};
+
+struct sync_engine {
+	const struct conf *conf;	/* borrowed */
+	struct store *st;		/* owned */
+	struct ad_conn *ad;		/* owned; NULL until needed */
+	struct rs_client *rs;		/* owned; NULL until needed */
+	struct sync_inv inv;		/* this cycle's inventory */
+	char why[1024];			/* scratch for callbacks */
+};
+
+/* sync_engine.c: the API client, made on first use. 0, or a negative code
+ * with `why`. */
+int sync_engine_client(struct sync_engine *e, char *why, size_t whylen);
+
+/* sync_read.c: brings the mirror up to date from AD. *full says whether
+ * the read was a full one. 0, or a negative code with `why`; on failure
+ * the mirror and its watermark are as they were. */
+int sync_read(struct sync_engine *e, bool *full /* OUT */, char *why,
+    size_t whylen);
+
+/* sync_inventory.c */
+void sync_inv_init(struct sync_inv *inv);
+void sync_inv_fini(struct sync_inv *inv);
+/* 1 and *kind when (service, domain) holds `name`, 0 when not, negative
+ * on an API failure (with `why`). Loads the domain's names on first use. */
+int sync_inv_find(struct sync_engine *e, enum plan_service s,
+    const char *domain, const char *name, enum plan_kind *kind,
+    char *why, size_t whylen);
+
+/* sync_source.c: the planner's view over the store (and the inventory
+ * unless `offline`). */
+void sync_source_init(struct plan_source *src, struct sync_engine *e,
+    bool offline);
+
+/* sync_apply.c: applies the plan's ops in order under run rep->run_id,
+ * counting into rep->counts and adding the service's refusals to
+ * rep->errors. Returns 0 (object errors are counted, not returned) or a
+ * negative code when the store fails (the run stops) with rep->why. */
+int sync_apply(struct sync_engine *e, const struct plan *p,
+    struct sync_report *rep);
+/* Adds an owned copy of an alert about `op` to rep->errors. */
+void sync_report_error(struct sync_report *rep, const struct plan_op *op,
+    const char *fmt, ...) ATTR_PRINTF(3, 4);
+
+/* sync_recover.c: reconciles ops left pending by a crashed run. *n is how
+ * many. 0 or a negative code (store or API failure: the cycle stops, as
+ * planning over an unknown outcome could duplicate a create). */
+int sync_recover(struct sync_engine *e, size_t *n /* OUT */, char *why,
+    size_t whylen);
+
+/* Typed API calls of one plan op on the service (sync_apply.c). */
+int sync_apply_call(struct sync_engine *e, const struct plan_op *op,
+    struct rs_error *err);
+/* Whether the object (service, kind, domain, name) exists in the service:
+ * 1, 0, or a negative code with `err`. */
+int sync_apply_exists(struct sync_engine *e, enum plan_service s,
+    enum plan_kind k, const char *domain, const char *name,
+    struct rs_error *err);
+
+#endif
