@@ -56,11 +56,13 @@ static const struct main_cmd main_cmds[] = {
 	  "--body JSON sends JSON instead. Pacing, backoff and\n"
 	  "retries apply as in the daemon. Uses the [rackspace] section of\n"
 	  "the configuration." },
-	{ "check", cmd_check, "[--dump]",
+	{ "check", cmd_check, "[--dump] [--connect]",
 	  "Validate the configuration file and the secret files it names.\n"
 	  "Prints every problem as FILE:LINE: MESSAGE and exits 1, or prints\n"
 	  "FILE: configuration OK and exits 0. --dump prints the canonical\n"
-	  "form instead, every key with its value (secrets: the path only)." },
+	  "form instead, every key with its value (secrets: the path only).\n"
+	  "--connect also binds to AD and asks the API for the account's\n"
+	  "domains (each of [sync] domains must be one of them)." },
 	{ "plan", cmd_plan, "[--json] [--offline] [--allow-deletes]",
 	  "Print every operation a sync would make now, and change nothing.\n"
 	  "Reads the directory (into the state's copy of it), the synced\n"
