@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "diag.h"
+#include "strparse.h"
 #include "target.h"
 
 static const char cmd_check_usage[] =
@@ -40,7 +41,7 @@ cmd_check_ad(const struct conf *conf, const char *path, struct diag *d)
 	ad_conn_free(conn);
 }
 
-/* True when the space-separated list `domains` holds `name`. */
+/* True when the account's domains `recs` hold `len` bytes of `name`. */
 static bool
 cmd_check_listed(const struct rs_records *recs, const char *name,
     size_t len)
@@ -65,8 +66,9 @@ cmd_check_api(const struct conf *conf, const char *path, struct diag *d)
 	struct rs_client *client = NULL;
 	struct rs_records recs;
 	struct rs_error err;
-	const char *p, *e;
+	const char *p, *w;
 	char why[512], msg[600];
+	size_t len;
 
 	rs_records_init(&recs);
 	if (conf->rackspace.user_key[0] == '\0') {
@@ -84,17 +86,12 @@ cmd_check_api(const struct conf *conf, const char *path, struct diag *d)
 		    rs_error_format(&err, msg, sizeof(msg)));
 		goto out;
 	}
-	for (p = conf->sync.domains; *p != '\0'; p = e) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		for (e = p; *e != '\0' && *e != ' ' && *e != '\t'; e++)
-			;
-		if (e > p && !cmd_check_listed(&recs, p, (size_t)(e - p)))
+	for (p = conf->sync.domains; strparse_word(&p, &w, &len);)
+		if (!cmd_check_listed(&recs, w, len))
 			diag_add(d, path, 0, "[sync] domains: %.*s is not a "
 			    "domain of the account (adsync api GET "
 			    "/customers/me/domains lists them); add it to the "
-			    "account or remove it", (int)(e - p), p);
-	}
+			    "account or remove it", (int)len, w);
 out:
 	rs_records_fini(&recs);
 	rs_client_free(client);

@@ -87,3 +87,22 @@ strparse_bool(const char *s, bool *out)
 	}
 	return -ADSYNC_EPARSE;
 }
+
+bool
+strparse_word(const char **p, const char **word, size_t *len)
+{
+	const char *s = *p, *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0') {
+		*p = s;
+		return false;
+	}
+	for (e = s; *e != '\0' && *e != ' ' && *e != '\t'; e++)
+		;
+	*word = s;
+	*len = (size_t)(e - s);
+	*p = e;
+	return true;
+}

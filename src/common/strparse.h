@@ -7,6 +7,7 @@
 #define ADSYNC_STRPARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * Parses a decimal integer in [min, max] into *out. Returns 0, or
@@ -22,5 +23,15 @@ int strparse_double(const char *s, double min, double max,
 
 /* "true"/"false"/"yes"/"no"/"on"/"off"/"1"/"0", case-insensitively. */
 int strparse_bool(const char *s, bool *out /* OUT */);
+
+/*
+ * Walks a list of words separated by blanks (spaces and tabs), as in
+ * "uri = ldaps://a ldaps://b" or "domains = a.com b.net": skips blanks
+ * from *p, points *word at the next word (not NUL-terminated) and *len at
+ * its length, and moves *p past it. Returns false at the end of the list.
+ *   for (p = list; strparse_word(&p, &w, &len);) ...
+ */
+bool strparse_word(const char **p, const char **word /* OUT */,
+    size_t *len /* OUT */);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "conf_internal.h"
+#include "strparse.h"
 
 #define AD(field) offsetof(struct conf, ad.field)
 
@@ -108,32 +109,25 @@ static int
 conf_ad_uri_walk(const char *value, unsigned *nplain, unsigned *ntls,
     char *why, size_t whylen)
 {
-	const char *p = value, *e;
+	const char *p = value, *u;
 	unsigned n = 0;
+	size_t len;
 	bool tls;
 
 	*nplain = *ntls = 0;
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			break;
-		for (e = p; *e != '\0' && *e != ' ' && *e != '\t'; e++)
-			;
+	while (strparse_word(&p, &u, &len)) {
 		if (++n > AD_URIS_MAX) {
 			snprintf(why, whylen, "more than %d URIs; list at "
 			    "most %d domain controllers", AD_URIS_MAX,
 			    AD_URIS_MAX);
 			return -1;
 		}
-		if (conf_ad_check_one(p, (size_t)(e - p), &tls, why,
-		    whylen) < 0)
+		if (conf_ad_check_one(u, len, &tls, why, whylen) < 0)
 			return -1;
 		if (tls)
 			(*ntls)++;
 		else
 			(*nplain)++;
-		p = e;
 	}
 	return 0;
 }

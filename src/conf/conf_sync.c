@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "conf_internal.h"
+#include "strparse.h"
 
 #define SY(field) offsetof(struct conf, sync.field)
 
@@ -78,34 +79,24 @@ conf_sync_domain_ok(const char *d, size_t len)
 static int
 conf_sync_check_domains(const char *value, char *why, size_t whylen)
 {
-	const char *p = value, *e, *q;
-	size_t len;
+	const char *p = value, *q, *d, *o;
+	size_t len, olen;
 
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			break;
-		for (e = p; *e != '\0' && *e != ' ' && *e != '\t'; e++)
-			;
-		len = (size_t)(e - p);
-		if (!conf_sync_domain_ok(p, len)) {
+	while (strparse_word(&p, &d, &len)) {
+		if (!conf_sync_domain_ok(d, len)) {
 			snprintf(why, whylen, "\"%.*s\" is not a domain name; "
 			    "list the account's domains separated by spaces, "
-			    "e.g. example.com example.net", (int)len, p);
+			    "e.g. example.com example.net", (int)len, d);
 			return -1;
 		}
 		/* A domain listed twice is a typo somewhere. */
-		for (q = value; q < p; q++)
-			if ((q == value || q[-1] == ' ' || q[-1] == '\t') &&
-			    strncasecmp(q, p, len) == 0 &&
-			    (q[len] == ' ' || q[len] == '\t')) {
+		for (q = value; strparse_word(&q, &o, &olen) && o < d;)
+			if (olen == len && strncasecmp(o, d, len) == 0) {
 				snprintf(why, whylen, "\"%.*s\" is listed "
 				    "twice; list each domain once", (int)len,
-				    p);
+				    d);
 				return -1;
 			}
-		p = e;
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "plan_internal.h"
+#include "strparse.h"
 
 #define PLAN_ADDR_MAX 254	/* RFC 5321 path without the brackets */
 
@@ -143,18 +144,12 @@ int
 plan_addr_domains(struct plan_ctx *ctx)
 {
 	const char *p = ctx->conf->domains != NULL ? ctx->conf->domains : "";
-	const char *e;
+	const char *w;
 	char **nv, *d;
 	size_t len, total = 1, i;
 
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			break;
-		for (e = p; *e != '\0' && *e != ' ' && *e != '\t'; e++)
-			;
-		if ((d = strndup(p, (size_t)(e - p))) == NULL)
+	while (strparse_word(&p, &w, &len)) {
+		if ((d = strndup(w, len)) == NULL)
 			return -ENOMEM;
 		for (char *q = d; *q != '\0'; q++)
 			*q = plan_addr_lc(*q);
@@ -167,7 +162,6 @@ plan_addr_domains(struct plan_ctx *ctx)
 		ctx->domains = nv;
 		ctx->domains[ctx->ndomains++] = d;
 		total += strlen(d) + 2;
-		p = e;
 	}
 	/* "example.com, example.net" for messages; "none" when empty. */
 	if ((ctx->domain_list = malloc(total + 4)) == NULL)

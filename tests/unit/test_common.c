@@ -357,6 +357,31 @@ test_log_format(void **state)
 	free(out);
 }
 
+/* strparse_word: blanks (spaces, tabs) separate; none at the ends count. */
+static void
+test_strparse_word(void **state)
+{
+	const char *p = "\t a.com  b.net\tc ", *w;
+	size_t len;
+
+	(void)state;
+	assert_true(strparse_word(&p, &w, &len));
+	assert_int_equal(len, 5);
+	assert_memory_equal(w, "a.com", 5);
+	assert_true(strparse_word(&p, &w, &len));
+	assert_int_equal(len, 5);
+	assert_memory_equal(w, "b.net", 5);
+	assert_true(strparse_word(&p, &w, &len));
+	assert_int_equal(len, 1);
+	assert_memory_equal(w, "c", 1);
+	assert_false(strparse_word(&p, &w, &len));
+	assert_false(strparse_word(&p, &w, &len));
+	p = "";
+	assert_false(strparse_word(&p, &w, &len));
+	p = " \t ";
+	assert_false(strparse_word(&p, &w, &len));
+}
+
 int
 main(void)
 {
@@ -372,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_diag),
 		cmocka_unit_test(test_secret_owner),
 		cmocka_unit_test(test_log_format),
+		cmocka_unit_test(test_strparse_word),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
