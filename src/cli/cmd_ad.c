@@ -13,8 +13,9 @@
  * printing one JSON line per changed object.
  *
  * Main thread only. Trusts argv only to be NUL-terminated; everything
- * printed from the directory is escaped by jansson (JSON) or printed as
- * the UTF-8 the model accepted (text).
+ * printed from the directory is the UTF-8 the model accepted, escaped for
+ * JSON (ad_json_str) or with control characters written as \n, \xNN
+ * (text).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,8 +25,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "ad.h"
 #include "cli.h"
@@ -49,88 +48,169 @@ ad_on_signal(int sig)
 	ad_stop = 1;
 }
 
-static json_t *
-ad_json_refs(const struct obj_refs *refs)
+/*
+ * JSON lines are written directly, value by value, rather than built as a
+ * jansson tree and dumped: a group of 80,000 members would otherwise cost
+ * tens of megabytes of json_t for one line (docs/ldap.md, "Memory"). The
+ * bytes are those of jansson's JSON_COMPACT: `"`, `\` and control
+ * characters escaped (\n, \u001F ...), everything else as is. The model
+ * holds valid UTF-8 only (obj_value_add checks it), so nothing else needs
+ * escaping.
+ */
+static void
+ad_json_str(FILE *fp, const char *s)
 {
-	char g[OBJ_GUID_TEXT];
-	json_t *a = json_array(), *o;
-	size_t i;
+	const unsigned char *p = (const unsigned char *)s;
+	const char *run = s;
 
-	for (i = 0; i < refs->n; i++) {
-		o = json_object();
-		if (!obj_guid_is_zero(&refs->v[i].guid)) {
-			obj_guid_format(&refs->v[i].guid, g);
-			json_object_set_new(o, "objectGUID", json_string(g));
+	fputc('"', fp);
+	for (; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		fwrite(run, 1, (size_t)((const char *)p - run), fp);
+		run = (const char *)p + 1;
+		switch (*p) {
+		case '"':
+			fputs("\\\"", fp);
+			break;
+		case '\\':
+			fputs("\\\\", fp);
+			break;
+		case '\b':
+			fputs("\\b", fp);
+			break;
+		case '\f':
+			fputs("\\f", fp);
+			break;
+		case '\n':
+			fputs("\\n", fp);
+			break;
+		case '\r':
+			fputs("\\r", fp);
+			break;
+		case '\t':
+			fputs("\\t", fp);
+			break;
+		default:
+			fprintf(fp, "\\u%04X", *p);
+			break;
 		}
-		json_object_set_new(o, "dn", json_string(refs->v[i].dn));
-		json_array_append_new(a, o);
 	}
-	return a;
+	fwrite(run, 1, (size_t)((const char *)p - run), fp);
+	fputc('"', fp);
 }
 
-/* The object as one JSON object; `change` NULL for a full read. */
-static json_t *
-ad_json_obj(const struct obj *o, const char *change)
+/* `,"name":` (no comma before the first member of an object). */
+static void
+ad_json_key(FILE *fp, bool *first, const char *name)
+{
+	if (!*first)
+		fputc(',', fp);
+	*first = false;
+	ad_json_str(fp, name);
+	fputc(':', fp);
+}
+
+static void
+ad_json_refs(FILE *fp, bool *first, const char *name,
+    const struct obj_refs *refs)
+{
+	char g[OBJ_GUID_TEXT];
+	size_t i;
+
+	ad_json_key(fp, first, name);
+	fputc('[', fp);
+	for (i = 0; i < refs->n; i++) {
+		fputs(i > 0 ? ",{" : "{", fp);
+		if (!obj_guid_is_zero(&refs->v[i].guid)) {
+			obj_guid_format(&refs->v[i].guid, g);
+			fprintf(fp, "\"objectGUID\":\"%s\",", g);
+		}
+		fputs("\"dn\":", fp);
+		ad_json_str(fp, refs->v[i].dn);
+		fputc('}', fp);
+	}
+	fputc(']', fp);
+}
+
+/* The object as one line of JSON; `change` NULL for a full read. */
+static void
+ad_json_obj(FILE *fp, const struct obj *o, const char *change)
 {
 	const struct obj_attr_desc *ad;
 	char g[OBJ_GUID_TEXT];
-	json_t *j = json_object(), *a;
+	bool first = true;
 	size_t i, k;
 
+	fputc('{', fp);
 	obj_guid_format(&o->guid, g);
-	json_object_set_new(j, "objectGUID", json_string(g));
-	if (change != NULL)
-		json_object_set_new(j, "change", json_string(change));
-	if (o->dn != NULL)
-		json_object_set_new(j, "dn", json_string(o->dn));
-	json_object_set_new(j, "objectClass",
-	    json_string(obj_kind_name(o->kind)));
-	if (o->deleted)
-		json_object_set_new(j, "isDeleted", json_true());
-	if (o->object_sid != NULL)
-		json_object_set_new(j, "objectSid",
-		    json_string(o->object_sid));
-	if (o->uac != 0)
-		json_object_set_new(j, "userAccountControl",
-		    json_integer(o->uac));
-	if (o->kind == OBJ_GROUP && o->group_type != 0)
-		json_object_set_new(j, "groupType",
-		    json_integer(o->group_type));
-	if (o->pwd_last_set != 0)
-		json_object_set_new(j, "pwdLastSet",
-		    json_integer(o->pwd_last_set));
-	if (o->when_changed != 0)
-		json_object_set_new(j, "whenChanged",
-		    json_integer(o->when_changed));
-	if (o->usn_changed != 0)
-		json_object_set_new(j, "uSNChanged",
-		    json_integer((json_int_t)o->usn_changed));
+	ad_json_key(fp, &first, "objectGUID");
+	ad_json_str(fp, g);
+	if (change != NULL) {
+		ad_json_key(fp, &first, "change");
+		ad_json_str(fp, change);
+	}
+	if (o->dn != NULL) {
+		ad_json_key(fp, &first, "dn");
+		ad_json_str(fp, o->dn);
+	}
+	ad_json_key(fp, &first, "objectClass");
+	ad_json_str(fp, obj_kind_name(o->kind));
+	if (o->deleted) {
+		ad_json_key(fp, &first, "isDeleted");
+		fputs("true", fp);
+	}
+	if (o->object_sid != NULL) {
+		ad_json_key(fp, &first, "objectSid");
+		ad_json_str(fp, o->object_sid);
+	}
+	if (o->uac != 0) {
+		ad_json_key(fp, &first, "userAccountControl");
+		fprintf(fp, "%" PRIu32, o->uac);
+	}
+	if (o->kind == OBJ_GROUP && o->group_type != 0) {
+		ad_json_key(fp, &first, "groupType");
+		fprintf(fp, "%" PRId32, o->group_type);
+	}
+	if (o->pwd_last_set != 0) {
+		ad_json_key(fp, &first, "pwdLastSet");
+		fprintf(fp, "%" PRId64, o->pwd_last_set);
+	}
+	if (o->when_changed != 0) {
+		ad_json_key(fp, &first, "whenChanged");
+		fprintf(fp, "%" PRId64, o->when_changed);
+	}
+	if (o->usn_changed != 0) {
+		ad_json_key(fp, &first, "uSNChanged");
+		/* As jansson printed it: a signed 64-bit integer. */
+		fprintf(fp, "%" PRId64, (int64_t)o->usn_changed);
+	}
 	for (i = 0; i < OBJ_A_COUNT; i++) {
 		ad = obj_attr_desc((enum obj_attr)i);
 		if (!(o->present & ((uint64_t)1 << i)))
 			continue;
+		ad_json_key(fp, &first, ad->ldap);
 		if (ad->multi || o->attrs[i].n != 1) {
-			a = json_array();
-			for (k = 0; k < o->attrs[i].n; k++)
-				json_array_append_new(a,
-				    json_string(o->attrs[i].v[k]));
-			json_object_set_new(j, ad->ldap, a);
+			fputc('[', fp);
+			for (k = 0; k < o->attrs[i].n; k++) {
+				if (k > 0)
+					fputc(',', fp);
+				ad_json_str(fp, o->attrs[i].v[k]);
+			}
+			fputc(']', fp);
 		} else {
-			json_object_set_new(j, ad->ldap,
-			    json_string(o->attrs[i].v[0]));
+			ad_json_str(fp, o->attrs[i].v[0]);
 		}
 	}
 	if (o->member_present)
-		json_object_set_new(j, "member", ad_json_refs(&o->member));
+		ad_json_refs(fp, &first, "member", &o->member);
 	if (o->member_of.n > 0)
-		json_object_set_new(j, "memberOf", ad_json_refs(&o->member_of));
+		ad_json_refs(fp, &first, "memberOf", &o->member_of);
 	if (o->member_added.n > 0)
-		json_object_set_new(j, "member_added",
-		    ad_json_refs(&o->member_added));
+		ad_json_refs(fp, &first, "member_added", &o->member_added);
 	if (o->member_removed.n > 0)
-		json_object_set_new(j, "member_removed",
-		    ad_json_refs(&o->member_removed));
-	return j;
+		ad_json_refs(fp, &first, "member_removed", &o->member_removed);
+	fputs("}\n", fp);
 }
 
 /*
@@ -238,15 +318,10 @@ static int
 ad_print(struct obj *o, enum ad_change change, void *arg)
 {
 	struct ad_out *out = arg;
-	json_t *j;
 	int r = 0;
 
 	if (out->json) {
-		j = ad_json_obj(o, ad_change_name(change));
-		if (json_dumpf(j, out->fp, JSON_COMPACT) < 0 ||
-		    fputc('\n', out->fp) == EOF)
-			r = -EIO;
-		json_decref(j);
+		ad_json_obj(out->fp, o, ad_change_name(change));
 	} else {
 		ad_text_obj(out->fp, o, ad_change_name(change));
 	}
@@ -341,7 +416,7 @@ cmd_ad_dump(const struct cli_ctx *ctx, int argc, char **argv)
 	    sizeof(why))) < 0) {
 		fprintf(stderr, "adsync ad dump: the read failed after %lu "
 		    "objects; nothing printed: %s (%s)\n", out.count, why,
-		    ad_strerror(r));
+		    adsync_strerror(r));
 		goto out;
 	}
 	if (ad_copy_out(out.fp) < 0) {
@@ -372,8 +447,11 @@ ad_watch_wait(struct ad_notify **n, unsigned ms)
 		slice = ms - waited < 250 ? ms - waited : 250;
 		if (*n != NULL) {
 			r = ad_notify_wait(*n, (int)slice, why, sizeof(why));
-			if (r > 0)
+			if (r > 0) {
+				/* bench/ad.sh splits the latency here. */
+				log_debug("ad watch: change notified");
 				return 1;
+			}
 			if (r < 0) {
 				log_warnx("ad watch: %s; polling every "
 				    "poll_interval instead", why);
@@ -439,7 +517,7 @@ cmd_ad_watch(const struct cli_ctx *ctx, int argc, char **argv)
 		r = ad_read_changes(conn, &wm, ad_print, &out, &wm, why,
 		    sizeof(why));
 		fflush(stdout);
-		if (r == -AD_ERESYNC) {
+		if (r == -ADSYNC_ERESYNC) {
 			log_warnx("ad watch: %s; a full read is needed; "
 			    "watching from now on", why);
 			r = ad_watermark_now(conn, &wm, why, sizeof(why));

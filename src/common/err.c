@@ -26,6 +26,8 @@ static const char *const err_text[] = {
 	[ADSYNC_EUNKNOWN - ADSYNC_ERR_BASE] = "outcome unknown",
 	[ADSYNC_ELIMIT - ADSYNC_ERR_BASE] = "service limit reached",
 	[ADSYNC_ECANCELED - ADSYNC_ERR_BASE] = "canceled",
+	[ADSYNC_ERESYNC - ADSYNC_ERR_BASE] =
+	    "a full read of the directory is needed",
 };
 
 const char *

@@ -27,6 +27,9 @@ enum adsync_err {
 	ADSYNC_EUNKNOWN,	/* outcome of a write is unknown */
 	ADSYNC_ELIMIT,		/* a quota of the service was reached */
 	ADSYNC_ECANCELED,	/* abandoned on purpose (shutdown) */
+	ADSYNC_ERESYNC,		/* an incremental read cannot continue
+				 * (another DC, a restored DC, a refused
+				 * DirSync cookie): read the directory whole */
 	ADSYNC_ERR_MAX
 };
 

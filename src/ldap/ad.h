@@ -15,8 +15,9 @@
  * caller must discard whatever it staged from the callbacks of that call.
  *
  * Errors: 0 or a negative code (err.h), plus a sentence in `why` that names
- * the domain controller and the fix. -AD_ERESYNC (below) means that an
- * incremental read is impossible and a full read is needed.
+ * the domain controller and the fix; adsync_strerror() names every code.
+ * -ADSYNC_ERESYNC means that an incremental read is impossible and a full
+ * read is needed.
  */
 #ifndef ADSYNC_AD_H
 #define ADSYNC_AD_H
@@ -34,14 +35,10 @@ struct ad_conn;
 struct ad_notify;
 
 /*
- * "A full read is needed": the watermark names another domain controller,
- * the DC was restored (new invocationId), or the DirSync cookie was
- * refused. Placed above the common codes; ad_strerror() names it.
+ * -ADSYNC_ERESYNC (err.h) means "a full read is needed": the watermark
+ * names another domain controller, the DC was restored (new invocationId),
+ * or the DirSync cookie was refused.
  */
-#define AD_ERESYNC (ADSYNC_ERR_MAX + 100)
-
-/* Like adsync_strerror(), plus AD_ERESYNC. Static text; never NULL. */
-const char *ad_strerror(int code);
 
 /* A message in `why` is at most this long (longer ones are cut). */
 #define AD_WHY_MAX 2048
@@ -68,12 +65,17 @@ void ad_conn_free(struct ad_conn *conn);
 const char *ad_conn_uri(const struct ad_conn *conn);
 const char *ad_conn_dc(const struct ad_conn *conn);
 
-/* How a change read saw an object. */
+/*
+ * How a change read saw an object. A rename or move is reported as MOVE
+ * only when the read can tell (DirSync sent a changed cn); otherwise it
+ * comes as MODIFY. Either way obj->dn is the new DN and obj->guid the
+ * same: match by GUID, never by DN (docs/ldap.md, "Renames and moves").
+ */
 enum ad_change {
 	AD_CHANGE_NONE = 0,	/* full read: the object as it is */
 	AD_CHANGE_ADD,
 	AD_CHANGE_MODIFY,	/* changed, or not known more precisely */
-	AD_CHANGE_MOVE,		/* renamed or moved; new DN in obj->dn */
+	AD_CHANGE_MOVE,		/* renamed (known); new DN in obj->dn */
 	AD_CHANGE_DELETE	/* obj->deleted; match it by obj->guid */
 };
 
@@ -153,7 +155,7 @@ int ad_watermark_now(struct ad_conn *conn, struct ad_watermark *wm /* OUT */,
  * matched by objectGUID). DirSync results are partial (obj->incremental,
  * only the attributes in obj->present) and carry member_added /
  * member_removed; uSN results are whole objects. Writes *out (may be the
- * same object as `in`) only on success. -AD_ERESYNC when `in` cannot be
+ * same object as `in`) only on success. -ADSYNC_ERESYNC when `in` cannot be
  * continued: another DC, a new invocationId, a refused cookie.
  */
 int ad_read_changes(struct ad_conn *conn, const struct ad_watermark *in,

@@ -82,7 +82,7 @@ ad_decode_num_text(const struct berval *v, char *buf, size_t buflen)
 /* Adds member/memberOf references from extended or plain DN values. */
 static int
 ad_decode_refs(struct ad_decode *d, struct obj_refs *refs, const char *desc,
-    const struct berval *const *vals, size_t n)
+    const struct berval *vals, size_t n)
 {
 	struct obj_guid g;
 	const char *dn;
@@ -94,10 +94,10 @@ ad_decode_refs(struct ad_decode *d, struct obj_refs *refs, const char *desc,
 		return ad_decode_fail(d, -ADSYNC_ETOOBIG, desc,
 		    "too many values");
 	for (i = 0; i < n; i++) {
-		if (vals[i]->bv_len > OBJ_DN_MAX + 128)
+		if (vals[i].bv_len > OBJ_DN_MAX + 128)
 			return ad_decode_fail(d, -ADSYNC_ETOOBIG, desc,
 			    "value too long");
-		r = obj_extdn_parse(vals[i]->bv_val, vals[i]->bv_len, &g, &has,
+		r = obj_extdn_parse(vals[i].bv_val, vals[i].bv_len, &g, &has,
 		    &dn, &dn_len);
 		if (r < 0)
 			return ad_decode_fail(d, r, desc, "bad DN value");
@@ -110,7 +110,7 @@ ad_decode_refs(struct ad_decode *d, struct obj_refs *refs, const char *desc,
 
 static int
 ad_decode_member(struct ad_decode *d, struct obj *o, const char *desc,
-    const struct berval *const *vals, size_t n)
+    const struct berval *vals, size_t n)
 {
 	size_t base_len;
 	long low, high;
@@ -142,14 +142,14 @@ ad_decode_member(struct ad_decode *d, struct obj *o, const char *desc,
 
 static int
 ad_decode_object_class(struct ad_decode *d, struct obj *o,
-    const struct berval *const *vals, size_t n)
+    const struct berval *vals, size_t n)
 {
 	enum obj_kind kind = OBJ_UNKNOWN;
 	size_t i;
 
 	d->has_object_class = true;
 	for (i = 0; i < n; i++) {
-		const struct berval *v = vals[i];
+		const struct berval *v = &vals[i];
 
 #define AD_IS(s) (v->bv_len == sizeof(s) - 1 && \
 	strncasecmp(v->bv_val, s, sizeof(s) - 1) == 0)
@@ -192,7 +192,7 @@ ad_decode_dn(struct ad_decode *d, struct obj *o, const char *dn, size_t len)
 
 int
 ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
-    const struct berval *const *vals, size_t n)
+    const struct berval *vals, size_t n)
 {
 	char num[32];
 	int a, r;
@@ -202,7 +202,7 @@ ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
 		return ad_decode_fail(d, -ADSYNC_ETOOBIG, desc,
 		    "too many values");
 	for (i = 0; i < n; i++)
-		if (vals[i]->bv_len > OBJ_VALUE_MAX)
+		if (vals[i].bv_len > OBJ_VALUE_MAX)
 			return ad_decode_fail(d, -ADSYNC_ETOOBIG, desc,
 			    "value too long");
 	if (strncasecmp(desc, "member", 6) == 0 &&
@@ -226,8 +226,8 @@ ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
 			return ad_decode_fail(d, -ADSYNC_EPARSE, desc,
 			    "several values for a single-valued attribute");
 		for (i = 0; i < n; i++) {
-			r = obj_value_add(o, (enum obj_attr)a, vals[i]->bv_val,
-			    vals[i]->bv_len);
+			r = obj_value_add(o, (enum obj_attr)a, vals[i].bv_val,
+			    vals[i].bv_len);
 			if (r < 0)
 				return ad_decode_fail(d, r, desc, "bad value");
 		}
@@ -240,14 +240,14 @@ ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
 		return ad_decode_fail(d, -ADSYNC_EPARSE, desc,
 		    "several values for a single-valued attribute");
 	if (strcasecmp(desc, "objectGUID") == 0) {
-		r = obj_guid_from_raw(vals[0]->bv_val, vals[0]->bv_len,
+		r = obj_guid_from_raw(vals[0].bv_val, vals[0].bv_len,
 		    &o->guid);
 		return r < 0 ? ad_decode_fail(d, r, desc, "bad GUID") : 0;
 	}
 	if (strcasecmp(desc, "objectSid") == 0) {
 		char sid[OBJ_SID_TEXT];
 
-		r = obj_sid_format(vals[0]->bv_val, vals[0]->bv_len, sid,
+		r = obj_sid_format(vals[0].bv_val, vals[0].bv_len, sid,
 		    sizeof(sid));
 		if (r < 0)
 			return ad_decode_fail(d, r, desc, "bad SID");
@@ -258,11 +258,11 @@ ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
 		return 0;
 	}
 	if (strcasecmp(desc, "isDeleted") == 0) {
-		o->deleted = vals[0]->bv_len == 4 &&
-		    strncasecmp(vals[0]->bv_val, "TRUE", 4) == 0;
+		o->deleted = vals[0].bv_len == 4 &&
+		    strncasecmp(vals[0].bv_val, "TRUE", 4) == 0;
 		return 0;
 	}
-	if (ad_decode_num_text(vals[0], num, sizeof(num)) < 0) {
+	if (ad_decode_num_text(&vals[0], num, sizeof(num)) < 0) {
 		/* Not a number attribute we know: nothing to do. */
 		if (strcasecmp(desc, "userAccountControl") != 0 &&
 		    strcasecmp(desc, "groupType") != 0 &&

@@ -1,9 +1,9 @@
 /*
- * Error codes and messages of the LDAP source: LDAP result codes to adsync
- * codes, AD's "data NNN" sub-codes of a failed bind, and the sentences
- * that name the domain controller, the likely cause and the fix. Pure; any
- * thread. The diagnostic text comes from the server and is only copied
- * into messages (bounded), never interpreted beyond finding "data NNN".
+ * Error messages of the LDAP source: LDAP result codes to adsync codes,
+ * AD's "data NNN" sub-codes of a failed bind, and the sentences that name
+ * the domain controller, the likely cause and the fix. Pure; any thread.
+ * The diagnostic text comes from the server and is only copied into
+ * messages (bounded), never interpreted beyond finding "data NNN".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,14 +11,6 @@
 
 #include "ad_internal.h"
 #include "err.h"
-
-const char *
-ad_strerror(int code)
-{
-	if (code == -AD_ERESYNC || code == AD_ERESYNC)
-		return "a full read of the directory is needed";
-	return adsync_strerror(code);
-}
 
 const char *
 ad_change_name(enum ad_change c)

@@ -3,10 +3,20 @@
  * thread. The only outside input that reaches a filter is a number, and
  * ad_filter_escape() exists for values should one ever be needed.
  *
- * Why these filters: users are (objectCategory=person)(objectClass=user),
- * because objectClass=user alone also matches computer accounts. DirSync
- * filters on objectClass only, because tombstones lose objectCategory; the
- * reader drops computers itself there (ad_decode.c).
+ * Why these filters: a full read asks for users as
+ * (objectCategory=person)(objectClass=user), because objectClass=user alone
+ * also matches computer accounts. Change reads filter on nothing but what
+ * they must: DirSync on (objectClass=*), uSN polling on the uSN alone, and
+ * the reader keeps users, contacts and groups itself (ad_decode.c sets the
+ * kind from objectClass; computers and other classes are dropped in
+ * ad_dirsync.c and ad_usn.c). Measured on Samba 4.17 at 100,000 users: a
+ * filter with an indexed equality clause that matches most objects
+ * (objectClass=user, objectCategory=person) makes ldb fetch every candidate
+ * through the index, 3.4 to 3.9 s for each change read; without one, ldb
+ * scans the database in order: DirSync 0.7 s, the uSN search 0.6 s, and the
+ * tombstone search (one level under CN=Deleted Objects) 17 ms. AD indexes
+ * uSNChanged and serves DirSync either way; the price there is that changes
+ * to other objects (computers, OUs) come back and are dropped here.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,7 +37,7 @@ ad_filter_objects(void)
 const char *
 ad_filter_dirsync(void)
 {
-	return "(|(objectClass=user)(objectClass=contact)(objectClass=group))";
+	return "(objectClass=*)";
 }
 
 int
@@ -37,21 +47,7 @@ ad_filter_usn(char *out, size_t outlen, uint64_t usn)
 
 	if (usn == UINT64_MAX)
 		return -ADSYNC_ERANGE;
-	n = snprintf(out, outlen, "(&(uSNChanged>=%" PRIu64 ")%s)", usn + 1,
-	    AD_FILTER_OBJECTS);
-	return n < 0 || (size_t)n >= outlen ? -ADSYNC_ETOOBIG : 0;
-}
-
-int
-ad_filter_usn_deleted(char *out, size_t outlen, uint64_t usn)
-{
-	int n;
-
-	if (usn == UINT64_MAX)
-		return -ADSYNC_ERANGE;
-	n = snprintf(out, outlen, "(&(isDeleted=TRUE)(uSNChanged>=%" PRIu64
-	    ")(|(objectClass=user)(objectClass=contact)(objectClass=group)))",
-	    usn + 1);
+	n = snprintf(out, outlen, "(uSNChanged>=%" PRIu64 ")", usn + 1);
 	return n < 0 || (size_t)n >= outlen ? -ADSYNC_ETOOBIG : 0;
 }
 
@@ -93,5 +89,16 @@ ad_filter_range_attr(char *out, size_t outlen, long low, unsigned size)
 		return -ADSYNC_ERANGE;
 	n = snprintf(out, outlen, "member;range=%ld-%ld", low,
 	    low + (long)size - 1);
+	return n < 0 || (size_t)n >= outlen ? -ADSYNC_ETOOBIG : 0;
+}
+
+int
+ad_filter_range_rest(char *out, size_t outlen, long low)
+{
+	int n;
+
+	if (low < 0)
+		return -ADSYNC_ERANGE;
+	n = snprintf(out, outlen, "member;range=%ld-*", low);
 	return n < 0 || (size_t)n >= outlen ? -ADSYNC_ETOOBIG : 0;
 }

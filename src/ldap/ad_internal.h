@@ -26,6 +26,9 @@
 #define AD_URI_MAX 256
 /* A filter we build is never longer. */
 #define AD_FILTER_MAX 512
+/* Longest attribute description accepted from a server (with options,
+ * e.g. "member;range=1500-2999"). */
+#define AD_ATTR_DESC_MAX 256
 
 struct ad_conn {
 	const struct conf_ad *conf;	/* borrowed */
@@ -101,18 +104,21 @@ void ad_error_connect(char *why, size_t whylen, const char *uri,
 
 /* Users (person + user), contacts and groups. Static. */
 const char *ad_filter_objects(void);
-/* The DirSync filter: objectClass only (tombstones lose objectCategory). */
+/* The DirSync filter: every object; the reader keeps the kinds it syncs
+ * (ad_filter.c says why). Static. */
 const char *ad_filter_dirsync(void);
-/* Objects changed after `usn`: (&(uSNChanged>=usn+1)(objects)). */
+/* Objects, live or deleted, changed after `usn`: (uSNChanged>=usn+1); the
+ * reader keeps the kinds it syncs. */
 int ad_filter_usn(char *out, size_t outlen, uint64_t usn);
-/* Deleted objects changed after `usn`. */
-int ad_filter_usn_deleted(char *out, size_t outlen, uint64_t usn);
 /* RFC 4515 escaping of an assertion value; -ADSYNC_ETOOBIG if it does
  * not fit. */
 int ad_filter_escape(const char *in, size_t len, char *out, size_t outlen);
 /* "member;range=LOW-HIGH" for a range of `size` values from `low`. */
 int ad_filter_range_attr(char *out, size_t outlen, long low,
     unsigned size);
+/* "member;range=LOW-*": the values from `low` on, as many as the server
+ * gives in one answer. */
+int ad_filter_range_rest(char *out, size_t outlen, long low);
 
 /* ---- ad_decode.c (pure) ----------------------------------------------- */
 
@@ -134,11 +140,12 @@ void ad_decode_init(struct ad_decode *d, bool dirsync);
 /*
  * Decodes one attribute of an entry into `o`: `desc` is the attribute
  * description as the server sent it (e.g. "member;range=0-1499"), `vals`
- * its `n` values (borrowed). Unknown attributes are ignored. 0, or
- * -ADSYNC_EPARSE / -ADSYNC_ETOOBIG / -ENOMEM with d->why set.
+ * an array of its `n` values (borrowed; each bv_len bytes, not
+ * NUL-terminated). Unknown attributes are ignored. 0, or -ADSYNC_EPARSE /
+ * -ADSYNC_ETOOBIG / -ENOMEM with d->why set.
  */
 int ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
-    const struct berval *const *vals, size_t n) ATTR_NODISCARD;
+    const struct berval *vals, size_t n) ATTR_NODISCARD;
 /* The entry's DN (plain or extended form) into o->dn and, when the
  * extended form has one, o->guid. */
 int ad_decode_dn(struct ad_decode *d, struct obj *o, const char *dn,
@@ -166,9 +173,10 @@ struct ad_search {
 };
 
 /*
- * Runs `s` paged (page_size), calling `fn` per entry; the page in hand is
- * complete, so `fn` may run other searches on `c`. 0, fn's code, or a
- * negative code and why.
+ * Runs `s` paged (page_size), calling `fn` per entry as each arrives;
+ * `e` is freed when `fn` returns. `fn` may run other operations on `c`
+ * while the search is outstanding. 0, fn's code, or a negative code and
+ * why; a search stopped early is abandoned.
  */
 int ad_search_paged(struct ad_conn *c, const struct ad_search *s,
     ad_entry_fn *fn, void *arg, char *why, size_t whylen);

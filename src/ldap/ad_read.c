@@ -39,7 +39,7 @@ ad_read_full_entry(struct ad_conn *c, LDAPMessage *e, void *arg)
 		return r;
 	if ((r = x->fn(o, AD_CHANGE_NONE, x->arg)) < 0 && x->why[0] == '\0')
 		snprintf(x->why, x->whylen, "the consumer stopped the read: %s",
-		    ad_strerror(r));
+		    adsync_strerror(r));
 	return r;
 }
 
@@ -85,7 +85,7 @@ ad_read_changes(struct ad_conn *c, const struct ad_watermark *in,
 	why[0] = '\0';
 	if (in->kind == AD_WM_NONE) {
 		snprintf(why, whylen, "no watermark yet");
-		return -AD_ERESYNC;
+		return -ADSYNC_ERESYNC;
 	}
 	if ((r = ad_conn_ensure(c, why, whylen)) < 0)
 		return r;

@@ -2,18 +2,21 @@
  * Searches: paged subtree searches (LDAP_CONTROL_PAGEDRESULTS, page_size
  * entries a page), the walk over one entry's attributes into ad_decode.c,
  * and ranged retrieval of the rest of a large member attribute
- * ("member;range=1500-2999" ...) with base searches on "<GUID=...>", so a
+ * ("member;range=1500-*" ...) with base searches on "<GUID=...>", so a
  * rename during the read cannot lose the group. Runs on the thread that
  * owns the struct ad_conn.
  *
- * Memory: one page of entries is held at a time (libldap's result chain);
- * each entry becomes one struct obj that is handed on at once, so a read
- * never holds the directory.
+ * Memory: entries are taken one at a time as they arrive; each becomes one
+ * struct obj that is handed on at once and the entry is freed, so a read
+ * holds one entry (plus what libldap queues while a ranged read of a large
+ * group is under way: at most the rest of the page), never a page or the
+ * directory.
  *
  * Domain facts: AD caps a page at MaxPageSize (1000) whatever we ask, and a
  * multi-valued attribute at MaxValRange (1500) values, ending the ranged
  * description with "-*" on the last part. Samba does neither unless asked,
- * which is why the reader always asks (page_size, range_size).
+ * which is why the reader always asks for pages (page_size) and for the
+ * first slice of member (range_size).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -74,45 +77,103 @@ ad_search_ctrls(struct ad_conn *c, const struct ad_search *s,
 	return 0;
 }
 
+/*
+ * Waits for the next message of search `msgid`: 1 and *msg for an entry,
+ * 0 and *msg for the final result, or a negative code. References and
+ * other messages are skipped (referrals are off; AD still sends
+ * continuation references for the DNS partitions at a domain root).
+ */
+static int
+ad_search_next(struct ad_conn *c, int msgid, const char *where,
+    LDAPMessage **msg, char *why, size_t whylen)
+{
+	struct timeval tv;
+	int rc, err;
+
+	for (;;) {
+		/* Every wait is bounded: `timeout` between two messages,
+		 * which also bounds a server that stops answering. */
+		tv = ad_conn_timeout(c);
+		*msg = NULL;
+		rc = ldap_result(c->ld, msgid, LDAP_MSG_ONE, &tv, msg);
+		if (rc == LDAP_RES_SEARCH_ENTRY)
+			return 1;
+		if (rc == LDAP_RES_SEARCH_RESULT)
+			return 0;
+		if (rc > 0) {
+			ldap_msgfree(*msg);
+			continue;
+		}
+		if (rc == 0) {
+			err = LDAP_TIMEOUT;
+		} else if (ldap_get_option(c->ld, LDAP_OPT_RESULT_CODE,
+		    &err) != LDAP_OPT_SUCCESS || err == LDAP_SUCCESS) {
+			err = LDAP_SERVER_DOWN;
+		}
+		ldap_msgfree(*msg);
+		*msg = NULL;
+		return ad_conn_fail(c, err, where, why, whylen);
+	}
+}
+
+/*
+ * The entries of a page are handed to `fn` one by one as they arrive
+ * (ldap_search_ext + ldap_result with LDAP_MSG_ONE), each freed after its
+ * call: a read holds one entry, not one page (docs/ldap.md, "Memory").
+ * `fn` may run other operations on the same connection while the search
+ * is outstanding (ranged member reads): LDAP allows several operations
+ * per connection, and libldap queues the search's entries that arrive
+ * meanwhile (at most the rest of the page) until we ask for them.
+ *
+ * The request carries no time limit of ours: the time a page takes
+ * includes our own work on its entries. Instead every wait for the next
+ * message is bounded by `timeout` (ad_search_next).
+ */
 int
 ad_search_paged(struct ad_conn *c, const struct ad_search *s,
     ad_entry_fn *fn, void *arg, char *why, size_t whylen)
 {
 	struct berval *cookie = NULL;
-	struct timeval tv = ad_conn_timeout(c);
 	LDAPControl **rctrls = NULL, *pc;
-	LDAPMessage *res = NULL, *e;
+	LDAPMessage *msg = NULL;
 	struct ad_ctrls k = { .n = 0 };
 	ber_int_t estimate;
-	int rc, err, r = 0;
+	int rc, err, msgid = -1, r = 0;
 	char where[160];
 
+	snprintf(where, sizeof(where), "searching %.100s", s->base);
 	for (;;) {
 		if ((r = ad_search_ctrls(c, s, cookie, true, &k, why,
 		    whylen)) < 0)
 			goto out;
-		rc = ldap_search_ext_s(c->ld, s->base, s->scope, s->filter,
-		    (char **)(uintptr_t)s->attrs, 0, k.v, NULL, &tv, 0, &res);
+		rc = ldap_search_ext(c->ld, s->base, s->scope, s->filter,
+		    (char **)(uintptr_t)s->attrs, 0, k.v, NULL, NULL, 0,
+		    &msgid);
 		ad_search_ctrls_free(&k);
 		if (rc != LDAP_SUCCESS) {
-			snprintf(where, sizeof(where), "searching %.100s",
-			    s->base);
+			msgid = -1;
 			r = ad_conn_fail(c, rc, where, why, whylen);
 			goto out;
 		}
-		for (e = ldap_first_entry(c->ld, res); e != NULL;
-		    e = ldap_next_entry(c->ld, e))
-			if ((r = fn(c, e, arg)) < 0)
+		while ((r = ad_search_next(c, msgid, where, &msg, why,
+		    whylen)) == 1) {
+			r = fn(c, msg, arg);
+			ldap_msgfree(msg);
+			msg = NULL;
+			if (r < 0)
 				goto out;
-		rc = ldap_parse_result(c->ld, res, &err, NULL, NULL, NULL,
-		    &rctrls, 0);
+		}
+		if (r < 0)
+			goto out;
+		msgid = -1;	/* done: nothing left to abandon */
+		rc = ldap_parse_result(c->ld, msg, &err, NULL, NULL, NULL,
+		    &rctrls, 1);
+		msg = NULL;	/* freed by ldap_parse_result */
 		if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
 			r = ad_conn_fail(c, rc != LDAP_SUCCESS ? rc : err,
 			    "reading a page", why, whylen);
 			goto out;
 		}
-		ldap_msgfree(res);
-		res = NULL;
 		if (cookie != NULL) {
 			ber_bvfree(cookie);
 			cookie = NULL;
@@ -142,8 +203,13 @@ ad_search_paged(struct ad_conn *c, const struct ad_search *s,
 			break;
 	}
 out:
+	/* A search stopped part-way (the callback failed) is abandoned so
+	 * that the connection can be used again; libldap then drops what
+	 * it had queued for it. A failed connection is already gone. */
+	if (msgid >= 0 && c->ld != NULL)
+		ldap_abandon_ext(c->ld, msgid, NULL, NULL);
 	ldap_controls_free(rctrls);
-	ldap_msgfree(res);
+	ldap_msgfree(msg);
 	if (cookie != NULL)
 		ber_bvfree(cookie);
 	return r;
@@ -159,28 +225,73 @@ ad_search_guid_dn(const struct obj_guid *g, char *out, size_t outlen)
 	snprintf(out, outlen, "<GUID=%s>", text);
 }
 
-/* Decodes every attribute of `e` whose name passes `only` (NULL: all). */
+/*
+ * Decodes every attribute of `e` whose name passes `only` (NULL: all).
+ * ldap_get_attribute_ber() walks the entry once and leaves the values in
+ * place (no copies); only the array of bervals is allocated.
+ */
 static int
-ad_search_attrs(struct ad_conn *c, LDAPMessage *e, struct obj *o,
-    struct ad_decode *d, const char *only)
+ad_search_attrs(struct ad_conn *c, LDAPMessage *e, BerElement *ber,
+    struct obj *o, struct ad_decode *d, const char *only)
 {
-	struct berval **vals;
-	BerElement *ber = NULL;
-	char *a;
-	int r = 0;
+	struct berval name, *vals = NULL;
+	char desc[AD_ATTR_DESC_MAX];
+	size_t n, only_len = only != NULL ? strlen(only) : 0;
+	int rc, r = 0;
 
-	for (a = ldap_first_attribute(c->ld, e, &ber); a != NULL;
-	    a = ldap_next_attribute(c->ld, e, ber)) {
-		if (r == 0 && (only == NULL || strncasecmp(a, only,
-		    strlen(only)) == 0)) {
-			vals = ldap_get_values_len(c->ld, e, a);
-			r = ad_decode_attr(d, o, a,
-			    (const struct berval *const *)vals,
-			    (size_t)ldap_count_values_len(vals));
-			ldap_value_free_len(vals);
+	for (;;) {
+		rc = ldap_get_attribute_ber(c->ld, e, ber, &name, &vals);
+		if (rc != LDAP_SUCCESS) {
+			snprintf(d->why, sizeof(d->why), "malformed entry: %s",
+			    ldap_err2string(rc));
+			r = -ADSYNC_EPROTO;
+			break;
 		}
-		ldap_memfree(a);
+		if (name.bv_val == NULL)
+			break;		/* the last attribute */
+		if (name.bv_len >= sizeof(desc)) {
+			snprintf(d->why, sizeof(d->why), "an attribute "
+			    "description of %zu bytes", (size_t)name.bv_len);
+			r = -ADSYNC_ETOOBIG;
+		} else {
+			memcpy(desc, name.bv_val, name.bv_len);
+			desc[name.bv_len] = '\0';
+			for (n = 0; vals != NULL && vals[n].bv_val != NULL; n++)
+				;
+			if (only == NULL || strncasecmp(desc, only,
+			    only_len) == 0)
+				r = ad_decode_attr(d, o, desc, vals, n);
+		}
+		ber_memfree(vals);
+		vals = NULL;
+		if (r < 0)
+			break;
 	}
+	return r;
+}
+
+/*
+ * Walks entry `e`: its DN into `o` when `with_dn`, then the attributes
+ * whose names pass `only` (NULL: all). 0, or a negative code with d->why.
+ */
+static int
+ad_search_walk(struct ad_conn *c, LDAPMessage *e, struct obj *o,
+    struct ad_decode *d, bool with_dn, const char *only)
+{
+	BerElement *ber = NULL;
+	struct berval dn;
+	int rc, r;
+
+	if ((rc = ldap_get_dn_ber(c->ld, e, &ber, &dn)) != LDAP_SUCCESS ||
+	    dn.bv_val == NULL) {
+		snprintf(d->why, sizeof(d->why), "an entry without a DN (%s)",
+		    ldap_err2string(rc));
+		ber_free(ber, 0);
+		return -ADSYNC_EPROTO;
+	}
+	r = with_dn ? ad_decode_dn(d, o, dn.bv_val, dn.bv_len) : 0;
+	if (r == 0)
+		r = ad_search_attrs(c, e, ber, o, d, only);
 	ber_free(ber, 0);
 	return r;
 }
@@ -212,7 +323,19 @@ ad_search_base(struct ad_conn *c, const struct obj_guid *g,
 	return 0;
 }
 
-/* Reads the rest of a ranged member attribute into `o`. */
+/*
+ * Reads the rest of a ranged member attribute into `o`.
+ *
+ * Only the first slice has our size (range_size, asked in the search that
+ * found the group); the rest is asked open-ended, "member;range=N-*", as
+ * sssd does: a server with a cap (AD's MaxValRange, 1500) answers with its
+ * cap whatever we ask and labels the slice "N-M", so we go on from M+1; a
+ * server without one (Samba) sends the rest at once, labelled "N-*". Fixed
+ * windows would cost a server without a cap dearly: Samba builds the whole
+ * attribute for every slice it cuts, so an 80,000-member group read in
+ * 1,500-value windows took 54 reads and about 25 s of the DC's CPU; now it
+ * takes 2 reads (measured, docs/ldap.md).
+ */
 static int
 ad_search_ranges(struct ad_conn *c, struct obj *o, struct ad_decode *d,
     char *why, size_t whylen)
@@ -224,8 +347,8 @@ ad_search_ranges(struct ad_conn *c, struct obj *o, struct ad_decode *d,
 	int r;
 
 	while (d->member_next >= 0) {
-		if ((r = ad_filter_range_attr(desc, sizeof(desc),
-		    d->member_next, c->conf->range_size)) < 0) {
+		if ((r = ad_filter_range_rest(desc, sizeof(desc),
+		    d->member_next)) < 0) {
 			snprintf(why, whylen, "%s: member range too large",
 			    o->dn);
 			return r;
@@ -237,7 +360,7 @@ ad_search_ranges(struct ad_conn *c, struct obj *o, struct ad_decode *d,
 			return r;
 		before = d->member_next;
 		if ((e = ldap_first_entry(c->ld, res)) != NULL)
-			r = ad_search_attrs(c, e, o, d, "member;");
+			r = ad_search_walk(c, e, o, d, false, "member;");
 		ldap_msgfree(res);
 		res = NULL;
 		if (r < 0) {
@@ -261,20 +384,10 @@ ad_search_entry(struct ad_conn *c, LDAPMessage *e, bool dirsync,
     struct obj **out, struct ad_decode *d, char *why, size_t whylen)
 {
 	struct obj *o = obj_new();
-	char *dn;
 	int r;
 
 	ad_decode_init(d, dirsync);
-	if ((dn = ldap_get_dn(c->ld, e)) == NULL) {
-		snprintf(why, whylen, "%s: an entry without a DN",
-		    c->uris[c->cur]);
-		r = -ADSYNC_EPROTO;
-		goto fail;
-	}
-	r = ad_decode_dn(d, o, dn, strlen(dn));
-	ldap_memfree(dn);
-	if (r == 0)
-		r = ad_search_attrs(c, e, o, d, NULL);
+	r = ad_search_walk(c, e, o, d, true, NULL);
 	if (r == 0)
 		r = ad_decode_finish(d, o);
 	if (r < 0) {
@@ -303,7 +416,7 @@ ad_search_guid(struct ad_conn *c, const struct obj_guid *g,
 		return r;
 	if ((e = ldap_first_entry(c->ld, res)) == NULL)
 		r = -ADSYNC_ENOTFOUND;
-	else if ((r = ad_search_attrs(c, e, o, d, NULL)) < 0)
+	else if ((r = ad_search_walk(c, e, o, d, false, NULL)) < 0)
 		snprintf(why, whylen, "%s", d->why);
 	ldap_msgfree(res);
 	return r;

@@ -8,12 +8,16 @@
  * Domain facts:
  *  - a uSN is local to one DC and one copy of its database: the watermark
  *    keeps dnsHostName and invocationId, and any difference (failover to
- *    another DC, a restore) is -AD_ERESYNC: a full read is needed;
+ *    another DC, a restore) is -ADSYNC_ERESYNC: a full read is needed;
  *  - membership is read from groups: adding a member changes the group's
  *    uSNChanged, not the member's (memberOf is a back link);
  *  - the search covers the whole naming context, so an object moved out of
  *    base_dn is seen (and reported as a deletion: it left the scope);
- *  - tombstones keep objectGUID and objectClass, nothing else we need.
+ *  - tombstones keep objectGUID and objectClass, nothing else we need, and
+ *    all of them are children of CN=Deleted Objects (one level);
+ *  - both searches filter on the uSN alone and the kinds we sync are kept
+ *    here: Samba answers an indexed objectClass clause by fetching every
+ *    object of that class (ad_filter.c has the figures).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -69,7 +73,9 @@ ad_usn_entry(struct ad_conn *c, LDAPMessage *e, void *arg)
 
 	if ((r = ad_search_entry(c, e, false, &o, &d, x->why, x->whylen)) < 0)
 		return r;
-	if (d.is_computer) {
+	/* Not a user, contact or group: not ours (the filter is the uSN
+	 * alone). */
+	if (d.is_computer || o->kind == OBJ_UNKNOWN) {
 		obj_free(o);
 		return 0;
 	}
@@ -107,19 +113,19 @@ ad_usn_read(struct ad_conn *c, const struct ad_watermark *in,
 		snprintf(why, whylen, "the uSN watermark is from %s but %s "
 		    "answered; uSNs differ between domain controllers",
 		    in->dc, c->dc);
-		return -AD_ERESYNC;
+		return -ADSYNC_ERESYNC;
 	}
 	if (strcasecmp(in->invocation_id, c->invocation_id) != 0) {
 		snprintf(why, whylen, "%s has a new invocationId (%s, was %s): "
 		    "its database was restored", c->dc, c->invocation_id,
 		    in->invocation_id);
-		return -AD_ERESYNC;
+		return -ADSYNC_ERESYNC;
 	}
 	if (c->highest_usn < in->usn) {
 		snprintf(why, whylen, "%s: highestCommittedUSN %" PRIu64
 		    " is below the watermark %" PRIu64, c->dc, c->highest_usn,
 		    in->usn);
-		return -AD_ERESYNC;
+		return -ADSYNC_ERESYNC;
 	}
 	/* Taken before reading, like a full read's. */
 	ad_usn_now(c, &now, why, whylen);
@@ -138,10 +144,8 @@ ad_usn_read(struct ad_conn *c, const struct ad_watermark *in,
 	    .filter = filter, .attrs = attrs, .extended_dn = true };
 	if ((r = ad_search_paged(c, &s, ad_usn_entry, &x, why, whylen)) < 0)
 		return r;
-	if ((r = ad_filter_usn_deleted(filter, sizeof(filter), in->usn)) < 0)
-		return r;
 	snprintf(deleted, sizeof(deleted), "CN=Deleted Objects,%s", c->nc);
-	s = (struct ad_search){ .base = deleted, .scope = LDAP_SCOPE_SUBTREE,
+	s = (struct ad_search){ .base = deleted, .scope = LDAP_SCOPE_ONELEVEL,
 	    .filter = filter, .attrs = (const char **)(uintptr_t)del_attrs,
 	    .show_deleted = true, .extended_dn = true };
 	if ((r = ad_search_paged(c, &s, ad_usn_entry, &x, why, whylen)) < 0)

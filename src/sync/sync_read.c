@@ -84,7 +84,7 @@ fail:
 	return r;
 }
 
-/* 0, -AD_ERESYNC (the caller reads in full), or another negative code. */
+/* 0, -ADSYNC_ERESYNC (the caller reads in full), or another negative code. */
 static int
 sync_read_changes(struct sync_engine *e, const char *wmtext, char *why,
     size_t whylen)
@@ -99,7 +99,7 @@ sync_read_changes(struct sync_engine *e, const char *wmtext, char *why,
 	if (ad_watermark_decode(wmtext, strlen(wmtext), &in) < 0) {
 		log_warnx("the stored watermark does not decode; reading the "
 		    "directory in full");
-		return -AD_ERESYNC;
+		return -ADSYNC_ERESYNC;
 	}
 	if ((r = store_mirror_changes_begin(e->st)) < 0) {
 		snprintf(why, whylen, "cannot start a change read in the "
@@ -143,7 +143,7 @@ sync_read(struct sync_engine *e, bool *full, char *why, size_t whylen)
 	}
 	if (wm[0] != '\0') {
 		r = sync_read_changes(e, wm, why, whylen);
-		if (r != -AD_ERESYNC) {
+		if (r != -ADSYNC_ERESYNC) {
 			if (r == 0)
 				*full = false;
 			return r;

@@ -23,7 +23,6 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct berval bv[FUZZ_VALUES_MAX];
-	const struct berval *p[FUZZ_VALUES_MAX];
 	struct ad_watermark wm;
 	struct ad_decode d;
 	struct obj *o;
@@ -64,11 +63,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bv[n].bv_val = v;
 			bv[n].bv_len = next != NULL ? (size_t)(next - v) :
 			    (size_t)(end - v);
-			p[n] = &bv[n];
 			n++;
 			tab = next;
 		}
-		r |= ad_decode_attr(&d, o, desc, p, n);
+		r |= ad_decode_attr(&d, o, desc, bv, n);
 	}
 	r |= ad_decode_finish(&d, o);
 	(void)r;	/* any result is fine */

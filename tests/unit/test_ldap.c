@@ -184,15 +184,12 @@ test_filters(void **state)
 	    "(|(&(objectCategory=person)(objectClass=user))"
 	    "(objectClass=contact)(objectClass=group))");
 	assert_int_equal(ad_filter_usn(f, sizeof(f), 3942), 0);
-	assert_string_equal(f, "(&(uSNChanged>=3943)(|(&(objectCategory="
-	    "person)(objectClass=user))(objectClass=contact)"
-	    "(objectClass=group)))");
+	assert_string_equal(f, "(uSNChanged>=3943)");
+	assert_string_equal(ad_filter_dirsync(), "(objectClass=*)");
 	assert_int_equal(ad_filter_usn(f, sizeof(f), UINT64_MAX),
 	    -ADSYNC_ERANGE);
-	assert_int_equal(ad_filter_usn(small, sizeof(small), 1),
+	assert_int_equal(ad_filter_usn(small, 16, 123456789),
 	    -ADSYNC_ETOOBIG);
-	assert_int_equal(ad_filter_usn_deleted(f, sizeof(f), 0), 0);
-	assert_non_null(strstr(f, "(isDeleted=TRUE)(uSNChanged>=1)"));
 	assert_int_equal(ad_filter_range_attr(f, sizeof(f), 0, 1500), 0);
 	assert_string_equal(f, "member;range=0-1499");
 	assert_int_equal(ad_filter_range_attr(f, sizeof(f), 3000, 1), 0);
@@ -203,6 +200,12 @@ test_filters(void **state)
 	    -ADSYNC_ERANGE);
 	assert_int_equal(ad_filter_range_attr(f, sizeof(f), 0x7fffffffL, 10),
 	    -ADSYNC_ERANGE);
+	assert_int_equal(ad_filter_range_rest(f, sizeof(f), 1500), 0);
+	assert_string_equal(f, "member;range=1500-*");
+	assert_int_equal(ad_filter_range_rest(f, sizeof(f), -1),
+	    -ADSYNC_ERANGE);
+	assert_int_equal(ad_filter_range_rest(small, 16, 0),
+	    -ADSYNC_ETOOBIG);
 	assert_int_equal(ad_filter_escape("a*(b)\\c", 7, f, sizeof(f)), 0);
 	assert_string_equal(f, "a\\2a\\28b\\29\\5cc");
 	assert_int_equal(ad_filter_escape("x\0y", 3, f, sizeof(f)), 0);
@@ -266,10 +269,8 @@ test_errors(void **state)
 	    -ADSYNC_ESERVER);
 	assert_true(ad_error_is_transport(LDAP_SERVER_DOWN));
 	assert_false(ad_error_is_transport(LDAP_INVALID_CREDENTIALS));
-	assert_string_equal(ad_strerror(-AD_ERESYNC),
+	assert_string_equal(adsync_strerror(-ADSYNC_ERESYNC),
 	    "a full read of the directory is needed");
-	assert_string_equal(ad_strerror(-ADSYNC_ETLS),
-	    adsync_strerror(-ADSYNC_ETLS));
 	assert_string_equal(ad_change_name(AD_CHANGE_MOVE), "move");
 	assert_null(ad_change_name(AD_CHANGE_NONE));
 }
@@ -279,7 +280,6 @@ test_errors(void **state)
 /* Canned values: up to 8 per attribute. */
 struct canned {
 	struct berval bv[8];
-	const struct berval *p[8];
 	size_t n;
 };
 
@@ -294,10 +294,9 @@ attr(struct ad_decode *d, struct obj *o, const char *desc, size_t n, ...)
 	for (i = 0; i < n; i++) {
 		c.bv[i].bv_val = va_arg(ap, char *);
 		c.bv[i].bv_len = strlen(c.bv[i].bv_val);
-		c.p[i] = &c.bv[i];
 	}
 	va_end(ap);
-	return ad_decode_attr(d, o, desc, c.p, n);
+	return ad_decode_attr(d, o, desc, c.bv, n);
 }
 
 /* objectGUID 8f124ec6-7371-4702-a4bd-0c5368735e93 as AD stores it. */
@@ -316,7 +315,6 @@ test_decode_user(void **state)
 	    "0c5368735e93>;<SID=S-1-5-21-1-2-3-500>;CN=Zo\xc3\xab,CN=Users,"
 	    "DC=example,DC=test";
 	struct berval gbv = { .bv_len = 16, .bv_val = (char *)(uintptr_t)guid_raw };
-	const struct berval *gp[1] = { &gbv };
 	struct ad_decode d;
 	struct obj *o = obj_new();
 	char g[OBJ_GUID_TEXT];
@@ -324,16 +322,15 @@ test_decode_user(void **state)
 	    "\x15\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00"
 	    "\xf4\x01\x00\x00";
 	struct berval sbv = { .bv_len = 28, .bv_val = (char *)(uintptr_t)sid_raw };
-	const struct berval *sp[1] = { &sbv };
 
 	(void)state;
 	ad_decode_init(&d, false);
 	assert_int_equal(ad_decode_dn(&d, o, dn, strlen(dn)), 0);
 	assert_string_equal(o->dn, "CN=Zo\xc3\xab,CN=Users,DC=example,DC=test");
-	assert_int_equal(ad_decode_attr(&d, o, "objectGUID", gp, 1), 0);
+	assert_int_equal(ad_decode_attr(&d, o, "objectGUID", &gbv, 1), 0);
 	obj_guid_format(&o->guid, g);
 	assert_string_equal(g, "8f124ec6-7371-4702-a4bd-0c5368735e93");
-	assert_int_equal(ad_decode_attr(&d, o, "objectSid", sp, 1), 0);
+	assert_int_equal(ad_decode_attr(&d, o, "objectSid", &sbv, 1), 0);
 	assert_string_equal(o->object_sid, "S-1-5-21-1-2-3-500");
 	assert_int_equal(attr(&d, o, "objectClass", 4, "top", "person",
 	    "organizationalPerson", "user"), 0);
@@ -572,7 +569,7 @@ test_watermark_resync(void **state)
 	/* Another DC answered (failover). */
 	snprintf(c.dc, sizeof(c.dc), "dc2.example.test");
 	assert_int_equal(ad_usn_read(&c, &in, never_called, NULL, &out, why,
-	    sizeof(why)), -AD_ERESYNC);
+	    sizeof(why)), -ADSYNC_ERESYNC);
 	assert_non_null(strstr(why, "from dc1.example.test but "
 	    "dc2.example.test answered"));
 	/* The DC was restored: new invocationId. */
@@ -580,21 +577,21 @@ test_watermark_resync(void **state)
 	snprintf(c.invocation_id, sizeof(c.invocation_id),
 	    "11111111-d5e2-4f23-adff-37a069a35762");
 	assert_int_equal(ad_usn_read(&c, &in, never_called, NULL, &out, why,
-	    sizeof(why)), -AD_ERESYNC);
+	    sizeof(why)), -ADSYNC_ERESYNC);
 	assert_non_null(strstr(why, "new invocationId"));
 	/* The uSN went backwards. */
 	snprintf(c.invocation_id, sizeof(c.invocation_id), "%s",
 	    in.invocation_id);
 	c.highest_usn = 100;
 	assert_int_equal(ad_usn_read(&c, &in, never_called, NULL, &out, why,
-	    sizeof(why)), -AD_ERESYNC);
+	    sizeof(why)), -ADSYNC_ERESYNC);
 	/* No watermark, or a DirSync one without its cookie. */
 	in.kind = AD_WM_NONE;
 	assert_int_equal(ad_read_changes(&c, &in, never_called, NULL, &out,
-	    why, sizeof(why)), -AD_ERESYNC);
+	    why, sizeof(why)), -ADSYNC_ERESYNC);
 	in.kind = AD_WM_DIRSYNC;
 	assert_int_equal(ad_dirsync_read(&c, &in, never_called, NULL, &out,
-	    why, sizeof(why)), -AD_ERESYNC);
+	    why, sizeof(why)), -ADSYNC_ERESYNC);
 }
 
 int
