@@ -8,10 +8,13 @@ set(ADSYNC_AD_TEMPLATE_ENV "ADSYNC_AD_TEMPLATE=${ADSYNC_AD_TEMPLATE}")
 
 # Fixture: provisions the template once (~5 s) and the sample-org template
 # (~1 s); later runs find them current (their .stamp) and only start a DC.
+# The timeout is generous: on a loaded machine provisioning takes several
+# times longer, and it may first wait for the template lock held by
+# another build (with-ad.sh, docs/testbed.md).
 add_test(NAME testbed_template
 	COMMAND ${ADSYNC_TESTBED}/with-ad.sh --org sample -- true)
 set_tests_properties(testbed_template PROPERTIES
-	LABELS integration SKIP_RETURN_CODE 77 TIMEOUT 300
+	LABELS integration SKIP_RETURN_CODE 77 TIMEOUT 900
 	FIXTURES_SETUP ad_template
 	ENVIRONMENT "${ADSYNC_AD_TEMPLATE_ENV}")
 

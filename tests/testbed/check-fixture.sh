@@ -25,8 +25,10 @@ if command -v setpriv >/dev/null; then
 	status "not root" 77 setpriv --reuid=65534 --regid=65534 --clear-groups "$WITH_AD" -- true
 fi
 
-gone() {	# gone PID DIR: within 5 s, PID is dead (or a zombie) and DIR removed
-	for _ in $(seq 1 50); do
+# Waits are generous (a loaded machine stops a DC in seconds: samba-ad.sh
+# stop allows 30 before KILL) and end as soon as the condition holds.
+gone() {	# gone PID DIR: within 40 s, PID is dead (or a zombie) and DIR removed
+	for _ in $(seq 1 400); do
 		if ! ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z' && [ ! -e "$2" ]; then return 0; fi
 		sleep 0.1
 	done
@@ -41,7 +43,7 @@ run_and_kill() {
 	"$WITH_AD" --org none -- sh -c \
 	    "echo \$\$ > $T/cmd.out; echo \$AD_DIR > $T/dir.out; cat \$AD_DIR/samba.pid > $T/pid.out; exec sleep 60" &
 	w=$!
-	for _ in $(seq 1 300); do [ -s "$T/pid.out" ] && break; sleep 0.1; done
+	for _ in $(seq 1 1500); do [ -s "$T/pid.out" ] && break; sleep 0.1; done
 	[ -s "$T/pid.out" ] || { bad "$sig: DC never came up"; kill -KILL "$w"; return; }
 	spid=$(cat "$T/pid.out") cpid=$(cat "$T/cmd.out") dir=$(dirname "$(cat "$T/dir.out")")
 	kill "-$sig" "$w"

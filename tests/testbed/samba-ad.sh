@@ -18,8 +18,16 @@
 # material. Nothing is started that DIR/samba.pid does not name. Needs root
 # (Samba's DC refuses to run otherwise).
 # Env: IP (127.0.0.1; another 127.x must exist on lo, or use a network
-# namespace), REALM (EXAMPLE.TEST), DOMAIN (EXAMPLE), ADMINPASS.
-set -euo pipefail
+# namespace), REALM (EXAMPLE.TEST), DOMAIN (EXAMPLE), ADMINPASS,
+# SAMBA_AD_WAIT (seconds `wait` allows, 120), SAMBA_AD_STOP_WAIT (seconds
+# `stop` allows before KILL, 30).
+#
+# Under load (parallel tests, a fuzzer, a 100k template build on 2 cores) a
+# DC can take many times its usual ~0.5 s to start and seconds to stop, so
+# the waits are bounded by generous wall-clock limits, and each poll by its
+# own timeout; an idle machine never waits longer than before. A failing
+# step names itself (the ERR trap below).
+set -Eeuo pipefail
 
 # Bump when provisioning changes what DIR holds: with-ad.sh then rebuilds its
 # templates (comment-only edits of this file do not).
@@ -28,6 +36,11 @@ TEMPLATE_FORMAT=1
 DIR=${1:?usage: samba-ad.sh DIR provision|clone SRC|start|wait|stop|kill|up|env|allow-plain}
 CMD=${2:?usage: samba-ad.sh DIR provision|clone SRC|start|wait|stop|kill|up|env|allow-plain}
 DIR=$(realpath -m "$DIR")
+WAIT_SECS=${SAMBA_AD_WAIT:-120}
+STOP_SECS=${SAMBA_AD_STOP_WAIT:-30}
+# A step that fails names itself; a function's own "return 1" has said why.
+trap '[[ $BASH_COMMAND == return* ]] ||
+    echo "samba-ad: $CMD $DIR: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 IP=${IP:-127.0.0.1}
 REALM=${REALM:-EXAMPLE.TEST}
 DOMAIN=${DOMAIN:-EXAMPLE}
@@ -89,8 +102,38 @@ provision() {
 	stop >/dev/null
 }
 
+# True when both Exchange attributes exist and Mail-Recipient may hold them.
+schema_present() {
+	local n m
+	n=$(ldap_admin ldapsearch -LLL -o nettimeout=10 \
+	    -b "CN=Schema,CN=Configuration,$BASE_DN" -s one \
+	    '(|(lDAPDisplayName=mailNickname)(lDAPDisplayName=targetAddress))' \
+	    lDAPDisplayName 2>/dev/null | grep -c '^lDAPDisplayName:') || true
+	m=$(ldap_admin ldapsearch -LLL -o nettimeout=10 \
+	    -b "CN=Mail-Recipient,CN=Schema,CN=Configuration,$BASE_DN" -s base \
+	    '(objectClass=*)' mayContain 2>/dev/null |
+	    grep -ciE '^mayContain: (mailNickname|targetAddress)$') || true
+	[ "${n:-0}" = 2 ] && [ "${m:-0}" = 2 ]
+}
+
+# The schema change is the one write to a DC that has just started. Under
+# load it has been seen to fail; it is retried (with -c, so what a first
+# try applied does not stop the second) until the schema is in place.
 schema_exchange() {
-	ldap_admin ldapmodify >"$DIR/log/schema.log" 2>&1 <<LDIF
+	local try
+	: > "$DIR/log/schema.log"
+	for try in 1 2 3; do
+		schema_ldif | ldap_admin ldapmodify -c >>"$DIR/log/schema.log" 2>&1 || true
+		schema_present && return 0
+		echo "samba-ad: the Exchange schema is not in place after try $try" \
+		    "(log: $DIR/log/schema.log)" >&2
+		sleep "$try"
+	done
+	return 1
+}
+
+schema_ldif() {
+	cat <<LDIF
 dn: CN=ms-Exch-Mail-Nickname,CN=Schema,CN=Configuration,$BASE_DN
 changetype: add
 objectClass: attributeSchema
@@ -164,20 +207,44 @@ start() {
 	echo $! > "$DIR/samba.pid"
 }
 
+samba_log_tail() {
+	local f
+	for f in "$DIR/log/samba.log" "$DIR/log/log.samba" "$DIR/log/stdout.log"; do
+		[ -s "$f" ] && { echo "--- $f:" >&2; tail -20 "$f" >&2; }
+	done
+	return 0
+}
+
+# Until an LDAPS search as Administrator answers: polled every 0.1 s, each
+# try bounded (a DC that accepts but does not answer yet cannot hang us),
+# the whole wait bounded by SAMBA_AD_WAIT seconds of wall clock.
 wait_ready() {
-	local t0 pid
+	local t0 pid tries=0 err=""
 	t0=$(date +%s.%N)
 	pid=$(cat "$DIR/samba.pid")
-	for _ in $(seq 1 300); do
-		if ldap_admin ldapsearch -b '' -s base dn >/dev/null 2>&1; then
+	while :; do
+		tries=$((tries + 1))
+		if err=$(timeout 20 env LDAPTLS_CACERT="$DIR/tls/ca.pem" ldapsearch \
+		    -o nettimeout=5 -x -H "ldaps://$IP" -D "Administrator@$REALM" \
+		    -w "$ADMINPASS" -b '' -s base dn 2>&1 >/dev/null); then
 			echo "ready after $(awk "BEGIN{printf \"%.2f\", $(date +%s.%N) - $t0}") s"
 			return 0
 		fi
-		kill -0 "$pid" 2>/dev/null || { echo "samba exited:" >&2; tail -20 "$DIR/log/samba.log" >&2; return 1; }
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "samba-ad: samba (PID $pid) exited before answering" >&2
+			samba_log_tail
+			return 1
+		fi
+		if awk "BEGIN{exit !($(date +%s.%N) - $t0 >= $WAIT_SECS)}"; then
+			echo "samba-ad: $DIR: no LDAPS answer within $WAIT_SECS s" \
+			    "($tries tries; last: ${err:-no message}); samba" \
+			    "(PID $pid) is still running; raise SAMBA_AD_WAIT on a" \
+			    "loaded machine" >&2
+			samba_log_tail
+			return 1
+		fi
 		sleep 0.1
 	done
-	echo "samba-ad: not ready after 30 s" >&2
-	return 1
 }
 
 group_alive() {	# any live (non-zombie) process in process group $1?
@@ -191,7 +258,9 @@ stop() {
 	[ -s "$DIR/samba.pid" ] || return 0
 	pid=$(cat "$DIR/samba.pid")
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do	# until nothing is left in its process group
+	# Until nothing is left in its process group; a loaded machine may need
+	# seconds (a TERM during a commit lets the commit finish).
+	for _ in $(seq 1 $((STOP_SECS * 10))); do
 		if ! group_alive "$pid"; then
 			rm -f "$DIR/samba.pid"
 			echo stopped
@@ -199,7 +268,7 @@ stop() {
 		fi
 		sleep 0.1
 	done
-	echo "samba-ad: still running after 10 s; KILL group $pid" >&2
+	echo "samba-ad: still running after $STOP_SECS s; KILL group $pid" >&2
 	kill -KILL -- "-$pid" 2>/dev/null || true
 	rm -f "$DIR/samba.pid"
 }

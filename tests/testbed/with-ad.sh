@@ -140,16 +140,19 @@ ensure_template() {
 
 build_base() {	# provision, then add the service account offline
 	local dir=$1 sid
-	"$SAMBA_AD" "$dir" provision >&2 || return 1
+	# Each step names itself when it fails (samba-ad.sh names its own).
+	"$SAMBA_AD" "$dir" provision >&2 || { say "provisioning failed"; return 1; }
 	samba-tool user create "$SVC_USER" "$SVC_PASS" -s "$dir/etc/smb.conf" \
-	    --description="adsync service account (tests)" >"$dir/log/svc.log" 2>&1 || return 1
+	    --description="adsync service account (tests)" >"$dir/log/svc.log" 2>&1 ||
+	    { say "creating $SVC_USER failed (log/svc.log)"; return 1; }
 	sid=$(ldbsearch -H "$dir/private/sam.ldb" "(sAMAccountName=$SVC_USER)" objectSid 2>/dev/null |
 	    awk '/^objectSid:/{print $2}')
-	[ -n "$sid" ] || return 1
+	[ -n "$sid" ] || { say "no objectSid for $SVC_USER"; return 1; }
 	# "Replicating Directory Changes" lets svc-adsync use DirSync with flags 0.
 	samba-tool dsacl set -s "$dir/etc/smb.conf" -H "$dir/private/sam.ldb" \
 	    --objectdn="$BASE_DN" --action=allow \
-	    --sddl="(OA;;CR;1131f6aa-9c07-11d1-f79f-00c04fc2dcd2;;$sid)" >>"$dir/log/svc.log" 2>&1
+	    --sddl="(OA;;CR;1131f6aa-9c07-11d1-f79f-00c04fc2dcd2;;$sid)" >>"$dir/log/svc.log" 2>&1 ||
+	    { say "granting DirSync to $SVC_USER failed (log/svc.log)"; return 1; }
 }
 
 load_offline() {	# load_offline DIR LDIF: ldbadd into a stopped instance
@@ -246,6 +249,7 @@ exec {WATCH_FD}> >(
 
 [ "$ALLOW_PLAIN" = 0 ] || "$SAMBA_AD" "$INST" allow-plain
 "$SAMBA_AD" "$INST" start {WATCH_FD}>&-
+# samba-ad.sh wait says why (and shows the DC's log) when it gives up.
 "$SAMBA_AD" "$INST" wait >/dev/null || { say "DC did not come up"; exit 125; }
 
 umask 077
