@@ -1,83 +1,52 @@
 #!/usr/bin/env bash
 # Benchmarks, run by `make bench` on a release build:
-#   bench/run.sh BUILD_DIR [SECONDS]
-# Today: rsemu's raw capacity (signed GETs and mailbox adds per second at
-# concurrency 1/8/32, over TLS and plain HTTP on loopback). Prints a
-# Markdown table and writes it to BUILD_DIR/bench/rsemu-capacity.md.
-# Benchmarks assert nothing about time; they fail only if the work fails.
+#   bench/run.sh BUILD_DIR [ARGS...]
+#   BENCH="ad rsemu" bench/run.sh BUILD_DIR     # a subset, in that order
+# Runs each bench script bench/NAME.sh (every one but this file, by name,
+# unless BENCH lists some) as `bench/NAME.sh BUILD_DIR ARGS...`. Each prints
+# a Markdown table on stdout; run.sh shows it and keeps it in
+# BUILD_DIR/bench/NAME.md. Today: ad (reading AD: full read time, peak RSS,
+# vs ldapsearch; change latency), rsemu (the emulator's raw capacity), sync
+# (the sync engine). Their own headers say what they measure and what they
+# need (ad and sync need root and Samba, and build large AD templates the
+# first time). Benchmarks assert nothing about time; a script fails only if
+# its work fails, and run.sh then goes on with the next one and exits 1 at
+# the end.
 set -euo pipefail
-build=${1:?usage: bench/run.sh BUILD_DIR [SECONDS]}
-secs=${2:-5}
-src=$(cd "$(dirname "$0")/.." && pwd)
-rsemu=$build/emulator/rsemu
-load=$build/bench/rsemu_load
-[ -x "$rsemu" ] && [ -x "$load" ] || { echo "bench: build first (make bench)" >&2; exit 1; }
+build=${1:?usage: bench/run.sh BUILD_DIR [ARGS...]}
+here=$(cd "$(dirname "$0")" && pwd)
+[ -d "$build" ] || { echo "bench: no build directory $build (make bench)" >&2; exit 1; }
+build=$(cd "$build" && pwd)
+shift
 
-work=$(mktemp -d /tmp/adsync-bench.XXXXXX)
-pid=""
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-"$src/tests/testbed/mkcert.sh" "$work/tls" >/dev/null
-umask 077
-head -c 24 /dev/urandom | base64 > "$work/secret.key"
-KEY=benchUserKey0001
-
-start_rsemu() {	# $1 = tls|http
-	local tlsargs=()
-	[ "$1" = tls ] && tlsargs=(--tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server.key")
-	rm -f "$work/ready"
-	"$rsemu" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 "${tlsargs[@]}" \
-	    --account 100001 --user-key "$KEY" --secret-key-file "$work/secret.key" \
-	    --domain bench.example:rsemail --throttle off --threads "$(nproc)" \
-	    --ready-file "$work/ready" 2>"$work/rsemu.log" &
-	pid=$!
-	for _ in $(seq 1 100); do
-		[ -s "$work/ready" ] && break
-		kill -0 "$pid" 2>/dev/null || { cat "$work/rsemu.log" >&2; exit 1; }
-		sleep 0.05
+if [ -n "${BENCH:-}" ]; then
+	read -r -a names <<< "$BENCH"
+else
+	names=()
+	for f in "$here"/*.sh; do
+		n=$(basename "$f" .sh)
+		[ "$n" = run ] || names+=("$n")
 	done
-	[ -s "$work/ready" ] || { echo "bench: rsemu not ready" >&2; exit 1; }
-	port=$(sed -n 's/^listen=.*:\([0-9]*\)$/\1/p' "$work/ready")
-	admin=$(sed -n 's/^admin=\(.*\)$/\1/p' "$work/ready")
-}
-
-stop_rsemu() {
-	kill -TERM "$pid"; wait "$pid" || true; pid=""
-}
-
-out=$build/bench/rsemu-capacity.md
-{
-	echo "## rsemu raw capacity"
-	echo
-	echo "Machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo);" \
-	    "commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown);" \
-	    "$secs s per cell; load generator and rsemu share the machine."
-	echo
-	echo "| transport | operation | concurrency | requests/s | p50 ms | p99 ms | errors |"
-	echo "|---|---|---:|---:|---:|---:|---:|"
-} > "$out"
-
-for transport in tls http; do
-	start_rsemu $transport
-	scheme=https; [ $transport = http ] && scheme=http
-	for op in get add; do
-		for c in 1 8 32; do
-			curl -s -o /dev/null -X POST "http://$admin/_emu/reset" || true
-			line=$("$load" --url "$scheme://127.0.0.1:$port/v1" --user-key "$KEY" \
-			    --secret-key-file "$work/secret.key" --ca-file "$work/tls/ca.pem" \
-			    --domain bench.example --op $op --concurrency $c --seconds "$secs")
-			eval "$(echo "$line" | tr ' ' '\n' | grep -E '^(rps|p50_ms|p99_ms|errors)=')"
-			printf '| %s | %s | %d | %s | %s | %s | %s |\n' \
-			    "$transport" "$op" "$c" "$rps" "$p50_ms" "$p99_ms" "$errors" >> "$out"
-		done
-	done
-	stop_rsemu
+fi
+for n in "${names[@]}"; do
+	[ -x "$here/$n.sh" ] || { echo "bench: no bench/$n.sh" >&2; exit 1; }
 done
-cat "$out"
+
+mkdir -p "$build/bench"
+failed=()
+for n in "${names[@]}"; do
+	echo "bench: $n" >&2
+	out=$build/bench/$n.md
+	# The table goes to the terminal as it is printed and, when the script
+	# succeeds, into BUILD_DIR/bench/NAME.md (a failed run keeps the old one;
+	# pipefail makes the script's status the pipeline's).
+	if "$here/$n.sh" "$build" "$@" | tee "$out.tmp"; then
+		mv "$out.tmp" "$out"
+		echo
+	else
+		rm -f "$out.tmp"
+		failed+=("$n")
+		echo "bench: $n failed" >&2
+	fi
+done
+[ ${#failed[@]} = 0 ] || { echo "bench: failed: ${failed[*]}" >&2; exit 1; }
