@@ -181,36 +181,38 @@ store_codec_get_u8(struct store_codec_rd *rd, uint8_t *v)
 	return 0;
 }
 
+/* A little-endian unsigned integer of `n` bytes (1..8). */
+static int
+store_codec_get_le(struct store_codec_rd *rd, unsigned n, uint64_t *v)
+{
+	uint64_t x = 0;
+	unsigned i;
+
+	if (rd->left < n)
+		return -ADSYNC_EPARSE;
+	for (i = 0; i < n; i++)
+		x |= (uint64_t)rd->p[i] << (8 * i);
+	*v = x;
+	rd->p += n;
+	rd->left -= n;
+	return 0;
+}
+
 static int
 store_codec_get_u32(struct store_codec_rd *rd, uint32_t *v)
 {
-	uint32_t x = 0;
-	int i;
+	uint64_t x;
+	int r;
 
-	if (rd->left < 4)
-		return -ADSYNC_EPARSE;
-	for (i = 0; i < 4; i++)
-		x |= (uint32_t)rd->p[i] << (8 * i);
-	*v = x;
-	rd->p += 4;
-	rd->left -= 4;
-	return 0;
+	if ((r = store_codec_get_le(rd, 4, &x)) == 0)
+		*v = (uint32_t)x;
+	return r;
 }
 
 static int
 store_codec_get_u64(struct store_codec_rd *rd, uint64_t *v)
 {
-	uint64_t x = 0;
-	int i;
-
-	if (rd->left < 8)
-		return -ADSYNC_EPARSE;
-	for (i = 0; i < 8; i++)
-		x |= (uint64_t)rd->p[i] << (8 * i);
-	*v = x;
-	rd->p += 8;
-	rd->left -= 8;
-	return 0;
+	return store_codec_get_le(rd, 8, v);
 }
 
 /*
