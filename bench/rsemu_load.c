@@ -6,7 +6,11 @@
  * secret key comes from a 0600 file like everywhere else.
  *
  *   rsemu_load --url URL --user-key K --secret-key-file F [--ca-file F]
- *              --domain D --op get|add --concurrency C --seconds S
+ *              --domain D --op get|add|add-full --concurrency C --seconds S
+ *
+ * add-full creates mailboxes with the fields a directory user carries (the
+ * shape adsync's first sync sends), so that the sync benchmark compares
+ * adsync with the same work done by the leanest possible client.
  *
  * Output: one line of key=value pairs for bench/run.sh to tabulate.
  */
@@ -33,7 +37,7 @@
 struct load_slot {
 	CURL *easy;
 	struct curl_slist *hdrs;
-	char body[256];
+	char body[1024];
 	double started;
 };
 
@@ -44,6 +48,7 @@ struct load {
 	const char *ca_file;
 	struct secret *secret;
 	bool add;
+	bool full;		/* add-full: a directory user's fields */
 	long conc;
 	long seconds;
 	unsigned long seq;
@@ -94,8 +99,16 @@ load_prepare(struct load *l, struct load_slot *s)
 		    "%s/customers/me/domains/%s/rs/mailboxes/b%d-%lu", l->url,
 		    l->domain, (int)getpid(), l->seq);
 		snprintf(s->body, sizeof(s->body),
-		    "password=Bench-Passw0rd&size=25600&displayName=Bench%%20%lu",
-		    l->seq);
+		    "password=Bench-Passw0rd&size=25600&displayName=Bench%%20%lu"
+		    "%s", l->seq, l->full ? "&enabled=true&firstName=Ada"
+		    "&lastName=Smith%20Bench&title=Sales%20Lead"
+		    "&businessNumber=%2B1%20555%20000%200000"
+		    "&businessStreet=350%20Fifth%20Avenue"
+		    "&businessCity=New%20York&businessState=NY"
+		    "&businessPostalCode=10118"
+		    "&businessCountry=United%20States&userID=G0000000"
+		    "&employeeType=Employee&organizationUnit=Sales"
+		    "&mobileNumber=%2B1%20555%20100%200000" : "");
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body);
 	} else {
 		snprintf(url, sizeof(url),
@@ -182,7 +195,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: rsemu_load --url URL --user-key K "
-	    "--secret-key-file F [--ca-file F] --domain D --op get|add "
+	    "--secret-key-file F [--ca-file F] --domain D --op get|add|add-full "
 	    "[--concurrency C] [--seconds S]\n");
 	exit(2);
 }
@@ -222,6 +235,8 @@ main(int argc, char **argv)
 		case 'o':
 			if (strcmp(optarg, "add") == 0)
 				l.add = true;
+			else if (strcmp(optarg, "add-full") == 0)
+				l.add = l.full = true;
 			else if (strcmp(optarg, "get") != 0)
 				usage();
 			break;
@@ -297,7 +312,7 @@ main(int argc, char **argv)
 	qsort(l.lat, l.nlat, sizeof(double), cmp_double);
 	printf("op=%s conc=%ld requests=%zu seconds=%.2f rps=%.0f "
 	    "p50_ms=%.2f p99_ms=%.2f errors=%lu s2xx=%lu s4xx=%lu s5xx=%lu\n",
-	    l.add ? "add" : "get", l.conc, l.nlat, elapsed,
+	    l.full ? "add-full" : l.add ? "add" : "get", l.conc, l.nlat, elapsed,
 	    (double)l.nlat / elapsed, pct(l.lat, l.nlat, 0.50),
 	    pct(l.lat, l.nlat, 0.99), l.errors, l.statuses[2], l.statuses[4],
 	    l.statuses[5]);
