@@ -713,8 +713,25 @@ sync_apply_batch(struct sync_engine *e, struct sync_slot *v, size_t n,
 	return sync_apply_outcomes(e, v, n, rep, failed);
 }
 
-/* Ops journaled and sent together at most (one durable commit each). */
-#define SYNC_BATCH_MAX 512
+/*
+ * Ops journaled and sent together (one durable commit each): about two
+ * rate windows' worth of writes, within [SYNC_BATCH_MIN, SYNC_BATCH_MAX].
+ * A batch is what a crash leaves pending, and every pending create costs
+ * a lookup (a read) at the next start: against the real API (30 writes a
+ * minute) batches stay small; against an unthrottled emulator they grow so
+ * that the network does not idle at every batch boundary.
+ */
+#define SYNC_BATCH_MIN 64
+#define SYNC_BATCH_MAX 4096
+
+static size_t
+sync_apply_batch_size(const struct sync_engine *e)
+{
+	unsigned long w = e->conf->rackspace.writes_per_minute;
+
+	w = w > SYNC_BATCH_MAX / 2 ? SYNC_BATCH_MAX : w * 2;
+	return w < SYNC_BATCH_MIN ? SYNC_BATCH_MIN : (size_t)w;
+}
 
 int
 sync_apply(struct sync_engine *e, const struct plan *p,
@@ -723,7 +740,7 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 	struct sync_apply_failed failed = { NULL, NULL, 0 };
 	struct sync_slot *v = NULL;
 	unsigned long calls0;
-	size_t i, j, n;
+	size_t i, j, n, batch = sync_apply_batch_size(e);
 	int r = 0;
 
 	if (p->nops == 0)
@@ -731,13 +748,13 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 	if ((r = sync_engine_client(e, rep->why, sizeof(rep->why))) < 0)
 		return r;
 	calls0 = sync_apply_calls(e->rs);
-	v = xcalloc(SYNC_BATCH_MAX, sizeof(*v));
+	v = xcalloc(batch, sizeof(*v));
 	for (i = 0; i < p->nops && r == 0; i += n) {
 		/* A batch: ops of one phase (the ops of one object are in
 		 * different phases, so a batch never holds two that depend
 		 * on each other). */
 		n = 1;
-		while (i + n < p->nops && n < SYNC_BATCH_MAX &&
+		while (i + n < p->nops && n < batch &&
 		    p->ops[i + n].phase == p->ops[i].phase)
 			n++;
 		memset(v, 0, n * sizeof(*v));
