@@ -603,8 +603,11 @@ sync_apply_outcomes(struct sync_engine *e, struct sync_slot *v, size_t n,
 static bool
 sync_apply_bulkable(const struct plan_op *op)
 {
+	/* Lists: creates and member adds are one request each; a member
+	 * removal may need a Show afterwards (sync_apply_members_gone). */
 	if (op->kind == PLAN_K_DL)
-		return false;
+		return op->op == PLAN_OP_CREATE ||
+		    (op->op == PLAN_OP_MEMBERS_ADD && op->values.n > 0);
 	switch (op->op) {
 	case PLAN_OP_CREATE:
 	case PLAN_OP_ADOPT:
@@ -647,6 +650,19 @@ sync_apply_submit(struct sync_engine *e, struct sync_slot *sl)
 	struct secret *pw = NULL;
 	int r;
 
+	if (op->kind == PLAN_K_DL) {
+		r = op->op == PLAN_OP_CREATE ? ex_dl_prepare_create(e->rs,
+		    op->domain, op->name, &op->fields, NULL, &req, &sl->err) :
+		    ex_dl_prepare_members(e->rs, op->domain, op->name,
+		    &op->values, true, &req, &sl->err);
+		if (r < 0) {
+			sl->code = r;
+			return;
+		}
+		sl->code = -ADSYNC_ECANCELED;	/* until the callback says */
+		(void)rs_client_submit(e->rs, req, sync_apply_done_cb, sl);
+		return;
+	}
 	if (op->op == PLAN_OP_CREATE && op->kind == PLAN_K_MAILBOX &&
 	    (pw = sync_password_new(SYNC_NEW_PASSWORD_LEN)) == NULL) {
 		sl->code = -ENOMEM;

@@ -341,9 +341,9 @@ ex_dl_body(struct rs_request *req, json_t *o)
 }
 
 int
-ex_dl_create(struct rs_client *c, const char *dom, const char *name,
+ex_dl_prepare_create(struct rs_client *c, const char *dom, const char *name,
     const struct rs_record *fields, const struct rs_strlist *members,
-    struct rs_error *err)
+    struct rs_request **out, struct rs_error *err)
 {
 	static const struct rs_json_rename names[] = {
 		{ "displayName", "DisplayName" },
@@ -351,13 +351,13 @@ ex_dl_create(struct rs_client *c, const char *dom, const char *name,
 		{ "primarySmtpAddress", "PrimarySmtpAddress" },
 		{ NULL, NULL }
 	};
-	struct ex_dl_ref ref = { dom, name };
 	struct rs_request *req;
 	const char *v;
 	json_t *o;
 	size_t i;
 	int r;
 
+	*out = NULL;
 	if (name == NULL || name[0] == '\0')
 		return rs_error_set(err, -ADSYNC_EPARSE, "a list needs a name");
 	if ((req = rs_op_request(c, RS_POST, dom, NULL, "ex",
@@ -383,11 +383,27 @@ ex_dl_create(struct rs_client *c, const char *dom, const char *name,
 	o = NULL;
 	if (r < 0)
 		goto fail;
-	return rs_op_create(c, req, ex_dl_exists, &ref, err);
+	*out = req;
+	return 0;
 fail:
 	json_decref(o);
 	rs_request_free(req);
 	return rs_error_set(err, r, "cannot encode the list");
+}
+
+int
+ex_dl_create(struct rs_client *c, const char *dom, const char *name,
+    const struct rs_record *fields, const struct rs_strlist *members,
+    struct rs_error *err)
+{
+	struct ex_dl_ref ref = { dom, name };
+	struct rs_request *req;
+	int r;
+
+	if ((r = ex_dl_prepare_create(c, dom, name, fields, members, &req,
+	    err)) < 0)
+		return r;
+	return rs_op_create(c, req, ex_dl_exists, &ref, err);
 }
 
 /* Is `want` in the CSV field `field` of list `name`? A member given
@@ -483,6 +499,34 @@ ex_dl_edit(struct rs_client *c, const char *dom, const char *name,
 	}
 	/* ex_dl_put takes `o`; an edit is idempotent, nothing is gone. */
 	return ex_dl_put(c, dom, name, o, "members", NULL, 0, err);
+}
+
+int
+ex_dl_prepare_members(struct rs_client *c, const char *dom, const char *name,
+    const struct rs_strlist *members, bool add, struct rs_request **out,
+    struct rs_error *err)
+{
+	struct rs_request *req;
+	json_t *rec;
+	int r;
+
+	*out = NULL;
+	if (members == NULL || members->n == 0)
+		return rs_error_set(err, -EINVAL, "no members");
+	if ((req = rs_op_request(c, RS_PUT, dom, NULL, "ex",
+	    "distributionlists", name, NULL, &r)) == NULL)
+		return rs_error_set(err, r, "bad list name");
+	if ((rec = ex_dl_recipients(members, add ? "Add" : "Remove")) ==
+	    NULL) {
+		rs_request_free(req);
+		return rs_error_set(err, -ENOMEM, "out of memory");
+	}
+	if ((r = ex_dl_body(req, json_pack("{s:o}", "Members", rec))) < 0) {
+		rs_request_free(req);
+		return rs_error_set(err, r, "cannot encode the change");
+	}
+	*out = req;
+	return 0;
 }
 
 static int

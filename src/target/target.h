@@ -503,6 +503,17 @@ int ex_dl_show(struct rs_client *c, const char *dom, const char *name,
 int ex_dl_create(struct rs_client *c, const char *dom, const char *name,
     const struct rs_record *fields, const struct rs_strlist *members,
     struct rs_error *err);
+/* The requests ex_dl_create() and ex_dl_members_add/remove() send, built
+ * without sending (see rs_write_prepare for what the caller then owns: a
+ * lost create reply is looked up with ex_dl_show before any re-send).
+ * 0 and *out (owned), or a negative code with `err`. */
+int ex_dl_prepare_create(struct rs_client *c, const char *dom,
+    const char *name, const struct rs_record *fields,
+    const struct rs_strlist *members, struct rs_request **out /* OUT */,
+    struct rs_error *err) ATTR_NODISCARD;
+int ex_dl_prepare_members(struct rs_client *c, const char *dom,
+    const char *name, const struct rs_strlist *members, bool add,
+    struct rs_request **out /* OUT */, struct rs_error *err) ATTR_NODISCARD;
 /* PUT of "displayName" and/or "description" from `fields`. */
 int ex_dl_edit(struct rs_client *c, const char *dom, const char *name,
     const struct rs_record *fields, struct rs_error *err);
