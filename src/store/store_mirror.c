@@ -407,35 +407,50 @@ store_mirror_full_put(struct store *st, const struct obj *o)
 	return store_mirror_put_members(st, true, &o->guid, &o->member);
 }
 
-int
-store_mirror_full_commit(struct store *st, const char *watermark)
+/*
+ * Ends a full (`full`) or change read: swaps the staging area in for a
+ * full read, stores the watermark and commits, all in the read's own
+ * transaction, so the mirror and the watermark that describes it move
+ * together. On failure everything of the read is rolled back.
+ */
+static int
+store_mirror_commit(struct store *st, bool full, const char *watermark)
 {
+	const char *what = full ? "full read" : "change read";
 	int r;
 
-	if (st->txn != STORE_TXN_FULL)
-		return store_sql_failf(st, -EINVAL, "full read: commit "
-		    "outside store_mirror_full_begin()");
-	if ((r = store_sql_in_txn(st, "full read")) < 0)
+	if (st->txn != (full ? STORE_TXN_FULL : STORE_TXN_CHANGES))
+		return store_sql_failf(st, -EINVAL, "%s: commit outside "
+		    "store_mirror_%s_begin()", what, full ? "full" : "changes");
+	if ((r = store_sql_in_txn(st, what)) < 0)
 		return r;
 	if (watermark == NULL) {
-		r = store_sql_failf(st, -EINVAL, "full read: no watermark");
+		r = store_sql_failf(st, -EINVAL, "%s: no watermark", what);
 		goto fail;
 	}
-	/* The staging statements name tables that the swap renames. */
-	store_sql_finalize(st, STORE_Q_STAGE_FIRST, STORE_Q_COUNT);
-	if ((r = store_sql_run(st, store_migrate_swap_sql,
-	    "swapping in the new mirror")) < 0)
-		goto fail;
+	if (full) {
+		/* The staging statements name tables the swap renames. */
+		store_sql_finalize(st, STORE_Q_STAGE_FIRST, STORE_Q_COUNT);
+		if ((r = store_sql_run(st, store_migrate_swap_sql,
+		    "swapping in the new mirror")) < 0)
+			goto fail;
+	}
 	if ((r = store_sql_meta_set(st, "watermark", watermark)) < 0)
 		goto fail;
-	if ((r = store_sql_simple(st, STORE_Q_COMMIT, "COMMIT",
-	    "committing the full read")) < 0)
+	if ((r = store_sql_simple(st, STORE_Q_COMMIT, "COMMIT", full ?
+	    "committing the full read" : "committing the change read")) < 0)
 		goto fail;
 	st->txn = STORE_TXN_NONE;
 	return 0;
 fail:
 	store_rollback(st);
 	return r;
+}
+
+int
+store_mirror_full_commit(struct store *st, const char *watermark)
+{
+	return store_mirror_commit(st, true, watermark);
 }
 
 void
@@ -708,27 +723,7 @@ store_mirror_apply(struct store *st, const struct obj *o)
 int
 store_mirror_changes_commit(struct store *st, const char *watermark)
 {
-	int r;
-
-	if (st->txn != STORE_TXN_CHANGES)
-		return store_sql_failf(st, -EINVAL, "change read: commit "
-		    "outside store_mirror_changes_begin()");
-	if ((r = store_sql_in_txn(st, "change read")) < 0)
-		return r;
-	if (watermark == NULL) {
-		r = store_sql_failf(st, -EINVAL, "change read: no watermark");
-		goto fail;
-	}
-	if ((r = store_sql_meta_set(st, "watermark", watermark)) < 0)
-		goto fail;
-	if ((r = store_sql_simple(st, STORE_Q_COMMIT, "COMMIT",
-	    "committing the change read")) < 0)
-		goto fail;
-	st->txn = STORE_TXN_NONE;
-	return 0;
-fail:
-	store_rollback(st);
-	return r;
+	return store_mirror_commit(st, false, watermark);
 }
 
 void
