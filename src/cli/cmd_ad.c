@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ad.h"
@@ -33,6 +32,7 @@
 #include "err.h"
 #include "log.h"
 #include "obj.h"
+#include "timing.h"
 
 #define AD_EXIT_FAIL 1
 #define AD_EXIT_USAGE 2
@@ -299,19 +299,9 @@ struct ad_out {
 	FILE *fp;
 	bool json;
 	unsigned long count;
-	struct timespec t0;
+	double t0;
 	bool progress;
 };
-
-static double
-ad_elapsed(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) +
-	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* ad_obj_fn: prints and frees the object. */
 static int
@@ -331,7 +321,7 @@ ad_print(struct obj *o, enum ad_change change, void *arg)
 	out->count++;
 	if (out->progress && out->count % AD_PROGRESS_EVERY == 0)
 		fprintf(stderr, "adsync ad dump: %lu objects read (%.1f s)\n",
-		    out->count, ad_elapsed(&out->t0));
+		    out->count, timing_since(out->t0));
 	return r;
 }
 
@@ -401,7 +391,7 @@ cmd_ad_dump(const struct cli_ctx *ctx, int argc, char **argv)
 	if (ad_load(ctx, &conf, "ad dump") < 0)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);	/* see cmd_ad_watch() */
-	clock_gettime(CLOCK_MONOTONIC, &out.t0);
+	out.t0 = timing_now();
 	/* Unlinked at once: a partial snapshot never exists as a file. */
 	if ((out.fp = tmpfile()) == NULL) {
 		fprintf(stderr, "adsync ad dump: cannot create a temporary "
@@ -424,7 +414,7 @@ cmd_ad_dump(const struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	log_info("ad dump: %lu objects from %s in %.2f s", out.count,
-	    ad_conn_dc(conn), ad_elapsed(&out.t0));
+	    ad_conn_dc(conn), timing_since(out.t0));
 	status = 0;
 out:
 	if (out.fp != NULL)

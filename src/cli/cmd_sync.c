@@ -14,7 +14,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -26,6 +25,7 @@
 #include "plan.h"
 #include "store.h"
 #include "sync.h"
+#include "timing.h"
 
 #define SYNC_EXIT_OK 0
 #define SYNC_EXIT_FAIL 1
@@ -191,16 +191,6 @@ sync_print_summary(const struct sync_report *rep, double secs, bool json)
 	    rep->full_read ? ", full directory read" : "");
 }
 
-static double
-sync_elapsed(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) +
-	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static int
 sync_main(const struct cli_ctx *ctx, int argc, char **argv, bool is_plan)
 {
@@ -210,7 +200,7 @@ sync_main(const struct cli_ctx *ctx, int argc, char **argv, bool is_plan)
 	struct sync_report rep;
 	struct sync_args a;
 	struct conf *conf = NULL;
-	struct timespec t0;
+	double t0;
 	char why[1024];
 	int r, status = SYNC_EXIT_FAIL;
 
@@ -219,7 +209,7 @@ sync_main(const struct cli_ctx *ctx, int argc, char **argv, bool is_plan)
 		return SYNC_EXIT_USAGE;
 	if (sync_load(ctx, cmd, &conf) < 0)
 		goto out;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = timing_now();
 	if ((r = sync_engine_new(conf, &e, why, sizeof(why))) < 0) {
 		fprintf(stderr, "adsync %s: %s\n", cmd, why);
 		goto out;
@@ -244,11 +234,11 @@ sync_main(const struct cli_ctx *ctx, int argc, char **argv, bool is_plan)
 	if (a.json) {
 		sync_json_alerts(rep.plan->alerts, rep.plan->nalerts, stdout);
 		sync_json_alerts(rep.errors, rep.nerrors, stdout);
-		sync_print_summary(&rep, sync_elapsed(&t0), true);
+		sync_print_summary(&rep, timing_since(t0), true);
 	} else {
 		sync_print_alerts(rep.plan->alerts, rep.plan->nalerts, stdout);
 		sync_print_alerts(rep.errors, rep.nerrors, stdout);
-		sync_print_summary(&rep, sync_elapsed(&t0), false);
+		sync_print_summary(&rep, timing_since(t0), false);
 	}
 	status = rep.status == STORE_RUN_OK ? SYNC_EXIT_OK : SYNC_EXIT_PARTIAL;
 out:

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "log.h"
 #include "sync_internal.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 int
@@ -93,25 +94,6 @@ sync_report_fini(struct sync_report *r)
 	sync_report_init(r);
 }
 
-static double
-sync_mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* CPU time of this process (user + system), seconds. */
-static double
-sync_cpu(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static int64_t
 sync_now(void)
 {
@@ -160,16 +142,16 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 			goto fail;
 	}
 	where = "reading the directory";
-	t = sync_mono();
+	t = timing_now();
 	r = sync_read(e, &rep->full_read, rep->why, sizeof(rep->why));
-	rep->secs_read = sync_mono() - t;
+	rep->secs_read = timing_now() - t;
 	if (r < 0)
 		goto fail;
 	where = "planning";
 	sync_source_init(&src, e, opts->offline);
-	t = sync_mono();
+	t = timing_now();
 	r = plan_build(&src, &po, &rep->plan, rep->why, sizeof(rep->why));
-	rep->secs_plan = sync_mono() - t;
+	rep->secs_plan = timing_now() - t;
 	if (r < 0)
 		goto fail;
 	if (!opts->apply) {
@@ -178,14 +160,14 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 		return 0;
 	}
 	where = "applying";
-	t = sync_mono();
-	cpu = sync_cpu();
+	t = timing_now();
+	cpu = timing_cpu();
 	r = sync_apply(e, rep->plan, rep);
-	rep->secs_apply = sync_mono() - t;
+	rep->secs_apply = timing_now() - t;
 	/* Wall against CPU says whether the apply waits on the service or
 	 * on us (bench/sync.sh, docs/sync.md). */
 	log_info("apply: %zu ops in %.3f s, %.3f s of CPU",
-	    rep->plan->nops, rep->secs_apply, sync_cpu() - cpu);
+	    rep->plan->nops, rep->secs_apply, timing_cpu() - cpu);
 	if (r < 0)
 		goto fail;
 	rep->counts.alerts = rep->plan->nalerts;

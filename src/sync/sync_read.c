@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "err.h"
 #include "log.h"
 #include "sync_internal.h"
+#include "timing.h"
 
 struct sync_read_ctx {
 	struct store *st;
@@ -38,26 +38,16 @@ sync_read_put(struct obj *o, enum ad_change change, void *arg)
 	return r;
 }
 
-static double
-sync_read_elapsed(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) +
-	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static int
 sync_read_full(struct sync_engine *e, char *why, size_t whylen)
 {
 	struct sync_read_ctx x = { .st = e->st, .full = true };
 	struct ad_watermark wm;
 	char text[AD_WM_TEXT_MAX];
-	struct timespec t0;
+	double t0;
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = timing_now();
 	if ((r = store_mirror_full_begin(e->st)) < 0) {
 		snprintf(why, whylen, "cannot stage a full read in the state: "
 		    "%s", adsync_strerror(r));
@@ -77,7 +67,7 @@ sync_read_full(struct sync_engine *e, char *why, size_t whylen)
 		goto fail;
 	}
 	log_info("full read: %lu objects from %s in %.2f s", x.n,
-	    ad_conn_dc(e->ad), sync_read_elapsed(&t0));
+	    ad_conn_dc(e->ad), timing_since(t0));
 	return 0;
 fail:
 	store_mirror_full_abort(e->st);
@@ -92,10 +82,10 @@ sync_read_changes(struct sync_engine *e, const char *wmtext, char *why,
 	struct sync_read_ctx x = { .st = e->st, .full = false };
 	struct ad_watermark in, out;
 	char text[AD_WM_TEXT_MAX];
-	struct timespec t0;
+	double t0;
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = timing_now();
 	if (ad_watermark_decode(wmtext, strlen(wmtext), &in) < 0) {
 		log_warnx("the stored watermark does not decode; reading the "
 		    "directory in full");
@@ -120,7 +110,7 @@ sync_read_changes(struct sync_engine *e, const char *wmtext, char *why,
 		goto fail;
 	}
 	log_debug("change read: %lu changes from %s in %.3f s", x.n,
-	    ad_conn_dc(e->ad), sync_read_elapsed(&t0));
+	    ad_conn_dc(e->ad), timing_since(t0));
 	return 0;
 fail:
 	store_mirror_changes_abort(e->st);

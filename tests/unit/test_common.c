@@ -24,6 +24,7 @@
 #include "log.h"
 #include "secret.h"
 #include "strparse.h"
+#include "timing.h"
 
 static void
 test_buf_limit(void **state)
@@ -382,6 +383,22 @@ test_strparse_word(void **state)
 	assert_false(strparse_word(&p, &w, &len));
 }
 
+/* timing: monotonic seconds move forward; CPU time grows with work. */
+static void
+test_timing(void **state)
+{
+	volatile unsigned long x = 0;
+	double t0 = timing_now(), c0 = timing_cpu();
+	unsigned long i;
+
+	(void)state;
+	for (i = 0; i < 50000000UL; i++)
+		x += i;
+	assert_true(timing_since(t0) > 0.0);
+	assert_true(timing_now() >= t0);
+	assert_true(timing_cpu() > c0);
+}
+
 int
 main(void)
 {
@@ -398,6 +415,7 @@ main(void)
 		cmocka_unit_test(test_secret_owner),
 		cmocka_unit_test(test_log_format),
 		cmocka_unit_test(test_strparse_word),
+		cmocka_unit_test(test_timing),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
