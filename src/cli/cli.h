@@ -23,6 +23,17 @@ struct cli_ctx {
  */
 typedef int cli_cmd_fn(const struct cli_ctx *ctx, int argc, char **argv);
 
+struct conf;
+
+/*
+ * cli_conf.c: loads ctx->conf_path for subcommand `cmd` (e.g. "ad dump"),
+ * secret files checked. On failure prints every problem and one line
+ * naming the file and the fix to stderr. 0 and *out (owned; conf_free),
+ * or a negative code.
+ */
+int cli_conf_load(const struct cli_ctx *ctx, const char *cmd,
+    struct conf **out /* OUT */);
+
 cli_cmd_fn cmd_ad_dump;	/* cmd_ad.c: adsync ad dump [--json] */
 cli_cmd_fn cmd_ad_watch;	/* cmd_ad.c: adsync ad watch [--json] */
 cli_cmd_fn cmd_api;	/* cmd_api.c: adsync api METHOD PATH [f=v ...] */

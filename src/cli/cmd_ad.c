@@ -28,7 +28,6 @@
 #include "ad.h"
 #include "cli.h"
 #include "conf.h"
-#include "diag.h"
 #include "err.h"
 #include "log.h"
 #include "obj.h"
@@ -326,23 +325,6 @@ ad_print(struct obj *o, enum ad_change change, void *arg)
 }
 
 static int
-ad_load(const struct cli_ctx *ctx, struct conf **conf, const char *cmd)
-{
-	struct diag diag;
-	int r;
-
-	diag_init(&diag);
-	r = conf_load_file(ctx->conf_path, conf, &diag);
-	if (r < 0) {
-		diag_print(&diag, stderr);
-		fprintf(stderr, "adsync %s: the configuration has errors\n",
-		    cmd);
-	}
-	diag_fini(&diag);
-	return r;
-}
-
-static int
 ad_args(int argc, char **argv, const char *cmd, const struct cli_ctx *ctx,
     bool *json)
 {
@@ -388,7 +370,7 @@ cmd_ad_dump(const struct cli_ctx *ctx, int argc, char **argv)
 
 	if (ad_args(argc, argv, "ad dump", ctx, &out.json) < 0)
 		return AD_EXIT_USAGE;
-	if (ad_load(ctx, &conf, "ad dump") < 0)
+	if (cli_conf_load(ctx, "ad dump", &conf) < 0)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);	/* see cmd_ad_watch() */
 	out.t0 = timing_now();
@@ -473,7 +455,7 @@ cmd_ad_watch(const struct cli_ctx *ctx, int argc, char **argv)
 		return AD_EXIT_USAGE;
 	/* Changes are lines of JSON; a text block per change otherwise. */
 	out.json = true;
-	if (ad_load(ctx, &conf, "ad watch") < 0)
+	if (cli_conf_load(ctx, "ad watch", &conf) < 0)
 		goto out;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = ad_on_signal;

@@ -19,7 +19,6 @@
 
 #include "cli.h"
 #include "conf.h"
-#include "diag.h"
 #include "err.h"
 #include "log.h"
 #include "plan.h"
@@ -73,23 +72,6 @@ sync_parse(const struct cli_ctx *ctx, int argc, char **argv, bool is_plan,
 		return -1;
 	}
 	return 0;
-}
-
-static int
-sync_load(const struct cli_ctx *ctx, const char *cmd, struct conf **conf)
-{
-	struct diag diag;
-	int r;
-
-	diag_init(&diag);
-	if ((r = conf_load_file(ctx->conf_path, conf, &diag)) < 0) {
-		diag_print(&diag, stderr);
-		fprintf(stderr, "adsync %s: %s: the configuration has errors; "
-		    "fix them (adsync check lists them)\n", cmd,
-		    ctx->conf_path);
-	}
-	diag_fini(&diag);
-	return r;
 }
 
 static const char *
@@ -207,7 +189,7 @@ sync_main(const struct cli_ctx *ctx, int argc, char **argv, bool is_plan)
 	sync_report_init(&rep);
 	if (sync_parse(ctx, argc, argv, is_plan, &a) < 0)
 		return SYNC_EXIT_USAGE;
-	if (sync_load(ctx, cmd, &conf) < 0)
+	if (cli_conf_load(ctx, cmd, &conf) < 0)
 		goto out;
 	t0 = timing_now();
 	if ((r = sync_engine_new(conf, &e, why, sizeof(why))) < 0) {
