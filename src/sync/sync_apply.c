@@ -231,30 +231,6 @@ sync_apply_exists(struct sync_engine *e, enum plan_service s,
 	return r < 0 ? r : 1;
 }
 
-/* Removes `s` (case-insensitive) from `l`. */
-static void
-sync_apply_strlist_remove(struct rs_strlist *l, const char *s)
-{
-	size_t i, j;
-
-	for (i = j = 0; i < l->n; i++) {
-		if (strcasecmp(l->v[i], s) == 0) {
-			free(l->v[i]);
-			continue;
-		}
-		l->v[j++] = l->v[i];
-	}
-	l->n = j;
-}
-
-static int
-sync_apply_strlist_add(struct rs_strlist *l, const char *s)
-{
-	if (rs_strlist_has(l, s))
-		return 0;
-	return rs_strlist_add(l, s);
-}
-
 /* Merges the op's fields into the row; "enabled" and "size" are not
  * kept as fields ("enabled" has its own column, "size" is create-only). */
 static int
@@ -342,7 +318,7 @@ sync_apply_row(struct sync_engine *e, const struct plan_op *op,
 	case PLAN_OP_ADDRESS_ADD:
 	case PLAN_OP_MEMBERS_ADD:
 		for (i = 0; i < op->values.n; i++)
-			if ((r = sync_apply_strlist_add(op->op ==
+			if ((r = rs_strlist_add_new(op->op ==
 			    PLAN_OP_ADDRESS_ADD ? &row->addresses :
 			    &row->members, op->values.v[i])) < 0)
 				return r;
@@ -350,7 +326,7 @@ sync_apply_row(struct sync_engine *e, const struct plan_op *op,
 	case PLAN_OP_ADDRESS_REMOVE:
 	case PLAN_OP_MEMBERS_REMOVE:
 		for (i = 0; i < op->values.n; i++)
-			sync_apply_strlist_remove(op->op ==
+			rs_strlist_remove(op->op ==
 			    PLAN_OP_ADDRESS_REMOVE ? &row->addresses :
 			    &row->members, op->values.v[i]);
 		break;

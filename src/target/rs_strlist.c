@@ -72,6 +72,29 @@ rs_strlist_has(const struct rs_strlist *l, const char *s)
 }
 
 int
+rs_strlist_add_new(struct rs_strlist *l, const char *s)
+{
+	if (rs_strlist_has(l, s))
+		return 0;
+	return rs_strlist_add(l, s);
+}
+
+void
+rs_strlist_remove(struct rs_strlist *l, const char *s)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < l->n; i++) {
+		if (strcasecmp(l->v[i], s) == 0) {
+			free(l->v[i]);
+			continue;
+		}
+		l->v[j++] = l->v[i];
+	}
+	l->n = j;
+}
+
+int
 rs_strlist_from_csv(struct rs_strlist *l, const char *csv)
 {
 	const char *p = csv, *end, *a, *b;

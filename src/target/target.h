@@ -338,6 +338,11 @@ int rs_strlist_add(struct rs_strlist *l, const char *s) ATTR_NODISCARD;
 /* True when `s` is in the list, compared without regard to ASCII case
  * (addresses and names are case-insensitive in the API). */
 bool rs_strlist_has(const struct rs_strlist *l, const char *s);
+/* Appends a copy of `s` unless rs_strlist_has() finds it. Same returns as
+ * rs_strlist_add(). */
+int rs_strlist_add_new(struct rs_strlist *l, const char *s) ATTR_NODISCARD;
+/* Removes and frees every item equal to `s` without regard to ASCII case. */
+void rs_strlist_remove(struct rs_strlist *l, const char *s);
 /* Splits a comma-separated value, trimming blanks and dropping empty
  * items, into the empty list `l`. 0 or -ENOMEM / -ADSYNC_ETOOBIG. */
 int rs_strlist_from_csv(struct rs_strlist *l, const char *csv)

@@ -237,6 +237,19 @@ test_strlist(void **state)
 	assert_string_equal(s, "a@x.com,b@y.com");
 	free(s);
 	rs_strlist_fini(&l);
+	assert_int_equal(rs_strlist_from_csv(&l, "a@x.com,b@y.com,A@X.com"),
+	    0);
+	assert_int_equal(rs_strlist_add_new(&l, "B@Y.COM"), 0);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(rs_strlist_add_new(&l, "c@z.com"), 0);
+	assert_int_equal(l.n, 4);
+	rs_strlist_remove(&l, "a@X.COM");
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "b@y.com");
+	assert_string_equal(l.v[1], "c@z.com");
+	rs_strlist_remove(&l, "absent@x.com");
+	assert_int_equal(l.n, 2);
+	rs_strlist_fini(&l);
 	assert_int_equal(rs_strlist_from_csv(&l, ""), 0);
 	assert_int_equal(l.n, 0);
 	s = rs_strlist_join(&l);
