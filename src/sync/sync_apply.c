@@ -259,13 +259,13 @@ sync_apply_merge(struct plan_row *row, const struct plan_op *op)
 #define SYNC_ROW_WRITE 1
 #define SYNC_ROW_KEEP 2
 
-/* True when the row names the op's object (domain and name). */
-static bool
-sync_apply_row_is(const struct plan_row *row, const struct plan_op *op)
+bool
+sync_row_names(const struct plan_row *row, const char *domain,
+    const char *name)
 {
 	return row->domain != NULL && row->name != NULL &&
-	    strcasecmp(row->domain, op->domain) == 0 &&
-	    strcasecmp(row->name, op->name) == 0;
+	    strcasecmp(row->domain, domain) == 0 &&
+	    strcasecmp(row->name, name) == 0;
 }
 
 /*
@@ -286,7 +286,7 @@ sync_apply_row(struct sync_engine *e, const struct plan_op *op,
 	if (r < 0 && r != -ADSYNC_ENOTFOUND)
 		return r;
 	if (op->op == PLAN_OP_DELETE)
-		return r == 0 && sync_apply_row_is(row, op) ?
+		return r == 0 && sync_row_names(row, op->domain, op->name) ?
 		    SYNC_ROW_DELETE : SYNC_ROW_KEEP;
 	if (op->op == PLAN_OP_CREATE || op->op == PLAN_OP_ADOPT ||
 	    r == -ADSYNC_ENOTFOUND) {

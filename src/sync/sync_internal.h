@@ -89,6 +89,11 @@ void sync_report_error(struct sync_report *rep, const struct plan_op *op,
 int sync_recover(struct sync_engine *e, size_t *n /* OUT */, char *why,
     size_t whylen);
 
+/* True when the state row names the object `name` in `domain` (a contact
+ * moved to another domain has a row naming its new half). */
+bool sync_row_names(const struct plan_row *row, const char *domain,
+    const char *name);
+
 /* Typed API calls of one plan op on the service (sync_apply.c). */
 int sync_apply_call(struct sync_engine *e, const struct plan_op *op,
     struct rs_error *err);

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "err.h"
@@ -74,8 +73,7 @@ sync_recover_forget(struct sync_engine *e, const struct store_op *op)
 
 	plan_row_init(&row);
 	r = store_row_get(e->st, &op->anchor, op->service, &row);
-	if (r == 0 && strcasecmp(row.domain, op->domain) == 0 &&
-	    strcasecmp(row.name, op->name) == 0)
+	if (r == 0 && sync_row_names(&row, op->domain, op->name))
 		r = store_row_delete(e->st, &op->anchor, op->service);
 	else if (r == -ADSYNC_ENOTFOUND)
 		r = 0;
