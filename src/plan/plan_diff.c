@@ -418,6 +418,28 @@ out:
 	return r;
 }
 
+/*
+ * The UPDATE of an object already synced: only the fields of `want` that
+ * differ from what the state row says was applied. 0 or a negative code.
+ */
+static int
+plan_diff_update(struct plan_ctx *ctx, const struct plan_cand *c,
+    const struct rs_record *want)
+{
+	struct plan_op *op;
+	int r;
+
+	op = plan_op_add(ctx, PLAN_OP_UPDATE, c->svc, c->kind, &c->ent->guid,
+	    c->ent->o->dn, c->domain, c->name);
+	if (op == NULL || (c->external != NULL &&
+	    (op->external = strdup(c->external)) == NULL))
+		return ctx->err < 0 ? ctx->err : -ENOMEM;
+	if ((r = plan_diff_fields(op, want, &c->row.fields)) < 0)
+		return r;
+	plan_diff_reason(ctx, op, NULL);
+	return 0;
+}
+
 static int
 plan_diff_mailbox(struct plan_ctx *ctx, const struct plan_cand *c)
 {
@@ -481,14 +503,9 @@ plan_diff_mailbox(struct plan_ctx *ctx, const struct plan_cand *c)
 			    "group, but the account is disabled in AD "
 			    "(userAccountControl)", grp) < 0 ? "" : text;
 		plan_diff_reason(ctx, op, base);
-	} else if (plan_diff_count(&want, &c->row.fields) > 0) {
-		op = plan_op_add(ctx, PLAN_OP_UPDATE, c->svc, PLAN_K_MAILBOX,
-		    &c->ent->guid, o->dn, c->domain, c->name);
-		if (op == NULL)
-			goto nomem;
-		if ((r = plan_diff_fields(op, &want, &c->row.fields)) < 0)
-			goto out;
-		plan_diff_reason(ctx, op, NULL);
+	} else if (plan_diff_count(&want, &c->row.fields) > 0 &&
+	    (r = plan_diff_update(ctx, c, &want)) < 0) {
+		goto out;
 	}
 	r = 0;
 	if (c->svc == PLAN_SVC_EX && ctx->conf->sync_proxy_addresses)
@@ -520,15 +537,8 @@ plan_diff_contact(struct plan_ctx *ctx, const struct plan_cand *c)
 	moving = c->has_row && (c->row.domain == NULL ||
 	    strcasecmp(c->row.domain, c->domain) != 0);
 	if (c->has_row && !moving) {
-		if (plan_diff_count(&want, &c->row.fields) == 0)
-			goto out;
-		op = plan_op_add(ctx, PLAN_OP_UPDATE, c->svc, PLAN_K_CONTACT,
-		    &c->ent->guid, o->dn, c->domain, c->name);
-		if (op == NULL || (op->external = strdup(c->external)) == NULL)
-			goto nomem;
-		if ((r = plan_diff_fields(op, &want, &c->row.fields)) < 0)
-			goto out;
-		plan_diff_reason(ctx, op, NULL);
+		if (plan_diff_count(&want, &c->row.fields) > 0)
+			r = plan_diff_update(ctx, c, &want);
 		goto out;
 	}
 	op = plan_op_add(ctx, c->adopt ? PLAN_OP_ADOPT : PLAN_OP_CREATE,
@@ -782,14 +792,9 @@ plan_diff_dl(struct plan_ctx *ctx, const struct plan_cand *c)
 		plan_op_reason(ctx, op, "%s", c->adopt ? "new in the Exchange "
 		    "group; the list already exists in Hosted Exchange and is "
 		    "adopted" : "new in the Exchange group");
-	} else if (plan_diff_count(&want, &c->row.fields) > 0) {
-		op = plan_op_add(ctx, PLAN_OP_UPDATE, c->svc, PLAN_K_DL,
-		    &c->ent->guid, o->dn, c->domain, c->name);
-		if (op == NULL)
-			goto nomem;
-		if ((r = plan_diff_fields(op, &want, &c->row.fields)) < 0)
-			goto out;
-		plan_diff_reason(ctx, op, NULL);
+	} else if (plan_diff_count(&want, &c->row.fields) > 0 &&
+	    (r = plan_diff_update(ctx, c, &want)) < 0) {
+		goto out;
 	}
 	r = plan_diff_members(ctx, c);
 	goto out;
