@@ -7,18 +7,24 @@
 # organisation, tests/testbed/gen-org): a Samba AD DC (with-ad.sh, its own
 # network namespace) and rsemu over TLS with --throttle off, both on
 # loopback, share this machine. In ONE run it measures
-#   1. rsemu's raw capacity: signed mailbox creates per second from
-#      bench/rsemu_load at the concurrency adsync uses (max_in_flight);
-#   2. the initial sync: `adsync sync --once` into an empty rsemu: total
-#      time, the time of each stage (AD read, plan, apply), API calls per
-#      object created, and apply rate / raw capacity (target >= 80%,
-#      <= 1.01 calls per new mailbox);
-#   3. a 1% delta: title changed on 1% of the users by ldapmodify, then
+#   1. the requests of an initial sync: `adsync sync --once` into an rsemu
+#      that logs every request (not timed: the log costs rsemu time);
+#   2. rsemu's raw capacity for exactly those requests: bench/rsemu_replay
+#      sends the logged writes again into a fresh rsemu, at the concurrency
+#      adsync uses (max_in_flight), phase by phase as adsync does; and
+#      for reference bench/rsemu_load's mailbox creates per second;
+#   3. the initial sync, timed, into a fresh rsemu: total time, the time of
+#      each stage (AD read, plan, apply), API calls per object created, and
+#      replay time / apply time (target >= 80%, <= 1.01 calls per new
+#      mailbox);
+#   4. a 1% delta: title changed on 1% of the users by ldapmodify, then
 #      `adsync sync --once` (target <= 10 s at 100,000 objects; set
 #      BENCH_SYNC_SIZES="100000" — the 100k template takes ~20 min to build
 #      the first time and ~3 GB under build/testbed).
-# Peak RSS of each adsync run is measured with /usr/bin/time. Benchmarks
-# assert nothing about time; they fail only if the work fails.
+# rsemu runs on CPU 0 and the clients on the others (the real API runs on
+# other machines; see below). Peak RSS of each adsync run is measured with
+# /usr/bin/time. Benchmarks assert nothing about time; they fail only if
+# the work fails.
 set -euo pipefail
 
 if [ "${1:-}" = "--inner" ]; then
@@ -28,6 +34,7 @@ if [ "${1:-}" = "--inner" ]; then
 	adsync=$build/src/cli/adsync
 	rsemu=$build/emulator/rsemu
 	load=$build/bench/rsemu_load
+	replay=$build/bench/rsemu_replay
 	conc=${BENCH_SYNC_INFLIGHT:-8}
 	work=$(mktemp -d /tmp/adsync-bsync.XXXXXX)
 	pid=""
@@ -39,18 +46,26 @@ if [ "${1:-}" = "--inner" ]; then
 		rm -rf "$work"
 	}
 	trap cleanup EXIT
+	# The real API runs on other machines: its capacity is not eaten by
+	# the client's CPU. Here they share the machine, so rsemu gets CPU 0
+	# and the clients (rsemu_load as the peer, then adsync) the others;
+	# BENCH_SYNC_PIN=0 (or a single CPU) lets everything float.
+	srv_cpu="" cli_cpu=""
+	if [ "${BENCH_SYNC_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+		srv_cpu="taskset -c 0" cli_cpu="taskset -c 1-$(($(nproc) - 1))"
+	fi
 	"$src/tests/testbed/mkcert.sh" "$work/tls" >/dev/null
 	umask 077
 	head -c 24 /dev/urandom | base64 > "$work/secret.key"
 	KEY=benchUserKey0001
-	start_rsemu() {
+	start_rsemu() {	# $1 = request log size (0 = none)
 		rm -f "$work/ready"
-		"$rsemu" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+		$srv_cpu ${BENCH_RSEMU_WRAP:-} "$rsemu" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
 		    --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server.key" \
 		    --account 100001 --user-key "$KEY" --secret-key-file "$work/secret.key" \
 		    --domain example.com:both --domain example.net:both \
 		    --domain bench.example:both \
-		    --throttle off --threads "$(nproc)" --request-log 0 \
+		    --throttle off --threads "$(nproc)" --request-log "${1:-0}" \
 		    --ready-file "$work/ready" 2>"$work/rsemu.log" &
 		pid=$!
 		for _ in $(seq 1 200); do
@@ -59,20 +74,20 @@ if [ "${1:-}" = "--inner" ]; then
 			sleep 0.05
 		done
 		port=$(sed -n 's/^listen=.*:\([0-9]*\)$/\1/p' "$work/ready")
+		admin=$(sed -n 's/^admin=//p' "$work/ready")
 	}
 	stop_rsemu() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
 
-	# 1. raw capacity, on its own rsemu instance.
-	start_rsemu
-	line=$("$load" --url "https://127.0.0.1:$port/v1" --user-key "$KEY" \
+	# Reference: raw mailbox creates, on their own rsemu instance.
+	start_rsemu 0
+	line=$($cli_cpu "$load" --url "https://127.0.0.1:$port/v1" --user-key "$KEY" \
 	    --secret-key-file "$work/secret.key" --ca-file "$work/tls/ca.pem" \
 	    --domain bench.example --op add-full --concurrency "$conc" --seconds 5)
 	raw=$(echo "$line" | tr ' ' '\n' | sed -n 's/^rps=//p')
 	stop_rsemu
 
-	# 2. initial sync into a fresh rsemu.
-	start_rsemu
-	mkdir -p "$work/state"
+	write_conf() {	# $1 = state directory
+	mkdir -p "$1"
 	cat > "$work/adsync.conf" <<-EOF
 	[ad]
 	uri = $AD_URI
@@ -96,11 +111,17 @@ if [ "${1:-}" = "--inner" ]; then
 	exchange_group = CN=Hosted Exchange Users,OU=Groups,$AD_BASE_DN
 	rackspace_email_group = CN=Rackspace Email Users,OU=Groups,$AD_BASE_DN
 	domains = example.com example.net
-	state_dir = $work/state
+	state_dir = $1
 	max_deletes = 1000000
 	EOF
+	}
 	run_sync() {	# $1 = label; prints the summary JSON line, sets rss_kb
-		/usr/bin/time -f '%M' -o "$work/rss" "$adsync" -c "$work/adsync.conf" \
+		# BENCH_SYNC_WRAP: a profiler to run the initial sync under
+		# (e.g. "perf record -g -o /tmp/sync.perf --"); empty by default.
+		wrap=""
+		[ "$1" = initial ] && wrap=${BENCH_SYNC_WRAP:-}
+
+		/usr/bin/time -f '%M' -o "$work/rss" $cli_cpu $wrap "$adsync" -c "$work/adsync.conf" \
 		    sync --once --json > "$work/$1.json" 2>"$work/$1.log" || {
 			rc=$?
 			# 2 = some objects had errors (gen-org has none by design).
@@ -112,6 +133,23 @@ if [ "${1:-}" = "--inner" ]; then
 	j() {	# j FILE KEY: a number from the summary line
 		python3 -c 'import json,sys; d=[json.loads(l) for l in open(sys.argv[1]) if "summary" in l][0]["summary"]; print(d[sys.argv[2]])' "$1" "$2"
 	}
+	# 1. the requests of an initial sync, logged.
+	start_rsemu 1000000
+	write_conf "$work/state-capture"
+	run_sync capture >/dev/null
+	curl -sf -o "$work/requests.json" "http://$admin/_emu/requests?limit=200000"
+	stop_rsemu
+	# 2. the same writes at raw capacity, into a fresh rsemu.
+	start_rsemu 0
+	line=$(${BENCH_REPLAY_WRAP:-} $cli_cpu "$replay" --url "https://127.0.0.1:$port/v1" --user-key "$KEY" \
+	    --secret-key-file "$work/secret.key" --ca-file "$work/tls/ca.pem" \
+	    --log "$work/requests.json" --concurrency "$conc")
+	rsecs=$(echo "$line" | tr ' ' '\n' | sed -n 's/^seconds=//p')
+	rreqs=$(echo "$line" | tr ' ' '\n' | sed -n 's/^requests=//p')
+	stop_rsemu
+	# 3. the initial sync, timed, into a fresh rsemu.
+	start_rsemu 0
+	write_conf "$work/state"
 	run_sync initial >/dev/null
 	rss_init=$rss_kb
 	f=$work/initial.json
@@ -135,17 +173,19 @@ if [ "${1:-}" = "--inner" ]; then
 	drd=$(j "$f" read_seconds); dpl=$(j "$f" plan_seconds); dap=$(j "$f" apply_seconds)
 
 	python3 - "$n" "$raw" "$created" "$calls" "$secs" "$rd" "$pl" "$ap" "$errors" \
-	    "$rss_init" "$dupd" "$dcalls" "$dsecs" "$drd" "$dpl" "$dap" "$rss_delta" "$conc" >> "$out" <<-'PY'
+	    "$rss_init" "$dupd" "$dcalls" "$dsecs" "$drd" "$dpl" "$dap" "$rss_delta" "$conc" \
+	    "$rsecs" "$rreqs" >> "$out" <<-'PY'
 	import sys
 	(n, raw, created, calls, secs, rd, pl, ap, errors, rss, dupd, dcalls, dsecs,
-	 drd, dpl, dap, drss, conc) = sys.argv[1:]
-	raw, created, calls, ap = float(raw), int(created), int(calls), float(ap)
+	 drd, dpl, dap, drss, conc, rsecs, rreqs) = sys.argv[1:]
+	raw, created, calls, ap, rsecs = float(raw), int(created), int(calls), float(ap), float(rsecs)
 	rate = created / ap if ap > 0 else 0.0
 	print(f"| {n} | initial | {created} created | {calls} | {calls / max(created, 1):.3f} | "
-	      f"{float(secs):.1f} ({float(rd):.1f} / {float(pl):.1f} / {ap:.1f}) | "
-	      f"{rate:,.0f}/s vs raw {raw:,.0f}/s at c={conc}: {rate / raw:.0%} | {int(rss)/1024:.0f} MB | {errors} |")
+	      f"{float(secs):.1f} ({float(rd):.1f} / {float(pl):.1f} / {ap:.2f}) | "
+	      f"{rreqs} writes: {rsecs:.2f} s raw vs {ap:.2f} s apply: **{rsecs / ap:.0%}** | "
+	      f"{rate:,.0f}/s (raw creates {raw:,.0f}/s) | {int(rss)/1024:.0f} MB | {errors} |")
 	print(f"| {n} | 1% delta | {dupd} updated | {dcalls} | - | "
-	      f"{float(dsecs):.2f} ({float(drd):.2f} / {float(dpl):.2f} / {float(dap):.2f}) | - | {int(drss)/1024:.0f} MB | - |")
+	      f"{float(dsecs):.2f} ({float(drd):.2f} / {float(dpl):.2f} / {float(dap):.2f}) | - | - | {int(drss)/1024:.0f} MB | - |")
 	PY
 	exit 0
 fi
@@ -163,8 +203,9 @@ echo "## Sync engine: initial sync and 1% delta into rsemu (throttle off)"
 echo
 echo "Machine: $(nproc) cores; commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown);" \
     "Samba AD, rsemu and adsync share the machine. Seconds: total (AD read / plan / apply)."
-echo "Rate: objects created per second of apply vs rsemu's raw creates of mailboxes with a directory user's fields (rsemu_load --op add-full), same run, same concurrency."
+echo "Capacity: the writes the sync made, sent again by bench/rsemu_replay (bodies prepared in advance, nothing decided or stored) into a fresh rsemu at the same concurrency, phase by phase: replay seconds / adsync apply seconds (target >= 80%)."
+echo "rsemu runs on CPU 0 and the clients (adsync, rsemu_replay, rsemu_load) on the others, as the real API runs on other machines (BENCH_SYNC_PIN=0 lets all float)."
 echo
-echo "| users | run | objects | API calls | calls/object | seconds | apply rate vs raw | peak RSS | errors |"
-echo "|---:|---|---:|---:|---:|---|---|---:|---:|"
+echo "| users | run | objects | API calls | calls/object | seconds | capacity: raw replay vs apply | apply rate | peak RSS | errors |"
+echo "|---:|---|---:|---:|---:|---|---|---|---:|---:|"
 cat "$out"

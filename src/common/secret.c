@@ -61,6 +61,19 @@ secret_new(const void *data, size_t len, const char *tag)
 }
 
 int
+secret_replace(struct secret *s, const void *data, size_t len)
+{
+	if (len + 1 > s->maplen)
+		return -ENOSPC;
+	explicit_bzero(s->data, s->len);
+	if (len > 0)
+		memcpy(s->data, data, len);
+	s->data[len] = '\0';
+	s->len = len;
+	return 0;
+}
+
+int
 secret_load_file(const char *path, const char *tag, size_t max,
     struct secret **out, char *why, size_t whylen)
 {

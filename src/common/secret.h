@@ -33,6 +33,14 @@ int secret_load_file(const char *path, const char *tag, size_t max,
  * caller still owns and must wipe `data`. */
 struct secret *secret_new(const void *data, size_t len, const char *tag);
 
+/*
+ * Replaces the value with `len` bytes of `data`, wiping the old bytes and
+ * reusing the locked pages: for a value renewed often (the random password
+ * of each new mailbox), where a mapping per value cost more than the work.
+ * Returns 0, or -ENOSPC when `len` does not fit the pages (value unchanged).
+ */
+int secret_replace(struct secret *s, const void *data, size_t len);
+
 /* Borrowed bytes, valid until secret_free(). Always NUL-terminated, so text
  * secrets can be passed to APIs that want a C string. */
 const unsigned char *secret_bytes(const struct secret *s, size_t *len /* OUT */);

@@ -19,9 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 
+#include "buf.h"
 #include "err.h"
+#include "obj.h"
 #include "store_internal.h"
 
 /* Ops decoded per step of the iterators (no statement stays open across
@@ -37,58 +38,101 @@ store_op_secret_name(const char *name)
 	return name != NULL && strcasestr(name, "password") != NULL;
 }
 
+/* Appends `v` as a JSON string, escaped as jansson's compact dump does;
+ * -EINVAL when it is not valid UTF-8 (which JSON cannot carry). */
+static int
+store_op_json_str(struct buf *b, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(v), i, run;
+	unsigned char c;
+	int r;
+
+	if (!obj_utf8_valid(v, len))
+		return -EINVAL;
+	if ((r = buf_addc(b, '"')) < 0)
+		return r;
+	for (i = 0; i < len; i += run) {
+		/* Copy the run that needs no escape in one go. */
+		for (run = 0; i + run < len; run++) {
+			c = (unsigned char)v[i + run];
+			if (c < 0x20 || c == '"' || c == '\\')
+				break;
+		}
+		if (run > 0) {
+			if ((r = buf_add(b, v + i, run)) < 0)
+				return r;
+			continue;
+		}
+		c = (unsigned char)v[i];
+		run = 1;
+		switch (c) {
+		case '"': r = buf_addstr(b, "\\\""); break;
+		case '\\': r = buf_addstr(b, "\\\\"); break;
+		case '\b': r = buf_addstr(b, "\\b"); break;
+		case '\f': r = buf_addstr(b, "\\f"); break;
+		case '\n': r = buf_addstr(b, "\\n"); break;
+		case '\r': r = buf_addstr(b, "\\r"); break;
+		case '\t': r = buf_addstr(b, "\\t"); break;
+		default:
+			r = buf_printf(b, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+			break;
+		}
+		if (r < 0)
+			return r;
+	}
+	return buf_addc(b, '"');
+}
+
 /*
  * The detail of `op` as owned JSON text {"fields":{...},"values":[...]},
  * or, when that would pass STORE_DETAIL_MAX, a summary with the counts.
+ * Written by hand, not through a jansson tree: one op per object of a
+ * first sync, where the tree cost as much as the insert.
  */
 static int
 store_op_detail(const struct plan_op *op, char **out)
 {
-	json_t *root = NULL, *fields, *values;
-	char *text = NULL;
+	struct buf b;
 	size_t i;
-	int r = -ENOMEM;
+	int r;
 
-	if ((root = json_object()) == NULL)
-		goto out;
-	if ((fields = json_object()) == NULL ||
-	    json_object_set_new(root, "fields", fields) < 0)
-		goto out;
-	if ((values = json_array()) == NULL ||
-	    json_object_set_new(root, "values", values) < 0)
-		goto out;
-	for (i = 0; i < op->fields.n; i++) {
+	buf_init(&b, STORE_DETAIL_MAX + 1);
+	r = buf_addstr(&b, "{\"fields\":{");
+	for (i = 0; r == 0 && i < op->fields.n; i++) {
 		const struct rs_field *f = &op->fields.v[i];
 
-		/* json_string() refuses invalid UTF-8. */
-		if (json_object_set_new(fields, f->name,
-		    json_string(f->value != NULL ? f->value : "")) < 0) {
-			r = -EINVAL;
-			goto out;
+		if ((i > 0 && (r = buf_addc(&b, ',')) < 0) ||
+		    (r = store_op_json_str(&b, f->name)) < 0 ||
+		    (r = buf_addc(&b, ':')) < 0 ||
+		    (r = store_op_json_str(&b, f->value != NULL ? f->value :
+		    "")) < 0)
+			break;
+	}
+	if (r == 0)
+		r = buf_addstr(&b, "},\"values\":[");
+	for (i = 0; r == 0 && i < op->values.n; i++)
+		if ((i > 0 && (r = buf_addc(&b, ',')) < 0) ||
+		    (r = store_op_json_str(&b, op->values.v[i])) < 0)
+			break;
+	if (r == 0)
+		r = buf_addstr(&b, "]}");
+	if (r == -EINVAL || r == -ENOMEM) {
+		buf_fini(&b);
+		return r;
+	}
+	if (r < 0) {
+		/* Too long (-ADSYNC_ETOOBIG): the counts only. */
+		buf_fini(&b);
+		buf_init(&b, 256);
+		if ((r = buf_printf(&b, "{\"truncated\":true,\"fields\":%zu,"
+		    "\"values\":%zu}", op->fields.n, op->values.n)) < 0) {
+			buf_fini(&b);
+			return r;
 		}
 	}
-	for (i = 0; i < op->values.n; i++)
-		if (json_array_append_new(values,
-		    json_string(op->values.v[i])) < 0) {
-			r = -EINVAL;
-			goto out;
-		}
-	text = json_dumps(root, JSON_COMPACT);
-	if (text != NULL && strlen(text) > STORE_DETAIL_MAX) {
-		free(text);
-		json_decref(root);
-		root = json_pack("{s:b,s:I,s:I}", "truncated", 1,
-		    "fields", (json_int_t)op->fields.n,
-		    "values", (json_int_t)op->values.n);
-		text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
-	}
-	if (text == NULL)
-		goto out;
-	*out = text;
-	r = 0;
-out:
-	json_decref(root);
-	return r;
+	*out = buf_take(&b);
+	return *out != NULL ? 0 : -ENOMEM;
 }
 
 static int

@@ -94,4 +94,8 @@ int sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
  */
 struct secret *sync_password_new(size_t len);
 
+/* The same into the existing secret `s` (secret_replace): 0, or -EINVAL /
+ * -ENOSPC. For a caller that makes many. */
+int sync_password_renew(struct secret *s, size_t len);
+
 #endif

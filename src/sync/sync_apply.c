@@ -24,6 +24,7 @@
 #include "log.h"
 #include "secret.h"
 #include "sync_internal.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 /* Length of the random password of a new mailbox. */
@@ -282,7 +283,11 @@ sync_apply_row(struct sync_engine *e, const struct plan_op *op,
 	size_t i;
 	int r;
 
-	r = store_row_get(e->st, &op->anchor, op->service, row);
+	/* A create or adopt writes a new row whatever was stored: no read
+	 * (a first sync makes thousands). */
+	r = op->op == PLAN_OP_CREATE || op->op == PLAN_OP_ADOPT ?
+	    -ADSYNC_ENOTFOUND : store_row_get(e->st, &op->anchor,
+	    op->service, row);
 	if (r < 0 && r != -ADSYNC_ENOTFOUND)
 		return r;
 	if (op->op == PLAN_OP_DELETE)
@@ -385,14 +390,6 @@ sync_apply_count(struct store_run_counts *c, enum plan_opkind k)
 	}
 }
 
-/* (anchor, service) pairs whose create or adopt failed: their later ops
- * (addresses, memberships) are skipped, not sent to fail again. */
-struct sync_apply_failed {
-	struct obj_guid *g;
-	enum plan_service *s;
-	size_t n;
-};
-
 static bool
 sync_apply_has_failed(const struct sync_apply_failed *f,
     const struct plan_op *op)
@@ -429,14 +426,6 @@ sync_apply_calls(const struct rs_client *c)
 	return n;
 }
 
-/* One operation in flight or done: the unit of both apply paths. */
-struct sync_slot {
-	const struct plan_op *op;
-	int64_t op_id;
-	int code;		/* 0 or the call's negative code */
-	struct rs_error err;
-	bool skipped;		/* a dependency failed: never sent */
-};
 
 /*
  * Records the outcome of `sl` (the caller holds a transaction): success
@@ -520,7 +509,7 @@ sync_apply_outcome(struct sync_engine *e, struct sync_slot *sl,
  * this returns, a crash finds them (sync_recover.c). Skipped slots are not
  * journaled.
  */
-static int
+int
 sync_apply_journal(struct sync_engine *e, struct sync_slot *v, size_t n,
     struct sync_report *rep)
 {
@@ -545,11 +534,14 @@ fail:
 	return r;
 }
 
-/* Records every outcome of `v` in one transaction. */
-static int
-sync_apply_outcomes(struct sync_engine *e, struct sync_slot *v, size_t n,
-    struct sync_report *rep, struct sync_apply_failed *failed)
+/* Records in one transaction the outcomes of v[idx[0..n)] (of v[0..n)
+ * when `idx` is NULL) not recorded yet. */
+int
+sync_apply_outcomes(struct sync_engine *e, struct sync_slot *v,
+    const size_t *idx, size_t n, struct sync_report *rep,
+    struct sync_apply_failed *failed)
 {
+	struct sync_slot *sl;
 	size_t i;
 	int r;
 
@@ -558,16 +550,22 @@ sync_apply_outcomes(struct sync_engine *e, struct sync_slot *v, size_t n,
 		    "%s", adsync_strerror(r));
 		return r;
 	}
-	for (i = 0; i < n; i++)
-		if ((r = sync_apply_outcome(e, &v[i], rep, failed)) < 0) {
+	for (i = 0; i < n; i++) {
+		sl = &v[idx != NULL ? idx[i] : i];
+		if (sl->recorded)
+			continue;
+		if ((r = sync_apply_outcome(e, sl, rep, failed)) < 0) {
 			store_rollback(e->st);
 			return r;
 		}
+	}
 	if ((r = store_commit(e->st)) < 0) {
 		snprintf(rep->why, sizeof(rep->why), "cannot commit results: "
 		    "%s", adsync_strerror(r));
 		return r;
 	}
+	for (i = 0; i < n; i++)
+		v[idx != NULL ? idx[i] : i].recorded = true;
 	return 0;
 }
 
@@ -576,7 +574,7 @@ sync_apply_outcomes(struct sync_engine *e, struct sync_slot *v, size_t n,
  * writes of mailboxes and contacts, the bulk of a first sync. The others
  * (addresses, lists, deletes) go one by one through the typed calls.
  */
-static bool
+bool
 sync_apply_bulkable(const struct plan_op *op)
 {
 	/* Lists: creates and member adds are one request each; a member
@@ -612,10 +610,13 @@ sync_apply_done_cb(void *arg, struct rs_response *resp,
 		sl->code = err->code;
 		sl->err = *err;
 	}
+	if (sl->bulk != NULL)
+		sync_bulk_done(sl);
 }
 
-/* Submits one bulk op; on a local failure fills the slot instead. */
-static void
+/* Submits one bulk op: true when its callback will run, false on a local
+ * failure (the slot is filled, no callback). */
+bool
 sync_apply_submit(struct sync_engine *e, struct sync_slot *sl)
 {
 	const struct plan_op *op = sl->op;
@@ -633,57 +634,56 @@ sync_apply_submit(struct sync_engine *e, struct sync_slot *sl)
 		    &op->values, true, &req, &sl->err);
 		if (r < 0) {
 			sl->code = r;
-			return;
+			return false;
 		}
 		sl->code = -ADSYNC_ECANCELED;	/* until the callback says */
-		(void)rs_client_submit(e->rs, req, sync_apply_done_cb, sl);
-		return;
+		return rs_client_submit(e->rs, req, sync_apply_done_cb,
+		    sl) == 0;
 	}
-	if (op->op == PLAN_OP_CREATE && op->kind == PLAN_K_MAILBOX &&
-	    (pw = sync_password_new(SYNC_NEW_PASSWORD_LEN)) == NULL) {
-		sl->code = -ENOMEM;
-		return;
+	if (op->op == PLAN_OP_CREATE && op->kind == PLAN_K_MAILBOX) {
+		if (e->newpw == NULL)
+			e->newpw = sync_password_new(SYNC_NEW_PASSWORD_LEN);
+		if (e->newpw == NULL || sync_password_renew(e->newpw,
+		    SYNC_NEW_PASSWORD_LEN) < 0) {
+			sl->code = -ENOMEM;
+			return false;
+		}
+		pw = e->newpw;
 	}
 	/* SECURITY: the new password's only other copy is the encoded body,
-	 * wiped when the request is freed after sending. */
+	 * wiped when the request is freed after sending; the scratch secret
+	 * is overwritten by the next one and wiped when the engine ends. */
 	r = rs_write_prepare(e->rs, op->op == PLAN_OP_CREATE ? RS_POST :
 	    RS_PUT, op->domain, svc, coll, op->name, &op->fields, pw, &req,
 	    &sl->err);
-	secret_free(pw);
+	if (pw != NULL)
+		(void)secret_replace(pw, "", 0);
 	if (r < 0) {
 		sl->code = r;
-		return;
+		return false;
 	}
 	sl->code = -ADSYNC_ECANCELED;	/* until the callback says */
-	(void)rs_client_submit(e->rs, req, sync_apply_done_cb, sl);
+	return rs_client_submit(e->rs, req, sync_apply_done_cb, sl) == 0;
 }
 
 /*
- * Applies a batch: journals every op in one durable commit, sends the bulk
- * ops concurrently (the client keeps up to max_in_flight in flight,
- * paced), then the others one by one, settles the creates whose reply was
- * lost (looked up, and sent again only when certainly absent: never a
- * duplicate), and records every outcome in one commit.
+ * Applies a batch: the bulk pipeline journals every op and sends the bulk
+ * ops concurrently (up to max_in_flight in flight, paced) while it records
+ * their outcomes; then the others go one by one, the creates whose reply
+ * was lost are settled (looked up, and sent again only when certainly
+ * absent: never a duplicate), and their outcomes are recorded.
  */
 static int
 sync_apply_batch(struct sync_engine *e, struct sync_slot *v, size_t n,
-    struct sync_report *rep, struct sync_apply_failed *failed)
+    size_t window, struct sync_report *rep, struct sync_apply_failed *failed)
 {
+	double t0 = timing_now(), tb, to;
 	size_t i;
 	int r, found;
 
-	if ((r = sync_apply_journal(e, v, n, rep)) < 0)
+	if ((r = sync_bulk_run(e, v, n, window, rep, failed)) < 0)
 		return r;
-	for (i = 0; i < n; i++)
-		if (!v[i].skipped && sync_apply_bulkable(v[i].op))
-			sync_apply_submit(e, &v[i]);
-	while ((r = rs_client_run(e->rs, 1000)) > 0)
-		;
-	if (r < 0) {
-		snprintf(rep->why, sizeof(rep->why), "the HTTP client failed: "
-		    "%s", adsync_strerror(r));
-		return r;
-	}
+	tb = timing_now();
 	/* The rest one by one, through the typed calls (lists, addresses,
 	 * deletes: few, and some take several requests). */
 	for (i = 0; i < n; i++)
@@ -702,7 +702,13 @@ sync_apply_batch(struct sync_engine *e, struct sync_slot *v, size_t n,
 		else if (found == 0)
 			v[i].code = sync_apply_call(e, v[i].op, &v[i].err);
 	}
-	return sync_apply_outcomes(e, v, n, rep, failed);
+	to = timing_now();
+	r = sync_apply_outcomes(e, v, NULL, n, rep, failed);
+	/* Where a batch's time goes (docs/sync.md). */
+	log_debug("batch of %zu: bulk pipeline %.3f s, one by one %.3f s, "
+	    "the rest's outcomes %.3f s", n, tb - t0, to - tb,
+	    timing_since(to));
+	return r;
 }
 
 /*
@@ -755,7 +761,7 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 			v[j].skipped = sync_apply_has_failed(&failed,
 			    v[j].op);
 		}
-		r = sync_apply_batch(e, v, n, rep, &failed);
+		r = sync_apply_batch(e, v, n, batch, rep, &failed);
 	}
 	rep->counts.api_calls += sync_apply_calls(e->rs) - calls0 +
 	    e->inv.calls;

@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "secret.h"
 #include "sync_internal.h"
 #include "timing.h"
 #include "xmalloc.h"
@@ -54,6 +55,7 @@ sync_engine_free(struct sync_engine *e)
 		return;
 	sync_inv_fini(&e->inv);
 	rs_client_free(e->rs);
+	secret_free(e->newpw);
 	ad_conn_free(e->ad);
 	store_close(e->st);
 	free(e);

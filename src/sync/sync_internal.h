@@ -45,6 +45,9 @@ struct sync_engine {
 	struct store *st;		/* owned */
 	struct ad_conn *ad;		/* owned; NULL until needed */
 	struct rs_client *rs;		/* owned; NULL until needed */
+	/* The password of the next new mailbox, renewed in place for each
+	 * (sync_password_renew); used by whichever thread holds `rs`. */
+	struct secret *newpw;		/* owned; NULL until needed */
 	struct sync_inv inv;		/* this cycle's inventory */
 	char why[1024];			/* scratch for callbacks */
 };
@@ -95,6 +98,49 @@ bool sync_row_names(const struct plan_row *row, const char *domain,
     const char *name);
 
 /* Typed API calls of one plan op on the service (sync_apply.c). */
+/* One operation of a batch being applied: the unit of both apply paths
+ * (sync_apply.c, sync_bulk.c). */
+struct sync_slot {
+	const struct plan_op *op;	/* borrowed from the plan */
+	int64_t op_id;			/* its journal row */
+	int code;		/* 0 or the call's negative code */
+	struct rs_error err;
+	bool skipped;		/* a dependency failed: never sent */
+	bool recorded;		/* its outcome is committed */
+	struct sync_bulk *bulk;	/* the pipeline sending it, or NULL */
+};
+
+/* (anchor, service) pairs whose create or adopt failed: their later ops
+ * (addresses, memberships) are skipped, not sent to fail again. */
+struct sync_apply_failed {
+	struct obj_guid *g;
+	enum plan_service *s;
+	size_t n;
+};
+
+bool sync_apply_bulkable(const struct plan_op *op);
+bool sync_apply_submit(struct sync_engine *e, struct sync_slot *sl);
+int sync_apply_journal(struct sync_engine *e, struct sync_slot *v, size_t n,
+    struct sync_report *rep);
+int sync_apply_outcomes(struct sync_engine *e, struct sync_slot *v,
+    const size_t *idx, size_t n, struct sync_report *rep,
+    struct sync_apply_failed *failed);
+
+/*
+ * The bulk pipeline (sync_bulk.c): journals every op of v[0..n) in chunks
+ * while a pusher thread sends the bulkable ones already journaled, at most
+ * `window` of them journaled and unanswered at any time, and records the
+ * outcomes of those answered (not the creates whose reply was lost: their
+ * lookup is the caller's, as are the other ops). Returns 0, or a negative
+ * code with rep->why (what was recorded stays; the rest is in the journal
+ * for sync_recover.c).
+ */
+int sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
+    size_t window, struct sync_report *rep,
+    struct sync_apply_failed *failed);
+/* The pusher's completion of `sl` (from its rs_done_fn). Pusher thread. */
+void sync_bulk_done(struct sync_slot *sl);
+
 int sync_apply_call(struct sync_engine *e, const struct plan_op *op,
     struct rs_error *err);
 /* Whether the object (service, kind, domain, name) exists in the service:

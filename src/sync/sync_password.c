@@ -6,6 +6,7 @@
  * passwords"). Any thread; uses libsodium's CSPRNG (sodium_init() was
  * called by main).
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,7 +28,9 @@ static const char *const sync_pw_class[4] = {
  * rejection sampling so every pick stays uniform.
  */
 struct sync_pw_pool {
-	unsigned char b[512];
+	/* A 24-character password takes about 70 picks (classes, characters,
+	 * shuffle); a refill covers the rare rejections. */
+	unsigned char b[96];
 	size_t used;
 };
 
@@ -53,17 +56,14 @@ sync_pw_pick(struct sync_pw_pool *p, const char *set)
 	return set[sync_pw_uniform(p, (unsigned)strlen(set))];
 }
 
-struct secret *
-sync_password_new(size_t len)
+/* Fills buf[0..len) with a password (16 <= len <= 64 checked by callers). */
+static void
+sync_password_make(char *buf, size_t len)
 {
 	struct sync_pw_pool pool;
-	char buf[64];
-	struct secret *s;
 	size_t i, j;
 	char t;
 
-	if (len < 16 || len > sizeof(buf))
-		return NULL;
 	randombytes_buf(pool.b, sizeof(pool.b));
 	pool.used = 0;
 	/* One of each class first (the rule wants 3 of 4; all 4 is safe
@@ -80,8 +80,33 @@ sync_password_new(size_t len)
 		buf[i] = buf[j];
 		buf[j] = t;
 	}
+	sodium_memzero(&pool, sizeof(pool));
+}
+
+struct secret *
+sync_password_new(size_t len)
+{
+	struct secret *s;
+	char buf[64];
+
+	if (len < 16 || len > sizeof(buf))
+		return NULL;
+	sync_password_make(buf, len);
 	s = secret_new(buf, len, "new mailbox password");
 	sodium_memzero(buf, sizeof(buf));
-	sodium_memzero(&pool, sizeof(pool));
 	return s;
+}
+
+int
+sync_password_renew(struct secret *s, size_t len)
+{
+	char buf[64];
+	int r;
+
+	if (len < 16 || len > sizeof(buf))
+		return -EINVAL;
+	sync_password_make(buf, len);
+	r = secret_replace(s, buf, len);
+	sodium_memzero(buf, sizeof(buf));
+	return r;
 }

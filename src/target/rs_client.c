@@ -54,6 +54,9 @@ struct rs_xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* Easy handles kept for reuse (max_in_flight is at most 64). */
+#define RS_SPARE_EASY 64
+
 struct rs_client {
 	char *base;		/* api_url without a trailing '/' */
 	char *customer;
@@ -78,6 +81,11 @@ struct rs_client {
 	size_t nactive;
 	bool closing;
 	struct rs_client_stats stats;
+	/* Easy handles of finished attempts, reset and kept for the next
+	 * ones: a new handle per attempt cost more CPU (allocations of its
+	 * buffers, and their unmapping) than the request itself. */
+	CURL *spare[RS_SPARE_EASY];
+	unsigned nspare;
 };
 
 static int64_t
@@ -273,6 +281,13 @@ rs_client_stats(const struct rs_client *c, struct rs_client_stats *out)
 }
 
 void
+rs_client_wakeup(struct rs_client *c)
+{
+	/* curl_multi_wakeup() is documented as callable from any thread. */
+	(void)curl_multi_wakeup(c->multi);
+}
+
+void
 rs_response_fini(struct rs_response *resp)
 {
 	if (resp == NULL)
@@ -420,11 +435,17 @@ rs_xfer_header(char *p, size_t sz, size_t n, void *arg)
 }
 
 static void
-rs_xfer_free(struct rs_xfer *x)
+rs_xfer_free(struct rs_client *c, struct rs_xfer *x)
 {
 	if (x == NULL)
 		return;
-	if (x->easy != NULL)
+	if (x->easy != NULL && c->nspare < RS_SPARE_EASY) {
+		/* Back to defaults (no header, body or buffer of this
+		 * request stays referenced); connections stay in the
+		 * multi's pool. */
+		curl_easy_reset(x->easy);
+		c->spare[c->nspare++] = x->easy;
+	} else if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	/* The signature header is replayable within the server's clock
 	 * window; do not leave it lying in freed memory. */
@@ -515,7 +536,9 @@ rs_client_start(struct rs_client *c, struct rs_request *req, int64_t now,
 		rs_error_set(err, r, "cannot sign the request");
 		goto fail;
 	}
-	if ((e = x->easy = curl_easy_init()) == NULL) {
+	e = x->easy = c->nspare > 0 ? c->spare[--c->nspare] :
+	    curl_easy_init();
+	if (e == NULL) {
 		r = rs_error_set(err, -ENOMEM, "cannot make a libcurl handle");
 		goto fail;
 	}
@@ -599,7 +622,7 @@ rs_client_start(struct rs_client *c, struct rs_request *req, int64_t now,
 	return 0;
 fail:
 	buf_fini(&url);
-	rs_xfer_free(x);
+	rs_xfer_free(c, x);
 	return r;
 }
 
@@ -841,7 +864,7 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 	case RS_NEXT_OK:
 		body_len = x->resp.len;
 		body = buf_take(&x->resp);
-		rs_xfer_free(x);
+		rs_xfer_free(c, x);
 		rs_client_finish(c, req, body, body_len, status, NULL);
 		break;
 	case RS_NEXT_THROTTLED:
@@ -851,7 +874,7 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		req->throttles++;
 		log_info("api req=%lu throttled category=%d streak=%u",
 		    req->id, req->cat, c->bucket[req->cat].streak);
-		rs_xfer_free(x);
+		rs_xfer_free(c, x);
 		rs_client_retry(c, req, now, 0);
 		break;
 	case RS_NEXT_RETRY:
@@ -860,7 +883,7 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		    "error=\"%s\"", req->id, rs_method_name(req->method),
 		    req->attempts,
 		    adsync_strerror(err.code));
-		rs_xfer_free(x);
+		rs_xfer_free(c, x);
 		rs_client_retry(c, req, now, pace_backoff(RS_RETRY_BASE_MS,
 		    RS_RETRY_CAP_MS, req->retries++));
 		break;
@@ -877,13 +900,13 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		rs_error_copy_text(err.message, sizeof(err.message), msg,
 		    strlen(msg));
 		err.code = -ADSYNC_EUNKNOWN;
-		rs_xfer_free(x);
+		rs_xfer_free(c, x);
 		rs_client_finish(c, req, NULL, 0, status, &err);
 		break;
 	case RS_NEXT_FAIL:
 		if (err.code == -ADSYNC_ETHROTTLED)
 			c->stats.throttled++;
-		rs_xfer_free(x);
+		rs_xfer_free(c, x);
 		rs_client_finish(c, req, NULL, 0, status, &err);
 		break;
 	}
@@ -910,7 +933,7 @@ rs_client_abort_all(struct rs_client *c, int code, const char *why)
 			req->tokens[i] = -1;
 		}
 		rs_client_unlink_xfer(c, x);
-		rs_xfer_free(x);
+		rs_xfer_free(c, x);
 		rs_error_set(&err, code, "%s", why);
 		rs_client_finish(c, req, NULL, 0, 0, &err);
 	}
@@ -1068,6 +1091,8 @@ rs_client_free(struct rs_client *c)
 		rs_client_abort_all(c, -ADSYNC_ECANCELED, "client closed");
 	if (c->multi != NULL)
 		curl_multi_cleanup(c->multi);
+	while (c->nspare > 0)
+		curl_easy_cleanup(c->spare[--c->nspare]);
 	if (c->share != NULL)
 		curl_share_cleanup(c->share);
 	for (i = 0; i < RS_CAT_COUNT; i++)

@@ -241,6 +241,13 @@ int rs_client_run(struct rs_client *c, int timeout_ms);
 size_t rs_client_pending(const struct rs_client *c);
 
 /*
+ * Makes a rs_client_run() that waits, in the owning thread, return at once
+ * (or the next one, if none waits now). The one function any thread may
+ * call: a thread that hands work to the owner calls it after queuing.
+ */
+void rs_client_wakeup(struct rs_client *c);
+
+/*
  * Synchronous wrapper: submits `req` (ownership taken) and runs the client
  * until it completes (other pending requests make progress meanwhile and
  * their callbacks run). Returns 0 and fills *resp (may be NULL; caller
