@@ -41,5 +41,12 @@ cli_cmd_fn cmd_check;	/* cmd_check.c: adsync check [--dump] */
 cli_cmd_fn cmd_plan;	/* cmd_sync.c: adsync plan [--json] ... */
 cli_cmd_fn cmd_sync;	/* cmd_sync.c: adsync sync --once ... */
 cli_cmd_fn cmd_version;	/* main.c */
+cli_cmd_fn cmd_daemon;	/* cmd_daemon.c: adsync daemon */
+cli_cmd_fn cmd_status;	/* cmd_daemon.c: adsync status [--json] */
+cli_cmd_fn cmd_history;	/* cmd_daemon.c: adsync history [-n N] */
+cli_cmd_fn cmd_alerts;	/* cmd_daemon.c: adsync alerts [--json] */
+/* cmd_daemon.c: adsync sync --now [--full]: asks the running daemon for a
+ * cycle and prints its result; the exit status as sync --once. */
+int cmd_sync_now(const struct cli_ctx *ctx, bool full);
 
 #endif

@@ -33,6 +33,7 @@
 
 struct sync_args {
 	bool once, dry_run, allow_deletes, offline, json;
+	bool now, full;		/* sync --now [--full]: ask the daemon */
 };
 
 static int
@@ -54,31 +55,40 @@ sync_parse(const struct cli_ctx *ctx, int argc, char **argv, bool is_plan,
 			a->once = true;
 		else if (strcmp(argv[i], "--dry-run") == 0 && !is_plan)
 			a->dry_run = true;
+		else if (strcmp(argv[i], "--now") == 0 && !is_plan)
+			a->now = true;
+		else if (strcmp(argv[i], "--full") == 0 && !is_plan)
+			a->full = true;
 		else {
 			fprintf(stderr, "adsync %s: unexpected argument "
 			    "\"%s\"\nusage: adsync [-c FILE] %s\n",
 			    argv[0], argv[i], is_plan ?
 			    "plan [--json] [--offline] [--allow-deletes]" :
 			    "sync --once [--dry-run] [--allow-deletes] "
-			    "[--json]");
+			    "[--json] | sync --now [--full] [--json]");
 			return -1;
 		}
 	}
-	if (!is_plan && !a->once) {
+	if (!is_plan && a->now && (a->once || a->dry_run ||
+	    a->allow_deletes)) {
+		fprintf(stderr, "adsync sync: --now asks the running daemon "
+		    "for a cycle and takes only --full and --json\n");
+		return -1;
+	}
+	if (!is_plan && a->full && !a->now) {
+		fprintf(stderr, "adsync sync: --full goes with --now\n");
+		return -1;
+	}
+	if (!is_plan && !a->once && !a->now) {
 		fprintf(stderr, "adsync sync: say --once to run one cycle and "
-		    "exit (continuous sync is `adsync daemon`)\n"
+		    "exit, or --now to have the running daemon run one "
+		    "(continuous sync is `adsync daemon`)\n"
 		    "usage: adsync [-c FILE] sync --once [--dry-run] "
-		    "[--allow-deletes] [--json]\n");
+		    "[--allow-deletes] [--json] | sync --now [--full] "
+		    "[--json]\n");
 		return -1;
 	}
 	return 0;
-}
-
-static const char *
-sync_level_name(enum plan_level l)
-{
-	return l == PLAN_ALERT_ERROR ? "error" : l == PLAN_ALERT_WARNING ?
-	    "warning" : "held";
 }
 
 static void
@@ -87,7 +97,7 @@ sync_print_alerts(const struct plan_alert *a, size_t n, FILE *fp)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		fprintf(fp, "%-7s %s\n", sync_level_name(a[i].level),
+		fprintf(fp, "%-7s %s\n", plan_level_name(a[i].level),
 		    a[i].message);
 }
 
@@ -99,7 +109,7 @@ sync_json_alerts(const struct plan_alert *a, size_t n, FILE *fp)
 
 	for (i = 0; i < n; i++) {
 		j = json_pack("{s:s,s:s,s:s,s:s}", "alert",
-		    sync_level_name(a[i].level), "service",
+		    plan_level_name(a[i].level), "service",
 		    a[i].service < PLAN_SVC_COUNT ?
 		    plan_service_name(a[i].service) : "", "dn",
 		    a[i].dn != NULL ? a[i].dn : "", "message", a[i].message);
@@ -108,23 +118,6 @@ sync_json_alerts(const struct plan_alert *a, size_t n, FILE *fp)
 		json_dumpf(j, fp, JSON_COMPACT);
 		fputc('\n', fp);
 		json_decref(j);
-	}
-}
-
-static const char *
-sync_status_name(enum store_run_status s)
-{
-	switch (s) {
-	case STORE_RUN_OK:
-		return "ok";
-	case STORE_RUN_PARTIAL:
-		return "partial";
-	case STORE_RUN_HELD:
-		return "held";
-	case STORE_RUN_FAILED:
-		return "failed";
-	default:
-		return "running";
 	}
 }
 
@@ -139,7 +132,7 @@ sync_print_summary(const struct sync_report *rep, double secs, bool json)
 	if (json) {
 		j = json_pack("{s:{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
 		    "s:I,s:b,s:I,s:f,s:f,s:f,s:f}}", "summary",
-		    "status", sync_status_name(rep->status),
+		    "status", store_run_status_name(rep->status),
 		    "run", (json_int_t)rep->run_id,
 		    "created", (json_int_t)c->created,
 		    "updated", (json_int_t)c->updated,
@@ -164,7 +157,7 @@ sync_print_summary(const struct sync_report *rep, double secs, bool json)
 	}
 	printf("run %lld %s: %lu created, %lu updated, %lu enabled, "
 	    "%lu disabled, %lu deleted, %lu errors", (long long)rep->run_id,
-	    sync_status_name(rep->status), c->created, c->updated,
+	    store_run_status_name(rep->status), c->created, c->updated,
 	    c->enabled, c->disabled, c->deleted,
 	    c->errors + (unsigned long)alert_errors);
 	if (c->held > 0)
@@ -189,6 +182,12 @@ sync_main(const struct cli_ctx *ctx, int argc, char **argv, bool is_plan)
 	sync_report_init(&rep);
 	if (sync_parse(ctx, argc, argv, is_plan, &a) < 0)
 		return SYNC_EXIT_USAGE;
+	if (a.now) {
+		struct cli_ctx c = *ctx;
+
+		c.json = a.json;
+		return cmd_sync_now(&c, a.full);
+	}
 	if (cli_conf_load(ctx, cmd, &conf) < 0)
 		goto out;
 	t0 = timing_now();

@@ -72,13 +72,34 @@ static const struct main_cmd main_cmds[] = {
 	  "--json prints one JSON object per operation. --offline never asks\n"
 	  "the service (no adoption checks). --allow-deletes shows the plan\n"
 	  "as the mass-removal guard would let it through." },
-	{ "sync", cmd_sync, "--once [--dry-run] [--allow-deletes] [--json]",
+	{ "sync", cmd_sync, "--once [--dry-run] [--allow-deletes] [--json] | "
+	  "--now [--full] [--json]",
 	  "Run one sync cycle: read, plan, apply, print the summary.\n"
 	  "Exit status 0 when every operation succeeded, 2 when some objects\n"
 	  "had errors or removals were held back by the guard (max_deletes,\n"
 	  "max_delete_percent; --allow-deletes overrides), 1 when the run\n"
 	  "failed as a whole and nothing was applied. --dry-run plans only.\n"
-	  "An interrupted run is reconciled at the start of the next one." },
+	  "An interrupted run is reconciled at the start of the next one.\n"
+	  "--now asks the running daemon for a cycle now (--full: reading\n"
+	  "the whole directory) and prints its result when it ends." },
+	{ "daemon", cmd_daemon, "",
+	  "Run continuously: a full sync at start, then every change as AD\n"
+	  "notifies it, a safety-net cycle every interval and a full one\n"
+	  "every full_sync_interval. Foreground, logs to stderr; systemd\n"
+	  "Type=notify with watchdog. SIGHUP reads the configuration again\n"
+	  "and logs what changed; SIGTERM finishes the requests in flight\n"
+	  "and exits. Commands reach it on state_dir/ctl.sock." },
+	{ "status", cmd_status, "[--json]",
+	  "Ask the running daemon what it is doing: state, the last cycle\n"
+	  "and its counts, the next one, change notification, synced\n"
+	  "objects and open alerts." },
+	{ "history", cmd_history, "[-n N] [--json]",
+	  "The daemon's last N runs (default 20), newest first: start, end,\n"
+	  "trigger, status, counts and the error of a failed run." },
+	{ "alerts", cmd_alerts, "[--json]",
+	  "The open alerts: object, message in the seed's words (with the\n"
+	  "fix), first and last seen. An alert clears by itself when its\n"
+	  "object syncs." },
 	{ "help", main_cmd_help, "[COMMAND]",
 	  "Show the commands, or the usage and help of one command." },
 	{ "version", cmd_version, "",

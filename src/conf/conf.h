@@ -77,6 +77,8 @@ struct conf_sync {
 	unsigned rackspace_email_mailbox_size; /* MB, new RS mailboxes */
 	char *state_dir;	/* SQLite state, default /var/lib/adsync */
 	unsigned interval;	/* seconds between safety-net cycles */
+	unsigned full_sync_interval; /* seconds between full reconciles,
+				      * default 86400 */
 	unsigned max_deletes;	/* disables+deletes a run may make */
 	unsigned max_delete_percent; /* ... as a share of synced objects */
 };
@@ -111,5 +113,9 @@ struct conf *conf_new_default(void);
 void conf_dump(const struct conf *conf, FILE *fp);
 
 void conf_free(struct conf *conf);
+
+/* An owned copy of `conf` (through its canonical form), or NULL when out
+ * of memory. For a second thread that needs a configuration of its own. */
+struct conf *conf_dup(const struct conf *conf);
 
 #endif

@@ -10,9 +10,13 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "conf.h"
 #include "conf_internal.h"
+#include "diag.h"
+#include "xmalloc.h"
 
 void
 conf_dump(const struct conf *conf, FILE *fp)
@@ -53,4 +57,32 @@ conf_dump(const struct conf *conf, FILE *fp)
 			}
 		}
 	}
+}
+
+struct conf *
+conf_dup(const struct conf *conf)
+{
+	struct conf *out = NULL;
+	struct diag d;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		return NULL;
+	conf_dump(conf, fp);
+	if (fclose(fp) != 0) {
+		free(text);
+		return NULL;
+	}
+	/* The canonical form parses again to an equal configuration (the
+	 * golden tests hold it to that), so this cannot fail on content. */
+	diag_init(&d);
+	if (conf_parse_buffer(text, len, conf->path, &out, &d) == 0) {
+		free(out->path);
+		out->path = xstrdup(conf->path);
+	}
+	diag_fini(&d);
+	free(text);
+	return out;
 }

@@ -144,6 +144,12 @@ static const struct conf_key conf_sync_keys[] = {
 	 * seed's cycle and our worst case. */
 	{ .name = "interval", .type = CONF_T_UINT, .offset = SY(interval),
 	  .min = 5, .max = 86400, .def_num = 300 },
+	/* The daily reconcile: a full read and plan, which also sees what
+	 * an incremental read cannot (deletions hidden from a non-admin
+	 * DirSync account, changes made in the service by hand). */
+	{ .name = "full_sync_interval", .type = CONF_T_UINT,
+	  .offset = SY(full_sync_interval), .min = 60, .max = 2592000,
+	  .def_num = 86400 },
 	{ .name = "max_deletes", .type = CONF_T_UINT,
 	  .offset = SY(max_deletes), .min = 0, .max = 10000000,
 	  .def_num = 500 },

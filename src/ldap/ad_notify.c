@@ -33,7 +33,7 @@ ad_notify_open(const struct ad_conn *c, struct ad_notify **out, char *why,
     size_t whylen)
 {
 	static const char *const attrs[] = { "objectGUID", NULL };
-	LDAPControl *ctrls[2] = { NULL, NULL };
+	LDAPControl *ctrls[3] = { NULL, NULL, NULL };
 	struct ad_notify *n;
 	int rc, r;
 
@@ -59,10 +59,21 @@ ad_notify_open(const struct ad_conn *c, struct ad_notify **out, char *why,
 		r = -ENOMEM;
 		goto fail;
 	}
+	/* With LDAP_SERVER_SHOW_DELETED (not critical) a deletion notifies
+	 * too: without it the object leaves the search's scope silently and
+	 * the deletion waits for the next poll. */
+	if ((rc = ldap_create_show_deleted_control(n->ld,
+	    &ctrls[1])) != LDAP_SUCCESS) {
+		ldap_control_free(ctrls[0]);
+		snprintf(why, whylen, "cannot build the show-deleted control");
+		r = -ENOMEM;
+		goto fail;
+	}
 	rc = ldap_search_ext(n->ld, c->nc, LDAP_SCOPE_SUBTREE,
 	    "(objectClass=*)", (char **)(uintptr_t)attrs, 0, ctrls, NULL, NULL,
 	    0, &n->msgid);
 	ldap_control_free(ctrls[0]);
+	ldap_control_free(ctrls[1]);
 	if (rc != LDAP_SUCCESS) {
 		snprintf(why, whylen, "%s: notification search: %s", n->uri,
 		    ldap_err2string(rc));

@@ -124,6 +124,9 @@ enum plan_level {
 	PLAN_ALERT_HELD		/* the guard held removals back */
 };
 
+/* "error", "warning" or "held": static text. */
+const char *plan_level_name(enum plan_level l);
+
 /*
  * Something a person must know. `message` follows the seed's wording
  * (rackspace-api.md §9.9) and names the object and the fix, e.g.

@@ -152,8 +152,8 @@ out:
 	buf_fini(&b);
 }
 
-static const char *
-plan_fmt_level(enum plan_level l)
+const char *
+plan_level_name(enum plan_level l)
 {
 	switch (l) {
 	case PLAN_ALERT_ERROR:
@@ -172,7 +172,7 @@ plan_fmt_alert_line(const struct plan_alert *a, FILE *fp)
 	int r;
 
 	buf_init(&b, PLAN_FMT_LINE_MAX);
-	r = buf_printf(&b, "%-7s %-2s ", plan_fmt_level(a->level),
+	r = buf_printf(&b, "%-7s %-2s ", plan_level_name(a->level),
 	    a->service < PLAN_SVC_COUNT ? plan_service_name(a->service) :
 	    "--");
 	if (r == 0 && a->dn[0] != '\0' &&
@@ -351,7 +351,7 @@ plan_fmt_jalert(const struct plan_alert *a)
 
 	if (j == NULL)
 		return NULL;
-	json_object_set_new(j, "alert", json_string(plan_fmt_level(a->level)));
+	json_object_set_new(j, "alert", json_string(plan_level_name(a->level)));
 	json_object_set_new(j, "service", a->service < PLAN_SVC_COUNT ?
 	    json_string(plan_service_name(a->service)) : json_null());
 	json_object_set_new(j, "anchor", plan_fmt_janchor(&a->anchor));

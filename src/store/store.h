@@ -243,6 +243,9 @@ struct store_run {
 	char message[512];		/* why it failed, "" otherwise */
 };
 
+/* "ok", "partial", "failed", "held" or "running": static text. */
+const char *store_run_status_name(enum store_run_status s);
+
 /* Starts a run record; *id is its id. `now` in Unix seconds. */
 int store_run_begin(struct store *st, const char *trigger, int64_t now,
     int64_t *id /* OUT */) ATTR_NODISCARD;
@@ -335,6 +338,8 @@ struct store_alert {
 int store_alerts_each(struct store *st,
     int (*fn)(const struct store_alert *a, void *arg), void *arg)
     ATTR_NODISCARD;
+/* How many alerts are current. */
+int store_alert_count(struct store *st, size_t *out /* OUT */) ATTR_NODISCARD;
 /* Resolved alerts (the history), newest resolution first, at most `max`
  * of them (0: all); a->resolved says when. Same callback rules. */
 int store_alerts_each_resolved(struct store *st, size_t max,

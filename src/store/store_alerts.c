@@ -212,3 +212,22 @@ store_alerts_each_resolved(struct store *st, size_t max,
 	    " ORDER BY resolved DESC, id DESC LIMIT ?3", INT64_MAX, max, fn,
 	    arg);
 }
+
+int
+store_alert_count(struct store *st, size_t *out)
+{
+	sqlite3_stmt *s;
+	int rc, r;
+
+	r = store_sql_stmt(st, STORE_Q_ALERT_COUNT,
+	    "SELECT count(*) FROM alert", &s);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = (size_t)sqlite3_column_int64(s, 0);
+	else
+		r = store_sql_fail(st, rc, "counting alerts");
+	sqlite3_reset(s);
+	return r;
+}

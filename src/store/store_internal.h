@@ -87,6 +87,7 @@ enum store_q {
 	STORE_Q_ALERT_ARCHIVE,
 	STORE_Q_ALERT_PURGE,
 	STORE_Q_ALERT_EACH,
+	STORE_Q_ALERT_COUNT,
 	STORE_Q_ALERT_HIST,
 	/* staging tables of a full read (finalized at its end) */
 	STORE_Q_STAGE_FIRST,

@@ -169,3 +169,20 @@ out:
 	sqlite3_reset(s);
 	return r;
 }
+
+const char *
+store_run_status_name(enum store_run_status s)
+{
+	switch (s) {
+	case STORE_RUN_OK:
+		return "ok";
+	case STORE_RUN_PARTIAL:
+		return "partial";
+	case STORE_RUN_HELD:
+		return "held";
+	case STORE_RUN_FAILED:
+		return "failed";
+	default:
+		return "running";
+	}
+}

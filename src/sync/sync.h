@@ -24,6 +24,7 @@
 #ifndef ADSYNC_SYNC_H
 #define ADSYNC_SYNC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,7 +55,23 @@ struct sync_opts {
 	bool allow_deletes;	/* skip the mass-removal guard */
 	bool offline;		/* never ask the service (no inventory):
 				 * plan without adoption checks */
+	bool full;		/* read AD in full even when the watermark
+				 * could be continued (the daemon's daily
+				 * reconcile, `sync --now --full`) */
 };
+
+/*
+ * Makes a running cycle stop early once *stop becomes true (another thread
+ * sets it: the daemon on SIGTERM): no new batch starts, requests not yet
+ * sent are cancelled (their ops are recorded as failed, never sent), the
+ * ones in flight finish and are recorded, and sync_engine_run() fails with
+ * -ADSYNC_ECANCELED. `stop` is borrowed for the engine's life; NULL = never.
+ */
+void sync_engine_set_stop(struct sync_engine *e, const atomic_bool *stop);
+
+/* The domain controller the engine reads from ("" before the first
+ * read). Borrowed, valid until the next cycle or sync_engine_free(). */
+const char *sync_engine_dc(const struct sync_engine *e);
 
 /* What one cycle did. */
 struct sync_report {

@@ -748,6 +748,14 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 	calls0 = sync_apply_calls(e->rs);
 	v = xcalloc(batch, sizeof(*v));
 	for (i = 0; i < p->nops && r == 0; i += n) {
+		if (sync_stopping(e)) {
+			r = -ADSYNC_ECANCELED;
+			snprintf(rep->why, sizeof(rep->why), "stopped before "
+			    "%zu of %zu operations: adsync is shutting down; "
+			    "the next cycle plans them again", p->nops - i,
+			    p->nops);
+			break;
+		}
 		/* A batch: ops of one phase (the ops of one object are in
 		 * different phases, so a batch never holds two that depend
 		 * on each other). */

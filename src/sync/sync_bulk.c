@@ -104,6 +104,10 @@ sync_bulk_pusher(void *arg)
 				break;
 			continue;
 		}
+		/* Stopping: what is not sent yet never will be (its op is
+		 * recorded as failed, and planned again by the next cycle). */
+		if (sync_stopping(b->e))
+			rs_client_cancel_queued(rs);
 		/* Returns early on an answer or rs_client_wakeup(). */
 		if ((r = rs_client_run(rs, 1000)) < 0)
 			break;
@@ -178,6 +182,12 @@ sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
 		goto out;
 	}
 	while (!ended) {
+		if (!closed && sync_stopping(e)) {
+			/* Journal no more: what is journaled goes out (or is
+			 * cancelled by the pusher) and is recorded. */
+			closed = true;
+			sync_bulk_publish(&b, jl, closed);
+		}
 		/* Journal ahead while fewer than `window` sent ops wait for
 		 * their answers (what a crash would leave to recover). */
 		if (!closed && open < window) {

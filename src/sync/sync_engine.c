@@ -96,6 +96,24 @@ sync_report_fini(struct sync_report *r)
 	sync_report_init(r);
 }
 
+void
+sync_engine_set_stop(struct sync_engine *e, const atomic_bool *stop)
+{
+	e->stop = stop;
+}
+
+const char *
+sync_engine_dc(const struct sync_engine *e)
+{
+	return e->ad != NULL ? ad_conn_dc(e->ad) : "";
+}
+
+bool
+sync_stopping(const struct sync_engine *e)
+{
+	return e->stop != NULL && atomic_load(e->stop);
+}
+
 static int64_t
 sync_now(void)
 {
@@ -145,7 +163,8 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	}
 	where = "reading the directory";
 	t = timing_now();
-	r = sync_read(e, &rep->full_read, rep->why, sizeof(rep->why));
+	r = sync_read(e, opts->full, &rep->full_read, rep->why,
+	    sizeof(rep->why));
 	rep->secs_read = timing_now() - t;
 	if (r < 0)
 		goto fail;

@@ -50,7 +50,11 @@ struct sync_engine {
 	struct secret *newpw;		/* owned; NULL until needed */
 	struct sync_inv inv;		/* this cycle's inventory */
 	char why[1024];			/* scratch for callbacks */
+	const atomic_bool *stop;	/* borrowed; NULL = never stop */
 };
+
+/* True once the engine was asked to stop (sync_engine_set_stop). */
+bool sync_stopping(const struct sync_engine *e);
 
 /* sync_engine.c: the API client, made on first use. 0, or a negative code
  * with `why`. */
@@ -59,8 +63,8 @@ int sync_engine_client(struct sync_engine *e, char *why, size_t whylen);
 /* sync_read.c: brings the mirror up to date from AD. *full says whether
  * the read was a full one. 0, or a negative code with `why`; on failure
  * the mirror and its watermark are as they were. */
-int sync_read(struct sync_engine *e, bool *full /* OUT */, char *why,
-    size_t whylen);
+int sync_read(struct sync_engine *e, bool force_full, bool *full /* OUT */,
+    char *why, size_t whylen);
 
 /* sync_inventory.c */
 void sync_inv_init(struct sync_inv *inv);

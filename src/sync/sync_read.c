@@ -118,7 +118,8 @@ fail:
 }
 
 int
-sync_read(struct sync_engine *e, bool *full, char *why, size_t whylen)
+sync_read(struct sync_engine *e, bool force_full, bool *full, char *why,
+    size_t whylen)
 {
 	char wm[AD_WM_TEXT_MAX];
 	int r;
@@ -131,7 +132,7 @@ sync_read(struct sync_engine *e, bool *full, char *why, size_t whylen)
 		    "state: %s", adsync_strerror(r));
 		return r;
 	}
-	if (wm[0] != '\0') {
+	if (wm[0] != '\0' && !force_full) {
 		r = sync_read_changes(e, wm, why, whylen);
 		if (r != -ADSYNC_ERESYNC) {
 			if (r == 0)

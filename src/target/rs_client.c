@@ -944,6 +944,20 @@ rs_client_abort_all(struct rs_client *c, int code, const char *why)
 	}
 }
 
+void
+rs_client_cancel_queued(struct rs_client *c)
+{
+	struct rs_request *req;
+	struct rs_error err;
+
+	while ((req = c->qhead) != NULL) {
+		rs_queue_unlink(c, NULL, req);
+		rs_error_set(&err, -ADSYNC_ECANCELED, "not sent: adsync is "
+		    "stopping");
+		rs_client_finish(c, req, NULL, 0, 0, &err);
+	}
+}
+
 static int
 rs_client_step(struct rs_client *c)
 {

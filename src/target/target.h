@@ -241,6 +241,14 @@ int rs_client_run(struct rs_client *c, int timeout_ms);
 size_t rs_client_pending(const struct rs_client *c);
 
 /*
+ * Completes every request still waiting in the queue (never sent) with
+ * -ADSYNC_ECANCELED: their callbacks run now, from this call. Requests in
+ * flight go on. For a shutdown that must not start anything new. Owning
+ * thread.
+ */
+void rs_client_cancel_queued(struct rs_client *c);
+
+/*
  * Makes a rs_client_run() that waits, in the owning thread, return at once
  * (or the next one, if none waits now). The one function any thread may
  * call: a thread that hands work to the owner calls it after queuing.

@@ -1,0 +1,331 @@
+/*
+ * `adsync daemon` and the commands that ask a running daemon through its
+ * control socket (state_dir/ctl.sock, src/ctl): status, sync --now,
+ * history, alerts. Each prints text for a person, or the daemon's JSON
+ * answer with --json. Main thread.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "conf.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "err.h"
+#include "log.h"
+#include "strparse.h"
+
+/* Exit statuses (adsync(8)). */
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_FAIL 1
+#define CTL_EXIT_USAGE 2
+
+int
+cmd_daemon(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct conf *conf = NULL;
+	char why[1024];
+
+	if (argc > 1) {
+		fprintf(stderr, "usage: adsync [-c FILE] [-v] daemon\n");
+		return CTL_EXIT_USAGE;
+	}
+	(void)argv;
+	if (cli_conf_load(ctx, "daemon", &conf) < 0)
+		return CTL_EXIT_FAIL;
+	if (daemon_run(ctx->conf_path, conf, why, sizeof(why)) < 0) {
+		fprintf(stderr, "adsync daemon: %s\n", why);
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}
+
+/*
+ * Sends `req` (reference stolen) to the daemon of the configuration and
+ * returns its answer in *reply; prints the failure and returns -1 when
+ * there is no answer or the answer is an error.
+ */
+static int
+ctl_ask(const struct cli_ctx *ctx, const char *cmd, json_t *req,
+    int timeout_ms, json_t **reply)
+{
+	struct conf *conf = NULL;
+	char path[512], why[1024];
+	const char *err;
+	int r = -1;
+
+	*reply = NULL;
+	if (req == NULL || cli_conf_load(ctx, cmd, &conf) < 0)
+		goto out;
+	if (daemon_socket_path(conf->sync.state_dir, path,
+	    sizeof(path)) < 0) {
+		fprintf(stderr, "adsync %s: state_dir %s is too long\n", cmd,
+		    conf->sync.state_dir);
+		goto out;
+	}
+	if (ctl_call(path, req, timeout_ms, reply, why, sizeof(why)) < 0) {
+		fprintf(stderr, "adsync %s: %s\n", cmd, why);
+		goto out;
+	}
+	if ((err = json_string_value(json_object_get(*reply,
+	    "error"))) != NULL && json_object_size(*reply) == 1) {
+		fprintf(stderr, "adsync %s: %s\n", cmd, err);
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(req);
+	conf_free(conf);
+	return r;
+}
+
+static void
+ctl_print_json(const json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+}
+
+static const char *
+ctl_time(json_int_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0)
+		return "never";
+	localtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+static json_int_t
+ctl_int(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static const char *
+ctl_str(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}
+
+static void
+ctl_print_counts(const json_t *c)
+{
+	printf("%lld created, %lld updated, %lld enabled, %lld disabled, "
+	    "%lld deleted, %lld errors, %lld alerts, %lld held",
+	    (long long)ctl_int(c, "created"), (long long)ctl_int(c, "updated"),
+	    (long long)ctl_int(c, "enabled"),
+	    (long long)ctl_int(c, "disabled"),
+	    (long long)ctl_int(c, "deleted"), (long long)ctl_int(c, "errors"),
+	    (long long)ctl_int(c, "alerts"), (long long)ctl_int(c, "held"));
+}
+
+/* One cycle's result, for a person. */
+static void
+ctl_print_cycle(const char *label, const json_t *c)
+{
+	char t[32];
+
+	printf("%s: run %lld (%s), %s, ended %s, read %.2f s (%s), plan "
+	    "%.2f s, apply %.2f s\n  ", label, (long long)ctl_int(c, "run"),
+	    ctl_str(c, "trigger"), ctl_str(c, "status"),
+	    ctl_time(ctl_int(c, "ended"), t, sizeof(t)),
+	    json_real_value(json_object_get(c, "read_seconds")),
+	    json_is_true(json_object_get(c, "full_read")) ? "full" :
+	    "changes", json_real_value(json_object_get(c, "plan_seconds")),
+	    json_real_value(json_object_get(c, "apply_seconds")));
+	ctl_print_counts(json_object_get(c, "counts"));
+	printf("\n");
+	if (json_object_get(c, "error") != NULL)
+		printf("  error: %s\n", ctl_str(c, "error"));
+}
+
+/* Arguments of a command that takes only --json. */
+static int
+ctl_args_json(int argc, char **argv, struct cli_ctx *c, const char *usage)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") != 0) {
+			fprintf(stderr, "usage: adsync %s\n", usage);
+			return -1;
+		}
+		c->json = true;
+	}
+	return 0;
+}
+
+int
+cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_ctx c = *ctx;
+	json_t *reply, *run, *last;
+	char t[32];
+
+	if (ctl_args_json(argc, argv, &c, "status [--json]") < 0)
+		return CTL_EXIT_USAGE;
+	ctx = &c;
+	if (ctl_ask(ctx, "status", json_pack("{s:s}", "cmd", "status"), 10000,
+	    &reply) < 0)
+		return CTL_EXIT_FAIL;
+	if (ctx->json) {
+		ctl_print_json(reply);
+		json_decref(reply);
+		return CTL_EXIT_OK;
+	}
+	run = json_object_get(reply, "running");
+	printf("state: %s", ctl_str(reply, "state"));
+	if (run != NULL)
+		printf(" (%s, since %s)", ctl_str(run, "trigger"),
+		    ctl_time(ctl_int(run, "since"), t, sizeof(t)));
+	printf("%s\n", json_is_true(json_object_get(reply, "pending")) ?
+	    "; another cycle queued" : "");
+	printf("started: %s; cycles: %lld\n", ctl_time(ctl_int(reply,
+	    "started"), t, sizeof(t)), (long long)ctl_int(reply, "cycles"));
+	printf("change notification: %s%s%s\n",
+	    json_is_true(json_object_get(reply, "notifications")) ? "on" :
+	    "off", json_object_get(reply, "notifications_why") != NULL ?
+	    ": " : "", ctl_str(reply, "notifications_why"));
+	if ((last = json_object_get(reply, "last")) != NULL)
+		ctl_print_cycle("last cycle", last);
+	printf("last success: %s\n", ctl_time(ctl_int(reply, "last_success"),
+	    t, sizeof(t)));
+	printf("next cycle in %lld s at the latest; next full read in %lld "
+	    "s\n", (long long)ctl_int(reply, "next_run_in"),
+	    (long long)ctl_int(reply, "next_full_in"));
+	if (json_object_get(reply, "objects") != NULL)
+		printf("synced objects: %lld; open alerts: %lld\n",
+		    (long long)ctl_int(reply, "objects"),
+		    (long long)ctl_int(reply, "alerts"));
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+int
+cmd_sync_now(const struct cli_ctx *ctx, bool full)
+{
+	json_t *reply;
+	int status;
+
+	/* No timeout: a first sync of 100,000 objects takes minutes. */
+	if (ctl_ask(ctx, "sync --now", json_pack("{s:s,s:b}", "cmd", "sync",
+	    "full", full), 0, &reply) < 0)
+		return CTL_EXIT_FAIL;
+	if (ctx->json)
+		ctl_print_json(reply);
+	else
+		ctl_print_cycle("cycle", reply);
+	status = strcmp(ctl_str(reply, "status"), "ok") == 0 ? CTL_EXIT_OK :
+	    strcmp(ctl_str(reply, "status"), "failed") == 0 ? CTL_EXIT_FAIL :
+	    CTL_EXIT_USAGE;
+	json_decref(reply);
+	return status;
+}
+
+int
+cmd_history(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_ctx c = *ctx;
+	const char *errstr;
+	json_t *reply, *runs, *r;
+	long long n = 20;
+	size_t i;
+	char t1[32], t2[32];
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (strparse_num(optarg, 1, 1000, &n, &errstr) < 0) {
+				fprintf(stderr, "adsync history: -n %s: %s "
+				    "(1 to 1000)\n", optarg, errstr);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			c.json = true;
+			break;
+		default:
+			fprintf(stderr, "usage: adsync history [-n N] "
+			    "[--json]\n");
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "usage: adsync history [-n N] [--json]\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (ctl_ask(&c, "history", json_pack("{s:s,s:I}", "cmd", "history",
+	    "n", (json_int_t)n), 10000, &reply) < 0)
+		return CTL_EXIT_FAIL;
+	runs = json_object_get(reply, "runs");
+	if (c.json) {
+		json_array_foreach(runs, i, r)
+			ctl_print_json(r);
+	} else {
+		json_array_foreach(runs, i, r) {
+			printf("run %lld  %s -> %s  %-8s %-8s ",
+			    (long long)ctl_int(r, "run"),
+			    ctl_time(ctl_int(r, "started"), t1, sizeof(t1)),
+			    ctl_time(ctl_int(r, "finished"), t2, sizeof(t2)),
+			    ctl_str(r, "trigger"), ctl_str(r, "status"));
+			ctl_print_counts(json_object_get(r, "counts"));
+			printf("\n");
+			if (json_object_get(r, "error") != NULL)
+				printf("  error: %s\n", ctl_str(r, "error"));
+		}
+	}
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+int
+cmd_alerts(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_ctx c = *ctx;
+	json_t *reply, *alerts, *a;
+	char t1[32], t2[32];
+	size_t i;
+
+	if (ctl_args_json(argc, argv, &c, "alerts [--json]") < 0)
+		return CTL_EXIT_USAGE;
+	ctx = &c;
+	if (ctl_ask(ctx, "alerts", json_pack("{s:s}", "cmd", "alerts"), 10000,
+	    &reply) < 0)
+		return CTL_EXIT_FAIL;
+	alerts = json_object_get(reply, "alerts");
+	json_array_foreach(alerts, i, a) {
+		if (ctx->json) {
+			ctl_print_json(a);
+			continue;
+		}
+		printf("%s [%s] %s\n  %s\n  first seen %s, last seen %s\n",
+		    ctl_str(a, "level"), ctl_str(a, "service"), ctl_str(a, "dn"),
+		    ctl_str(a, "message"),
+		    ctl_time(ctl_int(a, "first_seen"), t1, sizeof(t1)),
+		    ctl_time(ctl_int(a, "last_seen"), t2, sizeof(t2)));
+	}
+	if (!ctx->json && json_array_size(alerts) == 0)
+		printf("no open alerts\n");
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}

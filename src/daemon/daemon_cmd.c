@@ -1,0 +1,272 @@
+/*
+ * The control socket's commands, on the loop thread. A request is
+ * {"cmd": NAME, ...arguments}; every answer is a JSON object, with "error"
+ * (a sentence naming the fix) when the command cannot be done. History and
+ * alerts are read through the loop's own read-only store handle, so a
+ * command never waits for the engine (SQLite WAL: readers and the writer do
+ * not block each other). Trusts nothing in the request beyond what src/ctl
+ * checked (a JSON object from root or the daemon's user).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon_internal.h"
+#include "err.h"
+#include "log.h"
+#include "plan.h"
+#include "xmalloc.h"
+
+/* Most runs `history` returns. */
+#define DM_HISTORY_MAX 1000
+
+static json_t *
+dm_error(const char *fmt, ...) ATTR_PRINTF(1, 2);
+
+static json_t *
+dm_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:s}", "error", msg);
+}
+
+static json_t *
+dm_counts_json(const struct store_run_counts *c)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "created", (json_int_t)c->created,
+	    "updated", (json_int_t)c->updated,
+	    "enabled", (json_int_t)c->enabled,
+	    "disabled", (json_int_t)c->disabled,
+	    "deleted", (json_int_t)c->deleted,
+	    "errors", (json_int_t)c->errors,
+	    "alerts", (json_int_t)c->alerts,
+	    "held", (json_int_t)c->held,
+	    "api_calls", (json_int_t)c->api_calls);
+}
+
+json_t *
+dm_cmd_result_json(const struct dm_result *res)
+{
+	json_t *j;
+
+	j = json_pack("{s:s,s:I,s:s,s:I,s:I,s:b,s:I,s:f,s:f,s:f,s:s,s:o}",
+	    "trigger", res->trigger,
+	    "run", (json_int_t)res->run_id,
+	    "status", store_run_status_name(res->status),
+	    "started", (json_int_t)res->started,
+	    "ended", (json_int_t)res->ended,
+	    "full_read", res->full_read,
+	    "operations", (json_int_t)res->nops,
+	    "read_seconds", res->secs_read,
+	    "plan_seconds", res->secs_plan,
+	    "apply_seconds", res->secs_apply,
+	    "dc", res->dc,
+	    "counts", dm_counts_json(&res->counts));
+	if (j != NULL && res->why[0] != '\0')
+		json_object_set_new(j, "error", json_string(res->why));
+	return j;
+}
+
+/* The read-only store handle, opened on first use (the engine creates the
+ * database on its first cycle). NULL with `why` when not there yet. */
+static struct store *
+dm_ro(struct daemon *d, char *why, size_t whylen)
+{
+	if (d->ro == NULL && store_open_readonly(d->conf->sync.state_dir,
+	    &d->ro, why, whylen) < 0) {
+		d->ro = NULL;
+		return NULL;
+	}
+	return d->ro;
+}
+
+static json_t *
+dm_cmd_status(struct daemon *d)
+{
+	int64_t now = dm_now_ms(), next;
+	char why[512];
+	struct store *st;
+	size_t rows = 0, alerts = 0;
+	json_t *j;
+
+	j = json_pack("{s:s,s:I,s:I,s:b,s:b}",
+	    "state", d->busy ? "syncing" : "idle",
+	    "started", (json_int_t)d->started,
+	    "cycles", (json_int_t)d->cycles,
+	    "pending", d->pending,
+	    "notifications", d->notify_ok);
+	if (j == NULL)
+		return NULL;
+	if (!d->notify_ok && d->notify_why[0] != '\0')
+		json_object_set_new(j, "notifications_why",
+		    json_string(d->notify_why));
+	if (d->busy)
+		json_object_set_new(j, "running", json_pack("{s:s,s:I}",
+		    "trigger", d->running_trigger,
+		    "since", (json_int_t)d->running_since));
+	if (d->have_last)
+		json_object_set_new(j, "last", dm_cmd_result_json(&d->last));
+	json_object_set_new(j, "last_success", json_integer(d->last_ok));
+	next = d->next_interval_ms < d->next_full_ms ? d->next_interval_ms :
+	    d->next_full_ms;
+	json_object_set_new(j, "next_run_in", json_integer(next > now ?
+	    (next - now + 999) / 1000 : 0));
+	json_object_set_new(j, "next_full_in", json_integer(
+	    d->next_full_ms > now ? (d->next_full_ms - now + 999) / 1000 :
+	    0));
+	if ((st = dm_ro(d, why, sizeof(why))) != NULL) {
+		int r;
+
+		if ((r = store_row_count(st, &rows)) == 0)
+			json_object_set_new(j, "objects", json_integer(
+			    (json_int_t)rows));
+		if (store_alert_count(st, &alerts) == 0)
+			json_object_set_new(j, "alerts", json_integer(
+			    (json_int_t)alerts));
+	}
+	return j;
+}
+
+static json_t *
+dm_cmd_sync(struct daemon *d, struct ctl_req *req, const json_t *body)
+{
+	const json_t *full = json_object_get(body, "full");
+	struct dm_waiter *w;
+
+	if (full != NULL && !json_is_boolean(full))
+		return dm_error("\"full\" must be true or false");
+	w = xcalloc(1, sizeof(*w));
+	w->req = req;
+	if (d->busy) {
+		/* After the running cycle: it may have read AD before the
+		 * change the caller wants synced. */
+		w->next = d->waiting_next;
+		d->waiting_next = w;
+	} else {
+		w->next = d->waiting;
+		d->waiting = w;
+	}
+	dm_schedule(d, json_is_true(full), json_is_true(full) ? "now-full" :
+	    "now");
+	return NULL;	/* answered when the cycle ends */
+}
+
+struct dm_list {
+	json_t *arr;
+};
+
+static json_t *
+dm_cmd_history(struct daemon *d, const json_t *body)
+{
+	const json_t *jn = json_object_get(body, "n");
+	struct store_run *runs;
+	struct store *st;
+	char why[512];
+	size_t n = 20, got = 0, i;
+	json_t *arr, *o;
+	int r;
+
+	if (jn != NULL && (!json_is_integer(jn) ||
+	    json_integer_value(jn) < 1 ||
+	    json_integer_value(jn) > DM_HISTORY_MAX))
+		return dm_error("\"n\" must be a number of runs from 1 to "
+		    "%d", DM_HISTORY_MAX);
+	if (jn != NULL)
+		n = (size_t)json_integer_value(jn);
+	if ((st = dm_ro(d, why, sizeof(why))) == NULL)
+		return dm_error("no history yet: %s", why);
+	runs = xcalloc(n, sizeof(*runs));
+	if ((r = store_run_list(st, runs, n, &got)) < 0) {
+		free(runs);
+		return dm_error("cannot read the history: %s",
+		    store_errmsg(st));
+	}
+	arr = json_array();
+	for (i = 0; i < got; i++) {
+		o = json_pack("{s:I,s:s,s:I,s:I,s:s,s:o}",
+		    "run", (json_int_t)runs[i].id,
+		    "trigger", runs[i].trigger,
+		    "started", (json_int_t)runs[i].started,
+		    "finished", (json_int_t)runs[i].finished,
+		    "status", store_run_status_name(runs[i].status),
+		    "counts", dm_counts_json(&runs[i].counts));
+		if (o != NULL && runs[i].message[0] != '\0')
+			json_object_set_new(o, "error",
+			    json_string(runs[i].message));
+		json_array_append_new(arr, o);
+	}
+	free(runs);
+	return json_pack("{s:o}", "runs", arr);
+}
+
+static int
+dm_alert_cb(const struct store_alert *a, void *arg)
+{
+	struct dm_list *l = arg;
+	char guid[OBJ_GUID_TEXT];
+
+	obj_guid_format(&a->anchor, guid);
+	json_array_append_new(l->arr, json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
+	    "level", plan_level_name(a->level),
+	    "service", plan_service_name(a->service),
+	    "guid", guid, "dn", a->dn, "message", a->message,
+	    "first_seen", (json_int_t)a->first_seen,
+	    "last_seen", (json_int_t)a->last_seen));
+	return 0;
+}
+
+static json_t *
+dm_cmd_alerts(struct daemon *d)
+{
+	struct dm_list l;
+	struct store *st;
+	char why[512];
+
+	if ((st = dm_ro(d, why, sizeof(why))) == NULL)
+		return dm_error("no alerts yet: %s", why);
+	l.arr = json_array();
+	if (store_alerts_each(st, dm_alert_cb, &l) < 0) {
+		json_decref(l.arr);
+		return dm_error("cannot read the alerts: %s",
+		    store_errmsg(st));
+	}
+	return json_pack("{s:o}", "alerts", l.arr);
+}
+
+void
+dm_cmd_handle(void *arg, struct ctl_req *req)
+{
+	struct daemon *d = arg;
+	const json_t *body = ctl_req_body(req);
+	const char *cmd = json_string_value(json_object_get(body, "cmd"));
+	json_t *reply;
+
+	if (cmd == NULL)
+		reply = dm_error("the request has no \"cmd\"");
+	else if (d->stopping)
+		reply = dm_error("the daemon is stopping");
+	else if (strcmp(cmd, "status") == 0)
+		reply = dm_cmd_status(d);
+	else if (strcmp(cmd, "sync") == 0) {
+		if ((reply = dm_cmd_sync(d, req, body)) == NULL)
+			return;	/* answered when the cycle ends */
+	} else if (strcmp(cmd, "history") == 0)
+		reply = dm_cmd_history(d, body);
+	else if (strcmp(cmd, "alerts") == 0)
+		reply = dm_cmd_alerts(d);
+	else
+		reply = dm_error("unknown command \"%.64s\" (this daemon knows "
+		    "status, sync, history, alerts)", cmd);
+	if (reply == NULL)
+		reply = dm_error("out of memory");
+	ctl_req_reply(req, reply);
+}

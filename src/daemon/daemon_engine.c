@@ -1,0 +1,141 @@
+/*
+ * The daemon's engine thread: owns the sync engine (the store's writer, the
+ * LDAP connection, the API client) and runs the cycles the loop asks for,
+ * one at a time, answering each with a struct dm_result. A new
+ * configuration (SIGHUP) is taken between cycles: the engine is made again
+ * from it, so nothing half-old, half-new ever runs (snapshot then swap).
+ * The engine is created lazily and again after a cycle that could not even
+ * start (the state directory, the API keys), so a fixed configuration heals
+ * without a restart.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon_internal.h"
+#include "err.h"
+#include "log.h"
+#include "sync.h"
+#include "xmalloc.h"
+
+void
+dm_job_free(void *job)
+{
+	struct dm_job *j = job;
+
+	if (j == NULL)
+		return;
+	conf_free(j->conf);
+	free(j);
+}
+
+/* One cycle into `res`. *e is made when missing and dropped when a cycle
+ * fails as a whole (the next one starts from scratch: new connections). */
+static void
+dm_engine_cycle(struct dm_engine *de, struct sync_engine **e,
+    const struct dm_job *job, struct dm_result *res)
+{
+	struct sync_opts opts = { .trigger = job->trigger, .apply = true,
+	    .allow_deletes = job->allow_deletes, .full = job->full };
+	struct sync_report rep;
+
+	res->started = time(NULL);
+	if (*e == NULL) {
+		if ((res->rc = sync_engine_new(de->conf, e, res->why,
+		    sizeof(res->why))) < 0) {
+			res->status = STORE_RUN_FAILED;
+			res->ended = time(NULL);
+			return;
+		}
+		sync_engine_set_stop(*e, &de->stop);
+	}
+	res->rc = sync_engine_run(*e, &opts, &rep);
+	res->run_id = rep.run_id;
+	res->status = rep.status;
+	res->counts = rep.counts;
+	res->full_read = rep.full_read;
+	res->nops = rep.plan != NULL ? rep.plan->nops : 0;
+	res->secs_read = rep.secs_read;
+	res->secs_plan = rep.secs_plan;
+	res->secs_apply = rep.secs_apply;
+	snprintf(res->why, sizeof(res->why), "%s", rep.why);
+	snprintf(res->dc, sizeof(res->dc), "%s", sync_engine_dc(*e));
+	sync_report_fini(&rep);
+	res->ended = time(NULL);
+	if (res->rc < 0 && res->rc != -ADSYNC_ECANCELED) {
+		/* Start the next cycle afresh: a DC or the API that failed
+		 * is connected again, the others tried. */
+		sync_engine_free(*e);
+		*e = NULL;
+	}
+}
+
+static void *
+dm_engine_main(void *arg)
+{
+	struct dm_engine *de = arg;
+	struct sync_engine *e = NULL;
+	struct dm_result *res;
+	struct dm_job *job;
+
+	log_thread_name("engine");
+	while (!atomic_load(&de->stop)) {
+		if ((job = queue_pop(de->jobs, 500)) == NULL)
+			continue;
+		res = xcalloc(1, sizeof(*res));
+		res->kind = job->kind;
+		snprintf(res->trigger, sizeof(res->trigger), "%s",
+		    job->trigger);
+		if (job->kind == DM_JOB_RELOAD) {
+			sync_engine_free(e);
+			e = NULL;
+			conf_free(de->conf);
+			de->conf = job->conf;
+			job->conf = NULL;
+		} else {
+			dm_engine_cycle(de, &e, job, res);
+		}
+		dm_job_free(job);
+		queue_push(de->results, res);
+	}
+	sync_engine_free(e);
+	return NULL;
+}
+
+int
+dm_engine_start(struct dm_engine *de, const struct conf *conf, char *why,
+    size_t whylen)
+{
+	int err;
+
+	memset(de, 0, sizeof(*de));
+	atomic_init(&de->stop, false);
+	if ((de->conf = conf_dup(conf)) == NULL ||
+	    (de->jobs = queue_new()) == NULL ||
+	    (de->results = queue_new()) == NULL) {
+		snprintf(why, whylen, "out of memory starting the engine");
+		return -ENOMEM;
+	}
+	if ((err = pthread_create(&de->th, NULL, dm_engine_main, de)) != 0) {
+		snprintf(why, whylen, "cannot start the engine thread: %s",
+		    adsync_strerror(-err));
+		return -err;
+	}
+	de->running = true;
+	return 0;
+}
+
+void
+dm_engine_stop(struct dm_engine *de)
+{
+	atomic_store(&de->stop, true);
+	if (de->running)
+		pthread_join(de->th, NULL);
+	de->running = false;
+	queue_free(de->jobs, dm_job_free);
+	queue_free(de->results, free);
+	de->jobs = de->results = NULL;
+	conf_free(de->conf);
+	de->conf = NULL;
+}

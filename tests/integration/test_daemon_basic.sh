@@ -1,0 +1,128 @@
+#!/bin/bash
+# The daemon end to end (issue 6, docs/daemon.md): `adsync daemon` against
+# the sample organisation in Samba and rsemu, nothing triggered by hand
+# unless said:
+#   test_daemon_basic.sh ADSYNC RSEMU SRCDIR
+# the first (full) cycle at start; a title change, a group removal and
+# return, a rename and a deletion in AD each reach rsemu by themselves;
+# `status`, `history`, `alerts`; `sync --now` and `sync --now --full`
+# answer with their cycle; a second daemon on the same state directory is
+# refused; SIGHUP logs what changed, and a broken file is refused with the
+# old settings kept; SIGTERM stops it cleanly (socket removed).
+# Binds as the Administrator: Samba hides deletions from a non-admin
+# DirSync account (docs/ldap.md), so only then does a deletion arrive
+# without the daily full read.
+SYNC_ORG=sample
+# shellcheck source=tests/integration/sync_env.sh
+. "$(dirname "$0")/sync_env.sh" "$@"
+
+conf_set ad bind_dn "$AD_ADMIN_DN"
+conf_set ad bind_password_file "$AD_ADMIN_PASSWORD_FILE"
+MBX=example.com/ex/mailboxes
+ALICE="CN=Alice Anderson,$PEOPLE"
+TRENT="CN=Trent Taylor,$PEOPLE"
+GRACE="CN=Grace Green,$PEOPLE"
+SOCK=$W/state/ctl.sock
+
+ctl() { "$ADSYNC" -c "$CONF" "$@"; }
+# wait_for NAME SECONDS CMD...: polls CMD every 0.1 s; pass/fail.
+wait_for() {
+	local name=$1 secs=$2 i t0 t1
+	shift 2
+	t0=$(date +%s.%N)
+	for i in $(seq 1 $((secs * 10))); do
+		if "$@" >/dev/null 2>&1; then
+			t1=$(date +%s.%N)
+			pass "$name ($(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s)"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$name (not within $secs s)"
+	return 1
+}
+field_is() {	# DOMAIN KIND NAME FIELD VALUE: rsemu has it now
+	emu_state >/dev/null 2>&1
+	[ "$(st_field "$1" "$2" "$3" "$4")" = "$5" ]
+}
+cycles_done() {	# N: at least N cycles have ended
+	local n
+	n=$(ctl status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("cycles", 0))') || return 1
+	[ "$n" -ge "$1" ]
+}
+
+echo "=== start"
+"$ADSYNC" -c "$CONF" -v daemon > "$W/daemon.out" 2> "$W/daemon.err" &
+DPID=$!
+BG_PID=$DPID	# killed by sync_cleanup if the test dies
+wait_for "control socket up" 10 test -S "$SOCK"
+wait_for "first cycle done" 60 cycles_done 1
+emu_state
+sample_mailboxes_as_expected
+
+echo "=== status, history, alerts"
+ctl status > "$W/status.txt"; cat "$W/status.txt"
+check "status says idle" grep -q '^state: idle' "$W/status.txt"
+check "status: a last cycle" grep -q '^last cycle: run [0-9]* (.*), partial' "$W/status.txt"
+ctl status --json > "$W/status.json"
+check "status --json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["objects"] > 40, d' "$W/status.json"
+ctl history -n 5 > "$W/hist.txt"; cat "$W/hist.txt"
+check "history lists the start run" grep -q ' start ' "$W/hist.txt"
+ctl alerts > "$W/alerts.txt"; head -n 12 "$W/alerts.txt"
+check "alerts: the sample's empty mail" grep -q "specified in the mail attribute" "$W/alerts.txt"
+ctl alerts --json | head -n 1 > "$W/alert1.json"
+check "alerts --json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["message"] and d["level"], d' "$W/alert1.json"
+
+echo "=== a second daemon on the same state is refused"
+"$ADSYNC" -c "$CONF" daemon > "$W/d2.out" 2> "$W/d2.err"
+expect "second daemon exits 1" "$?" 1
+check "second daemon says why" grep -q "another adsync daemon is running" "$W/d2.err"
+
+echo "=== changes arrive by themselves"
+ad_set "$ALICE" title "Chief Daemon Officer"
+wait_for "title change reaches rsemu" 15 field_is example.com ex alice.anderson jobTitle "Chief Daemon Officer"
+ad_member "Hosted Exchange Users" delete "$TRENT"
+wait_for "leaving the group disables" 15 field_is example.com ex trent.taylor enabled false
+ad_member "Hosted Exchange Users" add "$TRENT"
+wait_for "coming back enables" 15 field_is example.com ex trent.taylor enabled true
+printf 'dn: %s\nchangetype: modrdn\nnewrdn: CN=Grace Greenwood\ndeleteoldrdn: 1\n\n' "$GRACE" | ldap_modify
+ad_set "CN=Grace Greenwood,$PEOPLE" displayName "Grace Greenwood"
+wait_for "rename: the new display name arrives" 15 field_is example.com ex grace.green displayName "Grace Greenwood"
+ad_delete "$TRENT"
+wait_for "deleted in AD disables" 15 field_is example.com ex trent.taylor enabled false
+check "trent's mailbox still exists (disabled, never deleted)" field_is example.com ex trent.taylor name trent.taylor
+
+echo "=== sync --now"
+ctl sync --now --json > "$W/now.json"; RC=$?
+cat "$W/now.json"
+expect "sync --now exit status (sample alerts: partial)" "$RC" 2
+check "sync --now answers with its run" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["trigger"] == "now" and d["run"] > 0 and not d["full_read"], d' "$W/now.json"
+ctl sync --now --full > "$W/nowfull.txt"; cat "$W/nowfull.txt"
+check "sync --now --full reads in full" grep -q '(full)' "$W/nowfull.txt"
+check_not "sync --now --dry-run is refused" ctl sync --now --dry-run
+
+echo "=== SIGHUP"
+conf_set sync interval 77
+kill -HUP "$DPID"
+wait_for "SIGHUP logs the change" 10 grep -q 'configuration changed: \[sync\] interval = 77 (was: 300)' "$W/daemon.err"
+cp "$CONF" "$W/conf.good"
+echo "this is not a setting" >> "$CONF"
+kill -HUP "$DPID"
+wait_for "a broken file is refused" 10 grep -q 'has errors; the running configuration stays' "$W/daemon.err"
+cp "$W/conf.good" "$CONF"
+check "still answering after the reloads" ctl status
+ad_set "$ALICE" title "After Reload"
+wait_for "changes still arrive after the reloads" 15 field_is example.com ex alice.anderson jobTitle "After Reload"
+
+echo "=== SIGTERM"
+kill -TERM "$DPID"
+T0=$(date +%s)
+wait "$DPID"; DRC=$?
+BG_PID=
+expect "daemon exit status" "$DRC" 0
+expect_ge "stopped within 10 s" $((10 - ($(date +%s) - T0))) 0
+check_not "control socket removed" test -e "$SOCK"
+check "logged the stop" grep -q 'stopped' "$W/daemon.err"
+sanitizer_check "$W/daemon.err" "adsync daemon"
+grep -E 'warn|error' "$W/daemon.err" | head -n 20
+finish
