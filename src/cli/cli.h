@@ -45,6 +45,8 @@ cli_cmd_fn cmd_daemon;	/* cmd_daemon.c: adsync daemon */
 cli_cmd_fn cmd_status;	/* cmd_daemon.c: adsync status [--json] */
 cli_cmd_fn cmd_history;	/* cmd_daemon.c: adsync history [-n N] */
 cli_cmd_fn cmd_alerts;	/* cmd_daemon.c: adsync alerts [--json] */
+cli_cmd_fn cmd_approve;	/* cmd_daemon.c: adsync approve RUN */
+cli_cmd_fn cmd_reject;	/* cmd_daemon.c: adsync reject RUN */
 /* cmd_daemon.c: adsync sync --now [--full]: asks the running daemon for a
  * cycle and prints its result; the exit status as sync --once. */
 int cmd_sync_now(const struct cli_ctx *ctx, bool full);

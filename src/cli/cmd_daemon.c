@@ -5,6 +5,7 @@
  * answer with --json. Main thread.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,79 @@ cmd_alerts(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!ctx->json && json_array_size(alerts) == 0)
 		printf("no open alerts\n");
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+/* RUN and --json of approve / reject; 0 on bad usage. */
+static long long
+ctl_args_run(int argc, char **argv, struct cli_ctx *c, const char *cmd)
+{
+	const char *errstr;
+	long long run = 0;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			c->json = true;
+		else if (run == 0 && strparse_num(argv[i], 1, INT64_MAX,
+		    &run, &errstr) == 0)
+			continue;
+		else {
+			run = 0;
+			break;
+		}
+	}
+	if (run == 0)
+		fprintf(stderr, "usage: adsync %s RUN [--json]\n(RUN: a held "
+		    "run's number, from `adsync history` or `adsync status`)\n",
+		    cmd);
+	return run;
+}
+
+int
+cmd_approve(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_ctx c = *ctx;
+	json_t *reply;
+	long long run;
+	int status;
+
+	if ((run = ctl_args_run(argc, argv, &c, "approve")) == 0)
+		return CTL_EXIT_USAGE;
+	/* No timeout: the answer is the cycle that applies them. */
+	if (ctl_ask(&c, "approve", json_pack("{s:s,s:I}", "cmd", "approve",
+	    "run", (json_int_t)run), 0, &reply) < 0)
+		return CTL_EXIT_FAIL;
+	if (c.json)
+		ctl_print_json(reply);
+	else
+		ctl_print_cycle("cycle", reply);
+	status = strcmp(ctl_str(reply, "status"), "ok") == 0 ? CTL_EXIT_OK :
+	    strcmp(ctl_str(reply, "status"), "failed") == 0 ? CTL_EXIT_FAIL :
+	    CTL_EXIT_USAGE;
+	json_decref(reply);
+	return status;
+}
+
+int
+cmd_reject(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_ctx c = *ctx;
+	json_t *reply;
+	long long run;
+
+	if ((run = ctl_args_run(argc, argv, &c, "reject")) == 0)
+		return CTL_EXIT_USAGE;
+	if (ctl_ask(&c, "reject", json_pack("{s:s,s:I}", "cmd", "reject",
+	    "run", (json_int_t)run), 0, &reply) < 0)
+		return CTL_EXIT_FAIL;
+	if (c.json)
+		ctl_print_json(reply);
+	else
+		printf("run %lld: %lld held removals rejected; they stay out of "
+		    "the plans while they stay the same (see `adsync alerts`)\n",
+		    run, (long long)ctl_int(reply, "rejected"));
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }

@@ -96,6 +96,15 @@ static const struct main_cmd main_cmds[] = {
 	{ "history", cmd_history, "[-n N] [--json]",
 	  "The daemon's last N runs (default 20), newest first: start, end,\n"
 	  "trigger, status, counts and the error of a failed run." },
+	{ "approve", cmd_approve, "RUN [--json]",
+	  "Let the removals the mass-removal guard held in run RUN through:\n"
+	  "the daemon runs a cycle now in which they pass the guard (those\n"
+	  "still planned; new removals count as usual) and prints it. Only\n"
+	  "the newest held run can be approved." },
+	{ "reject", cmd_reject, "RUN [--json]",
+	  "Reject the removals held in run RUN: they stay as they are in the\n"
+	  "service and out of later plans (a warning each) until the object\n"
+	  "is back in scope or its removal changes." },
 	{ "alerts", cmd_alerts, "[--json]",
 	  "The open alerts: object, message in the seed's words (with the\n"
 	  "fix), first and last seen. An alert clears by itself when its\n"

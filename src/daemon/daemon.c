@@ -57,8 +57,8 @@ dm_dispatch(struct daemon *d, bool full, const char *trigger)
 
 	job->kind = DM_JOB_CYCLE;
 	job->full = full;
-	job->allow_deletes = d->approve_next;
-	d->approve_next = false;
+	job->approve_run = d->approve_run;
+	d->approve_run = 0;
 	snprintf(job->trigger, sizeof(job->trigger), "%s", trigger);
 	d->busy = true;
 	snprintf(d->running_trigger, sizeof(d->running_trigger), "%s",
@@ -106,6 +106,14 @@ dm_on_result(struct daemon *d, struct dm_result *res)
 	int64_t now = dm_now_ms();
 
 	if (res->kind == DM_JOB_RELOAD) {
+		free(res);
+		return;
+	}
+	if (res->kind == DM_JOB_REJECT) {
+		ctl_req_reply(res->req, res->rc < 0 ? json_pack("{s:s}",
+		    "error", res->why) : json_pack("{s:I,s:I}", "run",
+		    (json_int_t)res->run_id, "rejected",
+		    (json_int_t)res->rejected));
 		free(res);
 		return;
 	}
@@ -442,8 +450,25 @@ out:
 	d->stopping = true;
 	/* The engine stops between batches; what is in flight finishes and
 	 * is recorded, what was not sent is planned again next start. */
-	if (d->engine.jobs != NULL)
+	if (d->engine.jobs != NULL) {
+		struct dm_job *job;
+
 		dm_engine_stop(&d->engine);
+		/* Requests that waited on the engine get their answer. */
+		while ((job = queue_trypop(d->engine.jobs)) != NULL) {
+			if (job->req != NULL)
+				ctl_req_reply(job->req, json_pack("{s:s}",
+				    "error", "the daemon is stopping"));
+			dm_job_free(job);
+		}
+		while ((res = queue_trypop(d->engine.results)) != NULL) {
+			if (res->req != NULL)
+				ctl_req_reply(res->req, json_pack("{s:s}",
+				    "error", "the daemon is stopping"));
+			free(res);
+		}
+		dm_engine_fini(&d->engine);
+	}
 	if (d->watch.events != NULL)
 		dm_watch_stop(&d->watch);
 	dm_answer_waiters(&d->waiting, NULL, "the daemon is stopping");

@@ -159,6 +159,96 @@ dm_cmd_sync(struct daemon *d, struct ctl_req *req, const json_t *body)
 	return NULL;	/* answered when the cycle ends */
 }
 
+/* The "run" of an approve or reject request; 0 (and *err) when bad. */
+static int64_t
+dm_cmd_run(const json_t *body, json_t **err)
+{
+	const json_t *j = json_object_get(body, "run");
+
+	if (!json_is_integer(j) || json_integer_value(j) < 1) {
+		*err = dm_error("\"run\" must be a run number (see `adsync "
+		    "history`)");
+		return 0;
+	}
+	return (int64_t)json_integer_value(j);
+}
+
+static int
+dm_cmd_count_waiting(const struct store_op *op, void *arg)
+{
+	size_t *n = arg;
+
+	if (op->state == STORE_OP_HELD)
+		(*n)++;
+	return 0;
+}
+
+/* Whether run `run` holds removals waiting for a decision. */
+static bool
+dm_cmd_waiting(struct daemon *d, int64_t run)
+{
+	struct store *st;
+	char why[512];
+	size_t n = 0;
+
+	if ((st = dm_ro(d, why, sizeof(why))) == NULL)
+		return false;
+	return store_held_each_of_run(st, run, dm_cmd_count_waiting,
+	    &n) == 0 && n > 0;
+}
+
+/* approve RUN: the next cycle lets the removals held in RUN through; the
+ * answer is that cycle's result. */
+static json_t *
+dm_cmd_approve(struct daemon *d, struct ctl_req *req, const json_t *body)
+{
+	struct dm_waiter *w;
+	json_t *err = NULL;
+	int64_t run;
+
+	if ((run = dm_cmd_run(body, &err)) == 0)
+		return err;
+	if (!dm_cmd_waiting(d, run))
+		return dm_error("run %lld has no removals waiting for approval "
+		    "(decided already, superseded by a later held run, or not "
+		    "a held run: see `adsync history`)", (long long)run);
+	if (d->approve_run != 0 && d->approve_run != run)
+		return dm_error("run %lld's approval is already waiting for "
+		    "the next cycle; try again when it ended",
+		    (long long)d->approve_run);
+	d->approve_run = run;
+	w = xcalloc(1, sizeof(*w));
+	w->req = req;
+	if (d->busy) {
+		w->next = d->waiting_next;
+		d->waiting_next = w;
+	} else {
+		w->next = d->waiting;
+		d->waiting = w;
+	}
+	dm_schedule(d, false, "approve");
+	return NULL;
+}
+
+/* reject RUN: the engine records the decision (between cycles). */
+static json_t *
+dm_cmd_reject(struct daemon *d, struct ctl_req *req, const json_t *body)
+{
+	struct dm_job *job;
+	json_t *err = NULL;
+	int64_t run;
+
+	if ((run = dm_cmd_run(body, &err)) == 0)
+		return err;
+	job = xcalloc(1, sizeof(*job));
+	job->kind = DM_JOB_REJECT;
+	job->reject_run = run;
+	job->req = req;
+	snprintf(job->trigger, sizeof(job->trigger), "reject");
+	queue_push(d->engine.jobs, job);
+	return NULL;
+}
+
 struct dm_list {
 	json_t *arr;
 };
@@ -259,13 +349,19 @@ dm_cmd_handle(void *arg, struct ctl_req *req)
 	else if (strcmp(cmd, "sync") == 0) {
 		if ((reply = dm_cmd_sync(d, req, body)) == NULL)
 			return;	/* answered when the cycle ends */
+	} else if (strcmp(cmd, "approve") == 0) {
+		if ((reply = dm_cmd_approve(d, req, body)) == NULL)
+			return;	/* answered when the cycle ends */
+	} else if (strcmp(cmd, "reject") == 0) {
+		if ((reply = dm_cmd_reject(d, req, body)) == NULL)
+			return;	/* answered by the engine */
 	} else if (strcmp(cmd, "history") == 0)
 		reply = dm_cmd_history(d, body);
 	else if (strcmp(cmd, "alerts") == 0)
 		reply = dm_cmd_alerts(d);
 	else
 		reply = dm_error("unknown command \"%.64s\" (this daemon knows "
-		    "status, sync, history, alerts)", cmd);
+		    "status, sync, history, alerts, approve, reject)", cmd);
 	if (reply == NULL)
 		reply = dm_error("out of memory");
 	ctl_req_reply(req, reply);

@@ -37,7 +37,7 @@ dm_engine_cycle(struct dm_engine *de, struct sync_engine **e,
     const struct dm_job *job, struct dm_result *res)
 {
 	struct sync_opts opts = { .trigger = job->trigger, .apply = true,
-	    .allow_deletes = job->allow_deletes, .full = job->full };
+	    .approve_run = job->approve_run, .full = job->full };
 	struct sync_report rep;
 
 	res->started = time(NULL);
@@ -87,12 +87,24 @@ dm_engine_main(void *arg)
 		res->kind = job->kind;
 		snprintf(res->trigger, sizeof(res->trigger), "%s",
 		    job->trigger);
+		res->req = job->req;
 		if (job->kind == DM_JOB_RELOAD) {
 			sync_engine_free(e);
 			e = NULL;
 			conf_free(de->conf);
 			de->conf = job->conf;
 			job->conf = NULL;
+		} else if (job->kind == DM_JOB_REJECT) {
+			res->run_id = job->reject_run;
+			if (e == NULL && (res->rc = sync_engine_new(de->conf,
+			    &e, res->why, sizeof(res->why))) < 0)
+				e = NULL;
+			else
+				res->rc = sync_engine_reject(e, job->reject_run,
+				    &res->rejected, res->why,
+				    sizeof(res->why));
+			if (e != NULL)
+				sync_engine_set_stop(e, &de->stop);
 		} else {
 			dm_engine_cycle(de, &e, job, res);
 		}
@@ -133,6 +145,11 @@ dm_engine_stop(struct dm_engine *de)
 	if (de->running)
 		pthread_join(de->th, NULL);
 	de->running = false;
+}
+
+void
+dm_engine_fini(struct dm_engine *de)
+{
 	queue_free(de->jobs, dm_job_free);
 	queue_free(de->results, free);
 	de->jobs = de->results = NULL;

@@ -24,12 +24,16 @@
 enum dm_job_kind {
 	DM_JOB_CYCLE,		/* one sync cycle */
 	DM_JOB_RELOAD,		/* take a new configuration between cycles */
+	DM_JOB_REJECT,		/* reject the removals held in a run */
 };
 
 struct dm_job {
 	enum dm_job_kind kind;
 	bool full;		/* CYCLE: read AD in full */
-	bool allow_deletes;	/* CYCLE: the guard is lifted (approve) */
+	int64_t approve_run;	/* CYCLE: removals of this run approved */
+	int64_t reject_run;	/* REJECT: the run */
+	void *req;		/* REJECT: the loop's struct ctl_req, opaque
+				 * to the engine, handed back in the result */
 	char trigger[DM_TRIGGER_MAX];	/* start, change, interval, full,
 					 * now, approve */
 	struct conf *conf;	/* RELOAD: owned */
@@ -39,6 +43,8 @@ struct dm_job {
 struct dm_result {
 	enum dm_job_kind kind;
 	int rc;			/* 0 or the cycle's negative code */
+	void *req;		/* the job's `req`, handed back */
+	size_t rejected;	/* REJECT: how many removals */
 	char trigger[DM_TRIGGER_MAX];
 	int64_t run_id;		/* 0 when no run was recorded */
 	enum store_run_status status;
@@ -64,8 +70,10 @@ struct dm_engine {
 int dm_engine_start(struct dm_engine *de, const struct conf *conf,
     char *why, size_t whylen);
 /* Asks the engine to stop (a running cycle stops between batches, unsent
- * requests are cancelled) and joins it. */
+ * requests are cancelled) and joins it; the queues stay for the loop to
+ * answer what they hold, then dm_engine_fini() frees them. */
 void dm_engine_stop(struct dm_engine *de);
+void dm_engine_fini(struct dm_engine *de);
 void dm_job_free(void *job);
 
 /* The change watcher (daemon_watch.c). */
@@ -109,7 +117,7 @@ struct daemon {
 	bool pending;			/* another incremental is due */
 	bool pending_full;		/* ... a full one */
 	char pending_trigger[DM_TRIGGER_MAX];
-	bool approve_next;		/* the next cycle lifts the guard */
+	int64_t approve_run;		/* the next cycle approves this run */
 	int64_t change_at_ms;		/* debounce: run at this time, 0 none */
 	int64_t next_interval_ms;	/* the safety-net cycle */
 	int64_t next_full_ms;		/* the daily reconcile */

@@ -477,6 +477,7 @@ plan_free(struct plan *p)
 	for (i = 0; i < p->nheld; i++)
 		plan_op_fini(&p->held_ops[i]);
 	free(p->held_ops);
+	free(p->rejected_seen);
 	for (i = 0; i < p->nalerts; i++) {
 		free(p->alerts[i].dn);
 		free(p->alerts[i].message);

@@ -124,6 +124,13 @@ enum plan_level {
 	PLAN_ALERT_HELD		/* the guard held removals back */
 };
 
+/* A removal, as the administrator's decisions name it. */
+struct plan_opkey {
+	struct obj_guid anchor;
+	enum plan_service service;
+	enum plan_opkind op;
+};
+
 /* "error", "warning" or "held": static text. */
 const char *plan_level_name(enum plan_level l);
 
@@ -165,6 +172,11 @@ struct plan {
 					 * apply order, for review only
 					 * (never applied; not in counts.op) */
 	size_t nheld;
+	/* The rejected removals (plan_opts.rejected) this plan left out
+	 * because it would have made them again: owned, n_rejected_seen. The
+	 * others no longer apply (the object came back, or changed). */
+	struct plan_opkey *rejected_seen;
+	size_t nrejected_seen;
 };
 
 /*
@@ -227,6 +239,15 @@ struct plan_source {
 struct plan_opts {
 	const struct conf_sync *conf;	/* borrowed */
 	bool allow_deletes;		/* --allow-deletes: skip the guard */
+	/* Removals the administrator approved (`adsync approve RUN`): they
+	 * pass the guard and do not count against it. Borrowed. */
+	const struct plan_opkey *approved;
+	size_t napproved;
+	/* Removals the administrator rejected (`adsync reject RUN`): left
+	 * out of the plan, with a warning, while they stay the same removal.
+	 * Borrowed. */
+	const struct plan_opkey *rejected;
+	size_t nrejected;
 };
 
 /*

@@ -48,18 +48,82 @@ plan_guard_empty(struct plan_ctx *ctx)
 	return -ADSYNC_EPROTO;
 }
 
+/* Whether removal `op` is one of `keys`. */
+static bool
+plan_guard_in(const struct plan_op *op, const struct plan_opkey *keys,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (keys[i].service == op->service && keys[i].op == op->op &&
+		    obj_guid_equal(&keys[i].anchor, &op->anchor))
+			return true;
+	return false;
+}
+
+/*
+ * Removals the administrator rejected leave the plan while they stay the
+ * same removal; each is a warning, so the difference between AD and the
+ * service stays in sight. The plan keeps the keys it saw: the engine
+ * forgets the rejections no plan makes any more.
+ */
+static int
+plan_guard_rejected(struct plan_ctx *ctx)
+{
+	const struct plan_opts *o = ctx->opts;
+	struct plan *p = ctx->p;
+	struct plan_op *op;
+	size_t i, j;
+
+	if (o->nrejected == 0)
+		return 0;
+	for (i = 0, j = 0; i < p->nops; i++) {
+		op = &p->ops[i];
+		if (!op->removal || !plan_guard_in(op, o->rejected,
+		    o->nrejected)) {
+			p->ops[j++] = *op;
+			continue;
+		}
+		p->rejected_seen = reallocarray(p->rejected_seen,
+		    p->nrejected_seen + 1, sizeof(*p->rejected_seen));
+		if (p->rejected_seen == NULL)
+			return -ENOMEM;
+		p->rejected_seen[p->nrejected_seen].anchor = op->anchor;
+		p->rejected_seen[p->nrejected_seen].service = op->service;
+		p->rejected_seen[p->nrejected_seen].op = op->op;
+		p->nrejected_seen++;
+		plan_alert(ctx, PLAN_ALERT_WARNING, op->service, &op->anchor,
+		    op->dn != NULL ? op->dn : "", "Not performed: action '%s' "
+		    "for %s@%s (%s) was rejected by the administrator "
+		    "(`adsync reject`); it stays as it is in the service. Put "
+		    "the object back in scope in AD, or approve a later held "
+		    "run", plan_opkind_name(op->op), op->name, op->domain,
+		    op->dn != NULL ? op->dn : "");
+		plan_op_fini(op);
+	}
+	p->nops = j;
+	return ctx->err;
+}
+
 int
 plan_guard_apply(struct plan_ctx *ctx)
 {
 	const struct conf_sync *conf = ctx->conf;
+	const struct plan_opts *o = ctx->opts;
 	struct plan *p = ctx->p;
 	size_t ndisable = 0, ndelete = 0, total, i, j;
 	size_t synced = p->counts.synced;
+	int r;
 
+	if ((r = plan_guard_rejected(ctx)) < 0)
+		return r;
 	if (ctx->opts->allow_deletes)
 		return 0;
 	for (i = 0; i < p->nops; i++) {
-		if (!p->ops[i].removal)
+		/* Approved removals pass and do not count. */
+		if (!p->ops[i].removal || plan_guard_in(&p->ops[i],
+		    o->approved, o->napproved))
 			continue;
 		if (p->ops[i].op == PLAN_OP_DISABLE)
 			ndisable++;
@@ -75,7 +139,8 @@ plan_guard_apply(struct plan_ctx *ctx)
 	    NULL)
 		return -ENOMEM;
 	for (i = 0, j = 0; i < p->nops; i++) {
-		if (p->ops[i].removal)
+		if (p->ops[i].removal && !plan_guard_in(&p->ops[i],
+		    o->approved, o->napproved))
 			ctx->held[ctx->nheld++] = p->ops[i];
 		else
 			p->ops[j++] = p->ops[i];
@@ -86,8 +151,9 @@ plan_guard_apply(struct plan_ctx *ctx)
 	    "Held: this run would disable %zu mailbox%s and delete %zu "
 	    "contacts and lists, above the limit (max_deletes = %u, "
 	    "max_delete_percent = %u%% of %zu synced objects); review with "
-	    "`adsync plan` and apply with `adsync sync --once "
-	    "--allow-deletes`", ndisable, ndisable == 1 ? "" : "es", ndelete,
+	    "`adsync plan`, then `adsync approve RUN` or `adsync reject RUN` "
+	    "(RUN from `adsync history`), or `adsync sync --once "
+	    "--allow-deletes` when no daemon runs", ndisable, ndisable == 1 ? "" : "es", ndelete,
 	    conf->max_deletes,
 	    conf->max_delete_percent, synced);
 	return ctx->err;

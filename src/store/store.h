@@ -90,7 +90,7 @@ const char *store_errmsg(const struct store *st);
 
 /* The schema version this build writes (and the newest it reads). A
  * database with a newer one is refused by store_open(). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* PRAGMA user_version of the open database, or a negative code. */
 int store_schema_version(struct store *st);
 
@@ -262,7 +262,14 @@ enum store_op_state {
 	STORE_OP_PENDING = 0,	/* journaled; the call may or may not have
 				 * reached the service */
 	STORE_OP_DONE,
-	STORE_OP_FAILED
+	STORE_OP_FAILED,
+	/* Held back by the guard (store_held_*), never sent: */
+	STORE_OP_HELD,		/* waiting for approve or reject */
+	STORE_OP_APPROVED,	/* approved: the next cycle may apply it */
+	STORE_OP_REJECTED,	/* rejected: not planned while it stays the
+				 * same removal */
+	STORE_OP_SUPERSEDED	/* a later run held again, or no longer
+				 * planned */
 };
 
 /* One journaled operation. Text fields are copies, cut at a UTF-8
@@ -312,6 +319,41 @@ int store_op_each_pending(struct store *st,
 /* The ops of run `run_id` in order; fn per op. */
 int store_op_each_of_run(struct store *st, int64_t run_id,
     int (*fn)(const struct store_op *op, void *arg), void *arg)
+    ATTR_NODISCARD;
+
+/* The last `max` operations of `anchor` (any service), newest first,
+ * into `out`; *n how many. */
+int store_op_last_of_anchor(struct store *st, const struct obj_guid *anchor,
+    struct store_op *out, size_t max, size_t *n /* OUT */) ATTR_NODISCARD;
+
+/* ---- removals held back by the guard ------------------------------- */
+
+/*
+ * Records `op` (a removal the guard held back) in run `run_id` as
+ * waiting (STORE_OP_HELD). Its detail as store_op_begin's; no password.
+ */
+int store_held_put(struct store *st, int64_t run_id,
+    const struct plan_op *op, int64_t now) ATTR_NODISCARD;
+/* Held ops of run `run_id` (state STORE_OP_HELD..SUPERSEDED), in order;
+ * fn per op, stops at its first non-zero return and returns it. */
+int store_held_each_of_run(struct store *st, int64_t run_id,
+    int (*fn)(const struct store_op *op, void *arg), void *arg)
+    ATTR_NODISCARD;
+/* Held ops in state `state`, oldest first; same callback rules. */
+int store_held_each_in(struct store *st, enum store_op_state state,
+    int (*fn)(const struct store_op *op, void *arg), void *arg)
+    ATTR_NODISCARD;
+/* Moves the held ops of run `run_id` that are in state `from` to `to`;
+ * *n (may be NULL) how many. */
+int store_held_decide(struct store *st, int64_t run_id,
+    enum store_op_state from, enum store_op_state to, int64_t now,
+    size_t *n /* OUT */) ATTR_NODISCARD;
+/* Moves held op `id` to `to` (a rejection no longer planned: superseded). */
+int store_held_set(struct store *st, int64_t id, enum store_op_state to,
+    int64_t now) ATTR_NODISCARD;
+/* Every waiting held op of runs before `run_id` becomes superseded: only
+ * the newest held run can be approved. */
+int store_held_supersede(struct store *st, int64_t run_id, int64_t now)
     ATTR_NODISCARD;
 
 /* ---- alerts --------------------------------------------------------- */

@@ -81,6 +81,13 @@ enum store_q {
 	STORE_Q_OP_STATE,
 	STORE_Q_OP_PENDING,
 	STORE_Q_OP_OF_RUN,
+	STORE_Q_OP_OF_ANCHOR,
+	STORE_Q_HELD_PUT,
+	STORE_Q_HELD_OF_RUN,
+	STORE_Q_HELD_IN,
+	STORE_Q_HELD_DECIDE,
+	STORE_Q_HELD_SET,
+	STORE_Q_HELD_SUPERSEDE,
 	/* alerts */
 	STORE_Q_ALERT_UNMARK,
 	STORE_Q_ALERT_UPSERT,
@@ -276,5 +283,15 @@ extern const char store_migrate_swap_sql[];
 
 /* The connection (borrowed), for tests that write raw rows. */
 sqlite3 *store_db(struct store *st);
+
+/* store_op.c, shared with store_held.c. */
+#define STORE_OP_COLS "id, run_id, state, op, service, kind, anchor, dn," \
+	" domain, name, reason, detail, result, started, finished"
+int store_op_detail(const struct plan_op *op, char **out /* OUT */);
+int store_op_check(struct store *st, const struct plan_op *op);
+int store_op_read(struct store *st, sqlite3_stmt *s, struct store_op *op);
+int store_op_each(struct store *st, enum store_q id, const char *sql,
+    bool run, int64_t run_id,
+    int (*fn)(const struct store_op *op, void *arg), void *arg);
 
 #endif

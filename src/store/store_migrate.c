@@ -147,11 +147,42 @@ static const char store_migrate_v1[] =
 
 	"PRAGMA user_version = 1;";
 
+/*
+ * Version 2.
+ *
+ * held_op: the removals the mass-removal guard held back, per run, with
+ * the administrator's decision (0 waiting, 1 approved, 2 rejected, 3
+ * superseded by a later held run or no longer planned). Its columns follow
+ * journal_op's so that one reader serves both. journal_op_anchor: the last
+ * operations of one object (`adsync explain`).
+ */
+static const char store_migrate_v2[] =
+	"CREATE TABLE held_op ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES journal_run (id),"
+	" decision INTEGER NOT NULL DEFAULT 0 CHECK (decision BETWEEN 0 AND 3),"
+	" op INTEGER NOT NULL CHECK (op BETWEEN 0 AND 9),"
+	" service INTEGER NOT NULL CHECK (service BETWEEN 0 AND 1),"
+	" kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 2),"
+	" anchor BLOB NOT NULL CHECK (length(anchor) = 16),"
+	" dn TEXT NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" decided INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX held_op_run ON held_op (run_id, id);"
+	"CREATE INDEX held_op_decision ON held_op (decision, id);"
+	"CREATE INDEX journal_op_anchor ON journal_op (anchor, id);"
+	"PRAGMA user_version = 2;";
+
 static const struct store_migration {
 	int version;
 	const char *sql;
 } store_migrations[] = {
 	{ 1, store_migrate_v1 },
+	{ 2, store_migrate_v2 },
 };
 
 #define STORE_MIGRATIONS_N \

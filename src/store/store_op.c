@@ -29,8 +29,6 @@
  * a callback). */
 #define STORE_OP_BATCH 16
 
-#define STORE_OP_COLS "id, run_id, state, op, service, kind, anchor, dn," \
-	" domain, name, reason, detail, result, started, finished"
 
 static bool
 store_op_secret_name(const char *name)
@@ -90,7 +88,7 @@ store_op_json_str(struct buf *b, const char *v)
  * Written by hand, not through a jansson tree: one op per object of a
  * first sync, where the tree cost as much as the insert.
  */
-static int
+int
 store_op_detail(const struct plan_op *op, char **out)
 {
 	struct buf b;
@@ -135,7 +133,7 @@ store_op_detail(const struct plan_op *op, char **out)
 	return *out != NULL ? 0 : -ENOMEM;
 }
 
-static int
+int
 store_op_check(struct store *st, const struct plan_op *op)
 {
 	size_t i;
@@ -275,7 +273,7 @@ store_op_end(struct store *st, int64_t id, enum store_op_state state,
 }
 
 /* Fills `op` from the current row of `s` (STORE_OP_COLS). */
-static int
+int
 store_op_read(struct store *st, sqlite3_stmt *s, struct store_op *op)
 {
 	int state, kind, opk, svc, r;
@@ -287,7 +285,7 @@ store_op_read(struct store *st, sqlite3_stmt *s, struct store_op *op)
 	opk = sqlite3_column_int(s, 3);
 	svc = sqlite3_column_int(s, 4);
 	kind = sqlite3_column_int(s, 5);
-	if (state < 0 || state > STORE_OP_FAILED || opk < 0 ||
+	if (state < 0 || state > STORE_OP_SUPERSEDED || opk < 0 ||
 	    opk >= PLAN_OP_COUNT || svc < 0 || svc >= PLAN_SVC_COUNT ||
 	    kind < 0 || kind >= PLAN_K_COUNT ||
 	    (r = store_sql_col_guid(s, 6, false, &op->anchor)) < 0)
@@ -311,9 +309,9 @@ store_op_read(struct store *st, sqlite3_stmt *s, struct store_op *op)
 
 /*
  * Calls fn for the ops that statement slot `id` (parameters: ?1 after-id,
- * ?2 batch size, ?3 run id when `run` is set) returns, batch by batch.
+ * ?2 batch size, ?3 `run_id` when `run` is set) returns, batch by batch.
  */
-static int
+int
 store_op_each(struct store *st, enum store_q id, const char *sql,
     bool run, int64_t run_id,
     int (*fn)(const struct store_op *op, void *arg), void *arg)
@@ -379,4 +377,33 @@ store_op_each_of_run(struct store *st, int64_t run_id,
 	    "SELECT " STORE_OP_COLS " FROM journal_op"
 	    " WHERE run_id = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
 	    true, run_id, fn, arg);
+}
+
+int
+store_op_last_of_anchor(struct store *st, const struct obj_guid *anchor,
+    struct store_op *out, size_t max, size_t *n)
+{
+	sqlite3_stmt *s;
+	int rc, r;
+
+	*n = 0;
+	r = store_sql_stmt(st, STORE_Q_OP_OF_ANCHOR,
+	    "SELECT " STORE_OP_COLS " FROM journal_op"
+	    " WHERE anchor = ?1 ORDER BY id DESC LIMIT ?2", &s);
+	if (r < 0)
+		return r;
+	if ((r = store_sql_bind_guid(s, 1, anchor, false)) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int64(s, 2,
+	    (sqlite3_int64)max))) < 0) {
+		sqlite3_reset(s);
+		return r;
+	}
+	rc = SQLITE_DONE;
+	while (r == 0 && *n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((r = store_op_read(st, s, &out[*n])) == 0)
+			(*n)++;
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = store_sql_fail(st, rc, "reading an object's operations");
+	sqlite3_reset(s);
+	return r;
 }

@@ -55,6 +55,8 @@ struct sync_opts {
 	bool allow_deletes;	/* skip the mass-removal guard */
 	bool offline;		/* never ask the service (no inventory):
 				 * plan without adoption checks */
+	int64_t approve_run;	/* lift the guard for the removals held in
+				 * this run (`adsync approve RUN`); 0: none */
 	bool full;		/* read AD in full even when the watermark
 				 * could be continued (the daemon's daily
 				 * reconcile, `sync --now --full`) */
@@ -68,6 +70,15 @@ struct sync_opts {
  * -ADSYNC_ECANCELED. `stop` is borrowed for the engine's life; NULL = never.
  */
 void sync_engine_set_stop(struct sync_engine *e, const atomic_bool *stop);
+
+/*
+ * `adsync reject RUN`: the removals held in run `run_id` and still waiting
+ * are rejected (left out of later plans while they stay the same removal).
+ * 0 and *n how many; -ADSYNC_ENOTFOUND (with `why`) when none waits in
+ * that run.
+ */
+int sync_engine_reject(struct sync_engine *e, int64_t run_id,
+    size_t *n /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
 
 /* The domain controller the engine reads from ("" before the first
  * read). Borrowed, valid until the next cycle or sync_engine_free(). */

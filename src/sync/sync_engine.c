@@ -138,12 +138,19 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	struct plan_opts po = { .conf = &e->conf->sync,
 	    .allow_deletes = opts->allow_deletes };
 	struct plan_source src;
+	struct sync_decisions dec;
 	const char *where = "recovering";
 	int64_t run_id = 0;
 	double t, cpu;
 	int r, r2;
 
 	sync_report_init(rep);
+	memset(&dec, 0, sizeof(dec));
+	if (opts->approve_run != 0 && !opts->apply) {
+		snprintf(rep->why, sizeof(rep->why), "approving a run needs a "
+		    "cycle that applies");
+		return -EINVAL;
+	}
 	/* A fresh inventory each cycle: the service changes on its own
 	 * (the Control Panel, other tools). */
 	sync_inv_fini(&e->inv);
@@ -169,6 +176,10 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	if (r < 0)
 		goto fail;
 	where = "planning";
+	if ((r = sync_decide_load(e, opts->apply ? opts->approve_run : 0,
+	    &dec, rep->why, sizeof(rep->why))) < 0)
+		goto fail;
+	sync_decide_opts(&dec, &po);
 	sync_source_init(&src, e, opts->offline);
 	t = timing_now();
 	r = plan_build(&src, &po, &rep->plan, rep->why, sizeof(rep->why));
@@ -177,9 +188,13 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 		goto fail;
 	if (!opts->apply) {
 		rep->status = sync_status(rep->plan, &rep->counts);
+		sync_decide_fini(&dec);
 		log_ctx_clear();
 		return 0;
 	}
+	if ((r = sync_decide_record(e, run_id, rep->plan, &dec, rep->why,
+	    sizeof(rep->why))) < 0)
+		goto fail;
 	where = "applying";
 	t = timing_now();
 	cpu = timing_cpu();
@@ -204,9 +219,11 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	    sync_now())) < 0) {
 		snprintf(rep->why, sizeof(rep->why), "cannot record the end "
 		    "of the run: %s", adsync_strerror(r));
+		sync_decide_fini(&dec);
 		log_ctx_clear();
 		return r;
 	}
+	sync_decide_fini(&dec);
 	log_info("run done: status=%d created=%lu updated=%lu enabled=%lu "
 	    "disabled=%lu deleted=%lu errors=%lu alerts=%lu held=%lu",
 	    (int)rep->status, rep->counts.created, rep->counts.updated,
@@ -215,6 +232,7 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	log_ctx_clear();
 	return 0;
 fail:
+	sync_decide_fini(&dec);
 	rep->status = STORE_RUN_FAILED;
 	log_warnx("run failed while %s: %s", where, rep->why);
 	if (run_id != 0 && (r2 = store_run_end(e->st, run_id,

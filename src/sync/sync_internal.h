@@ -130,6 +130,32 @@ int sync_apply_outcomes(struct sync_engine *e, struct sync_slot *v,
     const size_t *idx, size_t n, struct sync_report *rep,
     struct sync_apply_failed *failed);
 
+/* The administrator's decisions on held removals (sync_decide.c). */
+struct sync_keys {
+	struct plan_opkey *v;	/* owned */
+	int64_t *ids;		/* owned: their held_op rows */
+	size_t n;
+};
+
+struct sync_decisions {
+	struct sync_keys approved;	/* of the run being approved */
+	struct sync_keys rejected;	/* every standing rejection */
+};
+
+/* Loads the rejections and, when approve_run != 0, approves that run's
+ * waiting removals (a write: only when applying). 0, or a negative code
+ * with `why` (-ADSYNC_ENOTFOUND: nothing waits in that run). */
+int sync_decide_load(struct sync_engine *e, int64_t approve_run,
+    struct sync_decisions *d, char *why, size_t whylen);
+/* Points the plan options at the decision sets (borrowed from `d`). */
+void sync_decide_opts(const struct sync_decisions *d, struct plan_opts *po);
+/* After planning run `run_id`: records the held removals, supersedes older
+ * waiting ones, forgets rejections the plan no longer needed. */
+int sync_decide_record(struct sync_engine *e, int64_t run_id,
+    const struct plan *p, const struct sync_decisions *d, char *why,
+    size_t whylen);
+void sync_decide_fini(struct sync_decisions *d);
+
 /*
  * The bulk pipeline (sync_bulk.c): journals every op of v[0..n) in chunks
  * while a pusher thread sends the bulkable ones already journaled, at most

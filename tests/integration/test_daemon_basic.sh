@@ -101,10 +101,68 @@ ctl sync --now --full > "$W/nowfull.txt"; cat "$W/nowfull.txt"
 check "sync --now --full reads in full" grep -q '(full)' "$W/nowfull.txt"
 check_not "sync --now --dry-run is refused" ctl sync --now --dry-run
 
+echo "=== the guard holds a mass disable; approve and reject"
+# At most one removal per run without a decision (the daemon reads the
+# new limit at SIGHUP).
+conf_set sync max_deletes 1
+kill -HUP "$DPID"
+wait_for "SIGHUP: max_deletes = 1 taken" 10 grep -q 'configuration changed: \[sync\] max_deletes = 1' "$W/daemon.err"
+wait_for "the reload's cycle ended" 15 cycles_done $(( $(ctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cycles"])') ))
+held_run() {	# the newest held run's number, or nothing
+	ctl history -n 50 --json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    r = json.loads(l)
+    if r["status"] == "held":
+        print(r["run"]); break'
+}
+BOB="CN=Bob Baker,$PEOPLE"
+CAROL="CN=Carol Chen,$PEOPLE"
+DAVID="CN=David Dunn,$PEOPLE"
+ERIN="CN=Erin Evans,$PEOPLE"
+held_not() { local r; r=$(held_run); [ -n "$r" ] && [ "$r" != "${1:-}" ]; }
+ad_member "Hosted Exchange Users" delete "$BOB" "$CAROL"
+wait_for "two removals make a held run" 15 held_not
+RUN1=$(held_run)
+echo "held run: $RUN1"
+check "held: bob still enabled" field_is example.com ex bob.baker enabled true
+check "held: carol still enabled" field_is example.com ex carol.chen enabled true
+ctl alerts > "$W/alerts2.txt"
+check "held: an alert says how to approve" grep -q 'adsync approve RUN' "$W/alerts2.txt"
+ctl approve "$RUN1" > "$W/approve.txt"; RC=$?
+cat "$W/approve.txt"
+check "approve answers with the cycle that applied them" grep -q '(approve)' "$W/approve.txt"
+check "approved: bob disabled" field_is example.com ex bob.baker enabled false
+check "approved: carol disabled" field_is example.com ex carol.chen enabled false
+check_not "the same run cannot be approved twice" ctl approve "$RUN1"
+
+ad_member "Hosted Exchange Users" delete "$DAVID" "$ERIN"
+wait_for "two more removals make another held run" 15 held_not "$RUN1"
+RUN2=$(held_run)
+echo "held run: $RUN2"
+ctl reject "$RUN2" > "$W/reject.txt"; RC=$?
+cat "$W/reject.txt"
+expect "reject exit status" "$RC" 0
+check "reject says how many" grep -q "run $RUN2: 2 held removals rejected" "$W/reject.txt"
+ctl sync --now > /dev/null
+check "rejected: david still enabled" field_is example.com ex david.dunn enabled true
+check "rejected: erin still enabled" field_is example.com ex erin.evans enabled true
+ctl alerts > "$W/alerts3.txt"
+check "rejected: a warning per object" grep -q "david.dunn@example.com .*rejected by the administrator" "$W/alerts3.txt"
+check_not "rejected: no new held run" held_not "$RUN2"
+check_not "a rejected run cannot be approved" ctl approve "$RUN2"
+# Back in scope: the rejection is over; out again later: held again.
+ad_member "Hosted Exchange Users" add "$DAVID" "$ERIN"
+ctl sync --now > /dev/null
+ctl alerts > "$W/alerts4.txt"
+check_not "back in scope: the warnings cleared" grep -q "david.dunn@example.com .*rejected" "$W/alerts4.txt"
+conf_set sync max_deletes 500
+
 echo "=== SIGHUP"
 conf_set sync interval 77
 kill -HUP "$DPID"
 wait_for "SIGHUP logs the change" 10 grep -q 'configuration changed: \[sync\] interval = 77 (was: 300)' "$W/daemon.err"
+check "SIGHUP logs max_deletes back" grep -q 'configuration changed: \[sync\] max_deletes = 500 (was: 1)' "$W/daemon.err"
 cp "$CONF" "$W/conf.good"
 echo "this is not a setting" >> "$CONF"
 kill -HUP "$DPID"

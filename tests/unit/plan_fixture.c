@@ -58,6 +58,8 @@ fixture_fini(struct fixture *fx)
 	for (i = 0; i < fx->nobjs; i++)
 		fx_obj_fini(&fx->objs[i]);
 	free(fx->objs);
+	for (i = 0; i < fx->ndecided; i++)
+		free(fx->decided_spec[i]);
 	for (i = 0; i < fx->nrows; i++)
 		plan_row_fini(&fx->rows[i]);
 	free(fx->rows);
@@ -338,11 +340,31 @@ fixture_source(struct fixture *fx, struct plan_source *src)
 }
 
 void
-fixture_opts(const struct fixture *fx, struct plan_opts *opts)
+fixture_opts(struct fixture *fx, struct plan_opts *opts)
 {
+	struct plan_opkey k;
+	struct fx_obj *o;
+	char dn[512], svc[8], op[16];
+	size_t i;
+
 	memset(opts, 0, sizeof(*opts));
 	opts->conf = &fx->conf;
 	opts->allow_deletes = fx->allow_deletes;
+	opts->approved = fx->approved;
+	opts->rejected = fx->rejected;
+	for (i = 0; i < fx->ndecided; i++) {
+		if (sscanf(fx->decided_spec[i], "%511[^|]|%7[^|]|%15s", dn, svc,
+		    op) != 3 || (o = fx_find_dn(fx, dn, true)) == NULL)
+			continue;	/* the golden output shows it ignored */
+		k.anchor = o->o->guid;
+		k.service = strcmp(svc, "rs") == 0 ? PLAN_SVC_RS : PLAN_SVC_EX;
+		k.op = strcmp(op, "delete") == 0 ? PLAN_OP_DELETE :
+		    PLAN_OP_DISABLE;
+		if (fx->decided_reject[i])
+			fx->rejected[opts->nrejected++] = k;
+		else
+			fx->approved[opts->napproved++] = k;
+	}
 }
 
 /* ---- the fake applier --------------------------------------------------- */
@@ -656,6 +678,11 @@ fx_conf(struct fixture *fx, const char *key, const char *v, char *err,
 		fx->conf.sync_proxy_addresses = fx_bool(v);
 	else if (strcmp(key, "allow_deletes") == 0)
 		fx->allow_deletes = fx_bool(v);
+	else if ((strcmp(key, "approve") == 0 || strcmp(key, "reject") == 0) &&
+	    fx->ndecided < 16) {
+		fx->decided_reject[fx->ndecided] = key[0] == 'r';
+		fx->decided_spec[fx->ndecided++] = xstrdup(v);
+	}
 	else if (strcmp(key, "target") == 0)
 		fx->offline = strcmp(v, "offline") == 0;
 	else if (*end != '\0' || v[0] == '\0')

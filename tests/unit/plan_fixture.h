@@ -70,6 +70,12 @@ struct fixture {
 	size_t ntargets;
 	struct conf_sync conf;	/* strings owned */
 	bool allow_deletes;
+	/* [conf] approve / reject = DN|SERVICE|OP (ex|rs, disable|delete):
+	 * the administrator's decisions, resolved to GUIDs at plan time. */
+	char *decided_spec[16];
+	bool decided_reject[16];
+	size_t ndecided;
+	struct plan_opkey approved[16], rejected[16];
 	bool offline;
 	unsigned rounds;	/* see [conf] rounds */
 	unsigned next_guid;
@@ -94,7 +100,7 @@ int fixture_load(struct fixture *fx, const char *text, char *err,
 
 /* The source over the fixture (borrowed; valid while fx lives). */
 void fixture_source(struct fixture *fx, struct plan_source *src);
-void fixture_opts(const struct fixture *fx, struct plan_opts *opts);
+void fixture_opts(struct fixture *fx, struct plan_opts *opts);
 
 /* Applies the ops of `p` (not the held ones) as the engine would after
  * each successful call. 0, or -1 with the broken invariant in err. */

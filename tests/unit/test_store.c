@@ -328,7 +328,7 @@ test_migrate_newer_refused(void **state)
 	(void)state;
 	tmp_state_dir(dir, sizeof(dir));
 	assert_int_equal(store_open(dir, &st, why, sizeof(why)), 0);
-	raw_sql(store_db(st), "PRAGMA user_version = 2");
+	raw_sql(store_db(st), "PRAGMA user_version = 3");
 	store_close(st);
 	st = NULL;
 
@@ -336,8 +336,8 @@ test_migrate_newer_refused(void **state)
 	assert_int_equal(store_open(dir, &st, why, sizeof(why)),
 	    -ADSYNC_ERANGE);
 	assert_null(st);
-	assert_non_null(strstr(why, "schema version 2, newer than this "
-	    "adsync supports (1)"));
+	assert_non_null(strstr(why, "schema version 3, newer than this "
+	    "adsync supports (2)"));
 	assert_non_null(strstr(why, dir));
 	assert_int_equal(store_open_readonly(dir, &st, why, sizeof(why)),
 	    -ADSYNC_ERANGE);
@@ -1361,6 +1361,94 @@ op_end_fn(const struct store_op *op, void *arg)
 	return 0;
 }
 
+/* Held removals: recorded per run, decided per run, superseded by a
+ * newer held run, read back through the journal's reader. */
+static void
+test_held(void **state)
+{
+	char dir[1024], why[512];
+	struct store *st = NULL, *ro = NULL;
+	struct store_op last[4];
+	struct plan_op op;
+	struct op_walk w;
+	int64_t run1, run2, id;
+	size_t n;
+
+	(void)state;
+	tmp_state_dir(dir, sizeof(dir));
+	assert_int_equal(store_open(dir, &st, why, sizeof(why)), 0);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_run_begin(st, "interval", 1000, &run1), 0);
+	fill_op(&op, 1, PLAN_OP_DISABLE);
+	assert_int_equal(store_held_put(st, run1, &op, 1001), 0);
+	fill_op(&op, 2, PLAN_OP_DISABLE);
+	assert_int_equal(store_held_put(st, run1, &op, 1001), 0);
+	/* SECURITY: as the journal, never a password. */
+	assert_int_equal(rs_record_set(&op.fields, "password", "S3cret!x"), 0);
+	assert_int_equal(store_held_put(st, run1, &op, 1001), -EINVAL);
+	rs_record_del(&op.fields, "password");
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_held_each_of_run(st, run1, op_walk_fn, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.states[0], STORE_OP_HELD);
+	assert_int_equal(w.states[1], STORE_OP_HELD);
+
+	/* A newer held run supersedes the waiting ones of older runs. */
+	assert_int_equal(store_run_begin(st, "interval", 1010, &run2), 0);
+	assert_int_equal(store_held_put(st, run2, &op, 1011), 0);
+	assert_int_equal(store_held_supersede(st, run2, 1012), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_held_each_in(st, STORE_OP_SUPERSEDED,
+	    op_walk_fn, &w), 0);
+	assert_int_equal(w.n, 2);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_held_each_in(st, STORE_OP_HELD, op_walk_fn, &w),
+	    0);
+	assert_int_equal(w.n, 1);
+	id = w.ids[0];
+
+	/* Rejected: only the waiting ones of that run move. */
+	assert_int_equal(store_held_decide(st, run2, STORE_OP_HELD,
+	    STORE_OP_REJECTED, 1020, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_held_decide(st, run2, STORE_OP_HELD,
+	    STORE_OP_APPROVED, 1021, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_held_set(st, id, STORE_OP_SUPERSEDED, 1030), 0);
+	assert_int_equal(store_held_decide(st, run2, STORE_OP_HELD,
+	    STORE_OP_PENDING, 1, &n), -EINVAL);
+
+	/* Read-only handles read; they cannot decide. */
+	assert_int_equal(store_open_readonly(dir, &ro, why, sizeof(why)), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_held_each_in(ro, STORE_OP_SUPERSEDED,
+	    op_walk_fn, &w), 0);
+	assert_int_equal(w.n, 3);
+	assert_true(store_held_decide(ro, run1, STORE_OP_SUPERSEDED,
+	    STORE_OP_APPROVED, 1, &n) < 0);
+	store_close(ro);
+
+	/* The last operations of an object, newest first. */
+	rs_record_fini(&op.fields);
+	fill_op(&op, 7, PLAN_OP_CREATE);
+	assert_int_equal(store_op_begin(st, run2, &op, 1040, &id), 0);
+	assert_int_equal(store_op_end(st, id, STORE_OP_DONE, "", 1041), 0);
+	op.op = PLAN_OP_UPDATE;
+	assert_int_equal(store_op_begin(st, run2, &op, 1042, &id), 0);
+	assert_int_equal(store_op_last_of_anchor(st, &op.anchor, last, 4, &n),
+	    0);
+	assert_int_equal(n, 2);
+	assert_int_equal(last[0].op, PLAN_OP_UPDATE);
+	assert_int_equal(last[0].state, STORE_OP_PENDING);
+	assert_int_equal(last[1].op, PLAN_OP_CREATE);
+	assert_int_equal(last[1].state, STORE_OP_DONE);
+	rs_record_fini(&op.fields);
+	rs_strlist_fini(&op.values);
+	store_close(st);
+	rm_state_dir(dir);
+}
+
 static void
 test_journal(void **state)
 {
@@ -1802,6 +1890,7 @@ main(void)
 		cmocka_unit_test(test_migrate_fresh),
 		cmocka_unit_test(test_migrate_reopen),
 		cmocka_unit_test(test_migrate_newer_refused),
+		cmocka_unit_test(test_held),
 		cmocka_unit_test(test_dir_modes),
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_readonly),
