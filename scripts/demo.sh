@@ -6,13 +6,14 @@
 # namespace (tests/testbed/with-ad.sh --org sample) and runs
 # scripts/demo-inside.sh there: rsemu over TLS with a scaled Rackspace
 # throttle, an adsync.conf in BUILD_DIR/demo/, then check --connect, plan,
-# three sync --once runs around an AD change, and a look at the result. Then
-# an interactive shell in the namespace when stdin is a terminal (and
-# DEMO_SECONDS is unset), else it waits for Ctrl-C or DEMO_SECONDS seconds.
-# Everything started is stopped by PID: rsemu by demo-inside.sh, the DC by
-# with-ad.sh. RSEMU_PORT / ADMIN_PORT (default 8443 / 8444, inside the
-# namespace) are passed on. Needs root (the namespace, Samba's DC) and
-# Samba (scripts/deps.sh): without them it says so and exits 77.
+# adsync daemon (its first cycle, an AD change it carries over by itself,
+# sync --now), and a look at the result. Then an interactive shell in the
+# namespace when stdin is a terminal (and DEMO_SECONDS is unset), else it
+# waits for Ctrl-C or DEMO_SECONDS seconds. Everything started is stopped
+# by PID: the daemon and rsemu by demo-inside.sh, the DC by with-ad.sh.
+# RSEMU_PORT / ADMIN_PORT (default 8443 / 8444, inside the namespace) are
+# passed on. Needs root (the namespace, Samba's DC) and Samba
+# (scripts/deps.sh): without them it says so and exits 77.
 # Functions run by traps look unreachable to shellcheck.
 # shellcheck disable=SC2317
 set -euo pipefail
@@ -46,7 +47,7 @@ export RSEMU_PORT=${RSEMU_PORT:-8443} ADMIN_PORT=${ADMIN_PORT:-8444}
 # with-ad.sh runs in the background so that a signal reaches us at once
 # (bash defers traps while a foreground child runs); a background child of
 # a script ignores SIGINT, so Ctrl-C is passed on as TERM. with-ad.sh then
-# TERMs demo-inside.sh (which stops rsemu) and stops the DC.
+# TERMs demo-inside.sh (which stops the daemon and rsemu) and stops the DC.
 wad=""
 interrupted=0
 on_signal() {
@@ -72,11 +73,11 @@ wad=""
 t=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}")
 
 case $rc in
-0)	say "done in $t s; rsemu and the Samba DC are stopped" ;;
+0)	say "done in $t s; the daemon, rsemu and the Samba DC are stopped" ;;
 77)	say "skipped: a prerequisite of tests/testbed/with-ad.sh is missing (see above)" ;;
 125)	say "the Samba testbed failed to start (see above)" ;;
 *)	if [ "$interrupted" = 1 ]; then
-		say "interrupted after $t s; rsemu and the Samba DC are stopped"
+		say "interrupted after $t s; the daemon, rsemu and the Samba DC are stopped"
 		rc=0
 	else
 		say "failed (exit $rc) after $t s; logs in $build/demo/"

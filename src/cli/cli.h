@@ -46,6 +46,7 @@ cli_cmd_fn cmd_status;	/* cmd_daemon.c: adsync status [--json] */
 cli_cmd_fn cmd_history;	/* cmd_daemon.c: adsync history [-n N] */
 cli_cmd_fn cmd_alerts;	/* cmd_daemon.c: adsync alerts [--json] */
 cli_cmd_fn cmd_approve;	/* cmd_daemon.c: adsync approve RUN */
+cli_cmd_fn cmd_explain;	/* cmd_daemon.c: adsync explain KEY */
 cli_cmd_fn cmd_reject;	/* cmd_daemon.c: adsync reject RUN */
 /* cmd_daemon.c: adsync sync --now [--full]: asks the running daemon for a
  * cycle and prints its result; the exit status as sync --once. */

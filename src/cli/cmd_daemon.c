@@ -403,3 +403,90 @@ cmd_reject(const struct cli_ctx *ctx, int argc, char **argv)
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }
+
+int
+cmd_explain(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_ctx c = *ctx;
+	const char *key = NULL;
+	json_t *reply, *a, *v, *x;
+	const char *k;
+	char t[32];
+	size_t i;
+	int n;
+
+	for (n = 1; n < argc; n++) {
+		if (strcmp(argv[n], "--json") == 0)
+			c.json = true;
+		else if (key == NULL)
+			key = argv[n];
+		else
+			key = "";
+	}
+	if (key == NULL || key[0] == '\0') {
+		fprintf(stderr, "usage: adsync explain ADDRESS|DN|GUID "
+		    "[--json]\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (ctl_ask(&c, "explain", json_pack("{s:s,s:s}", "cmd", "explain",
+	    "key", key), 0, &reply) < 0)
+		return CTL_EXIT_FAIL;
+	if (c.json) {
+		ctl_print_json(reply);
+		json_decref(reply);
+		return CTL_EXIT_OK;
+	}
+	printf("%s (GUID %s)\n", key, ctl_str(reply, "guid"));
+	if ((a = json_object_get(reply, "ad")) != NULL) {
+		printf("in AD: %s %s%s\n", ctl_str(a, "kind"), ctl_str(a, "dn"),
+		    json_is_true(json_object_get(a, "disabled")) ?
+		    " (ACCOUNTDISABLE)" : "");
+		json_object_foreach(json_object_get(a, "attributes"), k, v) {
+			if (json_is_string(v))
+				printf("  %-28s %s\n", k, json_string_value(v));
+			else
+				json_array_foreach(v, i, x)
+					printf("  %-28s %s\n", k,
+					    json_string_value(x));
+		}
+		json_array_foreach(json_object_get(a, "member_of"), i, v)
+			printf("  %-28s %s\n", "member of",
+			    json_string_value(v));
+	}
+	printf("why:\n");
+	json_array_foreach(json_object_get(reply, "scope"), i, v)
+		printf("  %s\n", json_string_value(v));
+	a = json_object_get(reply, "synced");
+	if (json_array_size(a) == 0)
+		printf("synced: nowhere\n");
+	json_array_foreach(a, i, v)
+		printf("synced: %s %s %s, %s%s\n", ctl_str(v, "service"),
+		    ctl_str(v, "kind"), ctl_str(v, "address"),
+		    json_is_true(json_object_get(v, "enabled")) ? "enabled" :
+		    "disabled", json_is_true(json_object_get(v, "in_scope")) ?
+		    "" : " (out of scope)");
+	a = json_object_get(reply, "pending");
+	printf("pending: %s\n", json_array_size(a) == 0 ? "nothing (in step "
+	    "with AD)" : "");
+	json_array_foreach(a, i, v)
+		printf("  %s %s %s: %s%s\n", ctl_str(v, "op"),
+		    ctl_str(v, "service"), ctl_str(v, "address"),
+		    ctl_str(v, "reason"), json_is_true(json_object_get(v,
+		    "held")) ? " (held by the guard: adsync approve RUN)" : "");
+	json_array_foreach(json_object_get(reply, "alerts"), i, v)
+		printf("alert: %s %s\n", ctl_str(v, "level"),
+		    ctl_str(v, "message"));
+	a = json_object_get(reply, "operations");
+	if (json_array_size(a) > 0)
+		printf("last operations (newest first):\n");
+	json_array_foreach(a, i, v) {
+		printf("  run %lld %s %s %-8s %s", (long long)ctl_int(v, "run"),
+		    ctl_time(ctl_int(v, "started"), t, sizeof(t)),
+		    ctl_str(v, "op"), ctl_str(v, "state"), ctl_str(v, "reason"));
+		if (ctl_str(v, "result")[0] != '\0')
+			printf(": %s", ctl_str(v, "result"));
+		printf("\n");
+	}
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}

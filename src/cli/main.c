@@ -96,6 +96,12 @@ static const struct main_cmd main_cmds[] = {
 	{ "history", cmd_history, "[-n N] [--json]",
 	  "The daemon's last N runs (default 20), newest first: start, end,\n"
 	  "trigger, status, counts and the error of a failed run." },
+	{ "explain", cmd_explain, "ADDRESS|DN|GUID [--json]",
+	  "Why an object is or is not synced: its values in AD and the\n"
+	  "groups it is in, the scope rule that applies, where it is synced\n"
+	  "and how, what is pending for it (from a plan of the state as it\n"
+	  "is: nothing is read, sent or changed), its alerts and its last\n"
+	  "operations with their results." },
 	{ "approve", cmd_approve, "RUN [--json]",
 	  "Let the removals the mass-removal guard held in run RUN through:\n"
 	  "the daemon runs a cycle now in which they pass the guard (those\n"

@@ -109,6 +109,14 @@ dm_on_result(struct daemon *d, struct dm_result *res)
 		free(res);
 		return;
 	}
+	if (res->kind == DM_JOB_EXPLAIN) {
+		ctl_req_reply(res->req, res->rc < 0 ? json_pack("{s:s}",
+		    "error", res->why) : res->answer);
+		if (res->rc < 0)
+			json_decref(res->answer);
+		free(res);
+		return;
+	}
 	if (res->kind == DM_JOB_REJECT) {
 		ctl_req_reply(res->req, res->rc < 0 ? json_pack("{s:s}",
 		    "error", res->why) : json_pack("{s:I,s:I}", "run",
@@ -465,6 +473,7 @@ out:
 			if (res->req != NULL)
 				ctl_req_reply(res->req, json_pack("{s:s}",
 				    "error", "the daemon is stopping"));
+			json_decref(res->answer);
 			free(res);
 		}
 		dm_engine_fini(&d->engine);

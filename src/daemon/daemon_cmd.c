@@ -249,6 +249,25 @@ dm_cmd_reject(struct daemon *d, struct ctl_req *req, const json_t *body)
 	return NULL;
 }
 
+/* explain KEY: on the engine thread, between cycles (it plans). */
+static json_t *
+dm_cmd_explain(struct daemon *d, struct ctl_req *req, const json_t *body)
+{
+	const char *key = json_string_value(json_object_get(body, "key"));
+	struct dm_job *job;
+
+	if (key == NULL || key[0] == '\0' || strlen(key) >= sizeof(job->key))
+		return dm_error("\"key\" must be an address (name@domain), a "
+		    "DN or a GUID");
+	job = xcalloc(1, sizeof(*job));
+	job->kind = DM_JOB_EXPLAIN;
+	snprintf(job->key, sizeof(job->key), "%s", key);
+	job->req = req;
+	snprintf(job->trigger, sizeof(job->trigger), "explain");
+	queue_push(d->engine.jobs, job);
+	return NULL;
+}
+
 struct dm_list {
 	json_t *arr;
 };
@@ -355,13 +374,17 @@ dm_cmd_handle(void *arg, struct ctl_req *req)
 	} else if (strcmp(cmd, "reject") == 0) {
 		if ((reply = dm_cmd_reject(d, req, body)) == NULL)
 			return;	/* answered by the engine */
+	} else if (strcmp(cmd, "explain") == 0) {
+		if ((reply = dm_cmd_explain(d, req, body)) == NULL)
+			return;	/* answered by the engine */
 	} else if (strcmp(cmd, "history") == 0)
 		reply = dm_cmd_history(d, body);
 	else if (strcmp(cmd, "alerts") == 0)
 		reply = dm_cmd_alerts(d);
 	else
 		reply = dm_error("unknown command \"%.64s\" (this daemon knows "
-		    "status, sync, history, alerts, approve, reject)", cmd);
+		    "status, sync, history, alerts, explain, approve, reject)",
+		    cmd);
 	if (reply == NULL)
 		reply = dm_error("out of memory");
 	ctl_req_reply(req, reply);

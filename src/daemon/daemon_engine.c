@@ -105,6 +105,16 @@ dm_engine_main(void *arg)
 				    sizeof(res->why));
 			if (e != NULL)
 				sync_engine_set_stop(e, &de->stop);
+		} else if (job->kind == DM_JOB_EXPLAIN) {
+			if (e == NULL && (res->rc = sync_engine_new(de->conf,
+			    &e, res->why, sizeof(res->why))) < 0)
+				e = NULL;
+			else {
+				sync_engine_set_stop(e, &de->stop);
+				res->rc = sync_engine_explain(e, job->key,
+				    &res->answer, res->why,
+				    sizeof(res->why));
+			}
 		} else {
 			dm_engine_cycle(de, &e, job, res);
 		}

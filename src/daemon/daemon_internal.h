@@ -25,6 +25,7 @@ enum dm_job_kind {
 	DM_JOB_CYCLE,		/* one sync cycle */
 	DM_JOB_RELOAD,		/* take a new configuration between cycles */
 	DM_JOB_REJECT,		/* reject the removals held in a run */
+	DM_JOB_EXPLAIN,		/* explain one object */
 };
 
 struct dm_job {
@@ -32,6 +33,7 @@ struct dm_job {
 	bool full;		/* CYCLE: read AD in full */
 	int64_t approve_run;	/* CYCLE: removals of this run approved */
 	int64_t reject_run;	/* REJECT: the run */
+	char key[512];		/* EXPLAIN: address, DN or GUID */
 	void *req;		/* REJECT: the loop's struct ctl_req, opaque
 				 * to the engine, handed back in the result */
 	char trigger[DM_TRIGGER_MAX];	/* start, change, interval, full,
@@ -45,6 +47,7 @@ struct dm_result {
 	int rc;			/* 0 or the cycle's negative code */
 	void *req;		/* the job's `req`, handed back */
 	size_t rejected;	/* REJECT: how many removals */
+	json_t *answer;		/* EXPLAIN: owned */
 	char trigger[DM_TRIGGER_MAX];
 	int64_t run_id;		/* 0 when no run was recorded */
 	enum store_run_status status;

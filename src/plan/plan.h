@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "attributes.h"
 #include "conf.h"
 #include "obj.h"
@@ -261,6 +263,11 @@ struct plan_opts {
  */
 int plan_build(const struct plan_source *src, const struct plan_opts *opts,
     struct plan **out /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
+
+/* One operation as the JSON object `plan --json` prints (op, service,
+ * kind, address, anchor, dn, changes, values, reason, ...; "held" when
+ * `held`). New reference, or NULL when out of memory. */
+json_t *plan_op_json(const struct plan_op *op, bool held);
 
 void plan_free(struct plan *p);
 

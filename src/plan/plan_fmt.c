@@ -287,8 +287,8 @@ plan_fmt_jline(json_t *j, FILE *fp)
 	json_decref(j);
 }
 
-static json_t *
-plan_fmt_jop(const struct plan_op *op, bool held)
+json_t *
+plan_op_json(const struct plan_op *op, bool held)
 {
 	json_t *j = json_object(), *changes = json_array(), *values =
 	    json_array(), *ch;
@@ -404,9 +404,9 @@ plan_fmt_json(const struct plan *p, FILE *fp)
 	size_t i;
 
 	for (i = 0; i < p->nops; i++)
-		plan_fmt_jline(plan_fmt_jop(&p->ops[i], false), fp);
+		plan_fmt_jline(plan_op_json(&p->ops[i], false), fp);
 	for (i = 0; i < p->nheld; i++)
-		plan_fmt_jline(plan_fmt_jop(&p->held_ops[i], true), fp);
+		plan_fmt_jline(plan_op_json(&p->held_ops[i], true), fp);
 	for (i = 0; i < p->nalerts; i++)
 		plan_fmt_jline(plan_fmt_jalert(&p->alerts[i]), fp);
 	plan_fmt_jline(plan_fmt_jsummary(p), fp);

@@ -55,6 +55,8 @@ struct sync_opts {
 	bool allow_deletes;	/* skip the mass-removal guard */
 	bool offline;		/* never ask the service (no inventory):
 				 * plan without adoption checks */
+	bool no_read;		/* plan from the mirror as it is, without
+				 * reading AD (explain) */
 	int64_t approve_run;	/* lift the guard for the removals held in
 				 * this run (`adsync approve RUN`); 0: none */
 	bool full;		/* read AD in full even when the watermark
@@ -79,6 +81,17 @@ void sync_engine_set_stop(struct sync_engine *e, const atomic_bool *stop);
  */
 int sync_engine_reject(struct sync_engine *e, int64_t run_id,
     size_t *n /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
+
+/*
+ * `adsync explain KEY` (an address name@domain, a DN or a GUID): why the
+ * object is or is not synced, in which service, its last operations and
+ * what is pending, from an offline plan of the mirror as it is (nothing
+ * read, sent or changed). 0 and *out (a new JSON object: key, guid, ad,
+ * scope, synced, pending, alerts, operations), or a negative code with a
+ * sentence in `why` naming the fix.
+ */
+int sync_engine_explain(struct sync_engine *e, const char *key,
+    json_t **out /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
 
 /* The domain controller the engine reads from ("" before the first
  * read). Borrowed, valid until the next cycle or sync_engine_free(). */

@@ -170,8 +170,8 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	}
 	where = "reading the directory";
 	t = timing_now();
-	r = sync_read(e, opts->full, &rep->full_read, rep->why,
-	    sizeof(rep->why));
+	r = opts->no_read ? 0 : sync_read(e, opts->full, &rep->full_read,
+	    rep->why, sizeof(rep->why));
 	rep->secs_read = timing_now() - t;
 	if (r < 0)
 		goto fail;

@@ -101,6 +101,26 @@ ctl sync --now --full > "$W/nowfull.txt"; cat "$W/nowfull.txt"
 check "sync --now --full reads in full" grep -q '(full)' "$W/nowfull.txt"
 check_not "sync --now --dry-run is refused" ctl sync --now --dry-run
 
+echo "=== explain"
+ctl explain alice.anderson@example.com > "$W/explain1.txt"; RC=$?
+cat "$W/explain1.txt"
+expect "explain by address: exit status" "$RC" 0
+check "explain: the AD object" grep -q "^in AD: user CN=Alice Anderson,$PEOPLE" "$W/explain1.txt"
+check "explain: the scope rule" grep -q "a direct member of CN=Hosted Exchange Users" "$W/explain1.txt"
+check "explain: where it is synced" grep -q "^synced: ex mailbox alice.anderson@example.com, enabled" "$W/explain1.txt"
+check "explain: in step" grep -q "^pending: nothing" "$W/explain1.txt"
+check "explain: the last operations" grep -q "update done" "$W/explain1.txt"
+ctl explain "CN=Nina Nomail,$PEOPLE" > "$W/explain2.txt"
+cat "$W/explain2.txt"
+check "explain by DN: the empty mail alert" grep -q "^alert: error The value '' specified in the mail attribute" "$W/explain2.txt"
+check "explain by DN: synced nowhere" grep -q "^synced: nowhere" "$W/explain2.txt"
+ALICE_GUID=$(ad_guid "$ALICE")
+ctl explain "$ALICE_GUID" --json > "$W/explain3.json"
+check "explain by GUID, --json" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["guid"] == sys.argv[2] and d["synced"][0]["address"] == "alice.anderson@example.com", d' "$W/explain3.json" "$ALICE_GUID"
+ctl explain nobody@example.com > "$W/explain4.txt" 2>&1; RC=$?
+expect "explain of an unknown address fails" "$RC" 1
+check "explain of an unknown address says what to give" grep -q "give the object's DN or GUID" "$W/explain4.txt"
+
 echo "=== the guard holds a mass disable; approve and reject"
 # At most one removal per run without a decision (the daemon reads the
 # new limit at SIGHUP).

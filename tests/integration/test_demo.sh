@@ -3,13 +3,17 @@
 #   test_demo.sh SRCDIR BUILD_DIR
 # Runs scripts/demo.sh BUILD_DIR with DEMO_SECONDS=1 and stdin from
 # /dev/null (so no interactive shell), as root with the Samba testbed, and
-# checks its output: check --connect OK, the plan and sync summaries (the
-# first sync creates what the plan said, the second has nothing to do, and
-# after the ldapmodify the plan and the third sync hold exactly one update),
-# the throttle in force, the changed title through adsync api; then that
-# nothing it started is still running (rsemu, the DC's process group, the
-# demo's scripts) and that no sanitizer reported anything. Exit 77 (skip)
-# when demo.sh says a prerequisite is missing (not root, no Samba).
+# checks its output: check --connect OK, the plan's summary, then the
+# daemon: its first cycle (run 1 in adsync history) creates what the plan
+# said, paced by the throttle (it takes more than one window, nothing
+# refused), status and alerts answer, the ldapmodify of Alice's title
+# reaches the service by itself within 15 s, sync --now exits 2 (the
+# sample's broken objects), the API shows the new title, and the cheat
+# sheet lists the daemon's commands; then that nothing it started is still
+# running (the daemon, rsemu, the DC's process group, the demo's scripts)
+# and that no sanitizer reported anything (adsync's runs, the daemon,
+# rsemu). Exit 77 (skip) when demo.sh says a prerequisite is missing (not
+# root, no Samba).
 set -uo pipefail
 SRC=${1:?usage: test_demo.sh SRCDIR BUILD_DIR}
 BUILD=${2:?usage: test_demo.sh SRCDIR BUILD_DIR}
@@ -39,53 +43,86 @@ fi
 if [ "$rc" = 0 ]; then pass "demo.sh exit 0 ($secs s)"; else fail "demo.sh exit $rc"; fi
 has "check --connect: configuration OK" "^$BUILD/demo/adsync.conf: configuration OK$"
 
-# ---- plan and the first sync ------------------------------------------------
+# ---- plan ---------------------------------------------------------------------------
 plan=$(step 2 | grep -E '^[0-9]+ to create, ' | head -n 1)
 creates=$(printf '%s' "$plan" | sed -n 's/^\([0-9]*\) to create, .*/\1/p')
 if [ -n "$creates" ] && [ "$creates" -gt 0 ]; then pass "plan summary: $plan"; else
 	fail "plan summary with creates: got '$plan'"; fi
-sync1=$(step 3 | grep -E '^run 1 ' | head -n 1)
-if [[ $sync1 =~ ^run\ 1\ [a-z]+:\ ${creates:-x}\ created, ]]; then pass "first sync: $sync1"; else
-	fail "first sync creates the plan's $creates: got '$sync1'"; fi
-if step 3 | grep -qE '^\(exit 2, [0-9.]+ s\)$'; then
-	pass "first sync exit 2 (the sample's broken objects), the demo went on"; else
-	fail "first sync: no exit 2 shown"; fi
-# More writes than one window allows: the run must have waited for the next.
-s1=$(step 3 | sed -n 's/^(exit [0-9]*, \([0-9.]*\) s)$/\1/p' | head -n 1)
+
+# ---- the daemon's first cycle ------------------------------------------------------
+has "daemon started in the background" "^\\\$ adsync daemon 2>$BUILD/demo/daemon.log &\$"
+# More writes than one window allows: the cycle must have waited for the next.
+s1=$(step 3 | sed -n 's/^(first cycle ended \([0-9.]*\) s after the start)$/\1/p' | head -n 1)
 if [ -n "$s1" ] && awk "BEGIN{exit !($s1 >= 1.5)}"; then
-	pass "throttle in force: the first sync took $s1 s"; else
-	fail "throttle in force: the first sync took '$s1' s, want at least 1.5"; fi
+	pass "throttle in force: the first cycle ended after $s1 s"; else
+	fail "throttle in force: the first cycle ended after '$s1' s, want at least 1.5"; fi
+st=$(step 3 | grep -E '^last cycle: run [0-9]+ \((start|change)\), partial, ' | head -n 1)
+if [ -n "$st" ] && step 3 | grep -qE '^change notification: on$' &&
+    step 3 | grep -qE '^started: .*; cycles: [1-9][0-9]*$'; then
+	pass "adsync status: $st"; else
+	fail "adsync status: no cycle, or notification not on, in step 3"; fi
+# adsync status shows the last cycle, which may already be the "change"
+# cycle that follows the start (change notification came up meanwhile):
+# run 1's counts are read from adsync history.
+run1=$(step 4 | grep -E '^run 1 ' | head -n 1)
+if [[ $run1 =~ \ start\ +partial\ +${creates:-x}\ created, ]]; then
+	pass "first cycle (start) created the plan's $creates: $run1"; else
+	fail "first cycle (start) creates the plan's $creates: got '$run1'"; fi
 has "throttle said, nothing refused" '^rsemu: [0-9]+ API requests so far \([0-9]+ writes\), 0 refused by the throttle'
 has "scaled throttle said" '^throttle +on, 30x faster: '
 has "scaled window said" ' per 2 s window instead of 60 s'
+if step 4 | grep -qE '^error \[(ex|rs|--)\] CN=' &&
+    step 4 | grep -qE '^\.\.\. \([0-9]+ open alerts in all'; then
+	pass "adsync alerts: the sample's broken objects"; else
+	fail "adsync alerts: no alert, or no count, in step 4"; fi
 
-# ---- second sync: nothing to do -------------------------------------------------
-has "second sync: nothing to do" \
-    '^run 2 [a-z]+: 0 created, 0 updated, 0 enabled, 0 disabled, 0 deleted, [0-9]+ errors \(0 API calls'
-
-# ---- ldapmodify, plan, third sync: exactly one update ----------------------------
+# ---- ldapmodify: the daemon carries it over -----------------------------------------
 has "ldapmodify as Administrator" '^modifying entry "CN=Alice Anderson,OU=People,'
-ops=$(step 5 | grep -cE '^(create|adopt|update|enable|disable|delete|address-|members-)')
-upd=$(step 5 | grep -cE "^update +ex/mailbox +alice\\.anderson@example\\.com .*jobTitle: 'Account Manager' -> 'Chief Demo Officer'")
-if [ "$ops" = 1 ] && [ "$upd" = 1 ]; then pass "plan after ldapmodify: one op, alice's jobTitle"; else
-	fail "plan after ldapmodify: $ops ops, $upd the expected update"; fi
-has "plan summary after ldapmodify" \
-    '^0 to create, 0 to adopt, 1 to update, 0 to enable, 0 to disable, 0 to delete, 0 address changes, 0 membership changes;'
-has "third sync: exactly one update" \
-    '^run 3 [a-z]+: 0 created, 1 updated, 0 enabled, 0 disabled, 0 deleted, [0-9]+ errors \(1 API calls'
+got=$(step 5 | sed -n 's/^the change reached the service in \([0-9.]*\) s, without any command$/\1/p')
+if [ -n "$got" ] && awk "BEGIN{exit !($got < 15)}"; then
+	pass "the change reached the service in $got s"; else
+	fail "the change reached the service: got '$got' s, want a time under 15"; fi
+if step 5 | grep -qE '^last cycle: run [0-9]+ \(change\), partial, ' &&
+    step 5 | grep -qE '^  0 created, 1 updated, 0 enabled, 0 disabled, 0 deleted, '; then
+	pass "adsync status after the change: a change cycle, one update"; else
+	fail "adsync status after the change: no change cycle with exactly one update"; fi
+
+# ---- sync --now ---------------------------------------------------------------------
+if step 6 | grep -qE '^cycle: run [0-9]+ \(now\), partial, ' &&
+    step 6 | grep -qE '^\(exit 2, [0-9.]+ s\)$'; then
+	pass "sync --now: a cycle, exit 2 (the sample's broken objects) shown"; else
+	fail "sync --now: no cycle or no exit 2 in step 6"; fi
 has "the API shows the new title" '^ +"jobTitle": "Chief Demo Officer",$'
+
+# ---- the cheat sheet ------------------------------------------------------------------
+for c in 'adsync status ' 'adsync history ' 'adsync alerts ' 'adsync sync --now ' \
+    'adsync api GET /customers/me/domains/' 'ldapmodify -x ' "tail -f $BUILD/demo/daemon.log"; do
+	if sed -n '/^== try it/,$p' "$OUT" | grep -qF -- "$c"; then pass "try it: $c"; else
+		fail "try it: no '$c'"; fi
+done
+# explain: listed as a command when this build has it, else as coming.
+if "$BUILD/src/cli/adsync" help explain >/dev/null 2>&1; then
+	has "try it: adsync explain" '^  adsync explain ADDRESS '
+else
+	has "try it: adsync explain coming" '^  \(coming: adsync explain ADDRESS'
+fi
 has "waited DEMO_SECONDS without a terminal" '^stopping in 1 s \(DEMO_SECONDS\)'
+has "the daemon stopped" '^demo: stopped adsync daemon \(pid [0-9]+\)$'
 
 # ---- nothing left running ---------------------------------------------------------
 dc=$(sed -n 's/.*sample organisation (pid \([0-9]*\)).*/\1/p' "$OUT" | head -n 1)
 rs=$(sed -n 's/^rsemu .*, pid \([0-9]*\)$/\1/p' "$OUT" | head -n 1)
+dm=$(sed -n 's/^daemon pid \([0-9]*\), log .*/\1/p' "$OUT" | head -n 1)
 leftovers() {
 	[ -z "$rs" ] || ! kill -0 "$rs" 2>/dev/null || echo "rsemu $rs"
+	[ -z "$dm" ] || ! kill -0 "$dm" 2>/dev/null || echo "adsync daemon $dm"
+	pgrep -af -- "^$BUILD/src/cli/adsync .*daemon" || true
 	[ -z "$dc" ] || pgrep -g "$dc" | sed 's/^/samba group member /'
 	pgrep -af -- "$BUILD/demo/|demo-inside\\.sh $BUILD " || true
 }
-if [ -n "$dc" ] && [ -n "$rs" ]; then pass "PIDs shown (DC $dc, rsemu $rs)"; else
-	fail "PIDs shown: DC '$dc', rsemu '$rs'"; fi
+if [ -n "$dc" ] && [ -n "$rs" ] && [ -n "$dm" ]; then
+	pass "PIDs shown (DC $dc, rsemu $rs, daemon $dm)"; else
+	fail "PIDs shown: DC '$dc', rsemu '$rs', daemon '$dm'"; fi
 left=""
 for _ in $(seq 1 50); do	# with-ad.sh's watchdog may take a moment
 	left=$(leftovers)
@@ -93,10 +130,11 @@ for _ in $(seq 1 50); do	# with-ad.sh's watchdog may take a moment
 	sleep 0.1
 done
 if [ -z "$left" ]; then pass "nothing left running"; else
-	fail "left running:"; printf '     %s\n' "$left"; fi
+	fail "left running:"; printf '%s\n' "$left" | sed 's/^/     /'; fi
 
 # ---- sanitizers (dev build) -------------------------------------------------------
-for f in "$BUILD/demo/adsync.log" "$BUILD/demo/rsemu.log"; do
+for f in "$BUILD/demo/adsync.log" "$BUILD/demo/daemon.log" "$BUILD/demo/rsemu.log" \
+    "$BUILD/demo/out/status-poll.err"; do
 	if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$f" 2>/dev/null; then
 		fail "sanitizer report in $f"
 		grep -A30 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$f" | head -60
