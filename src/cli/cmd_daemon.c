@@ -208,10 +208,20 @@ cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
 	printf("next cycle in %lld s at the latest; next full read in %lld "
 	    "s\n", (long long)ctl_int(reply, "next_run_in"),
 	    (long long)ctl_int(reply, "next_full_in"));
+	if (json_object_get(reply, "dc") != NULL)
+		printf("domain controller: %s; the copy of AD is %lld s old\n",
+		    ctl_str(reply, "dc"), (long long)ctl_int(reply,
+		    "watermark_age"));
 	if (json_object_get(reply, "objects") != NULL)
 		printf("synced objects: %lld; open alerts: %lld\n",
 		    (long long)ctl_int(reply, "objects"),
 		    (long long)ctl_int(reply, "alerts"));
+	if (json_object_get(reply, "held_run") != NULL)
+		printf("held: run %lld waits for `adsync approve %lld` or "
+		    "`adsync reject %lld`\n",
+		    (long long)ctl_int(reply, "held_run"),
+		    (long long)ctl_int(reply, "held_run"),
+		    (long long)ctl_int(reply, "held_run"));
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }

@@ -88,6 +88,13 @@ dm_ro(struct daemon *d, char *why, size_t whylen)
 	return d->ro;
 }
 
+static int
+dm_cmd_held_cb(const struct store_op *op, void *arg)
+{
+	*(int64_t *)arg = op->run_id;
+	return 1;	/* the first is enough */
+}
+
 static json_t *
 dm_cmd_status(struct daemon *d)
 {
@@ -95,6 +102,7 @@ dm_cmd_status(struct daemon *d)
 	char why[512];
 	struct store *st;
 	size_t rows = 0, alerts = 0;
+	int64_t held;
 	json_t *j;
 
 	j = json_pack("{s:s,s:I,s:I,s:b,s:b}",
@@ -131,7 +139,17 @@ dm_cmd_status(struct daemon *d)
 		if (store_alert_count(st, &alerts) == 0)
 			json_object_set_new(j, "alerts", json_integer(
 			    (json_int_t)alerts));
+		held = 0;
+		if (store_held_each_in(st, STORE_OP_HELD, dm_cmd_held_cb,
+		    &held) >= 0 && held > 0)
+			json_object_set_new(j, "held_run", json_integer(held));
 	}
+	if (d->have_last && d->last.dc[0] != '\0')
+		json_object_set_new(j, "dc", json_string(d->last.dc));
+	/* How old the copy of AD is: since the last cycle that read it. */
+	if (d->last_ok > 0)
+		json_object_set_new(j, "watermark_age", json_integer(
+		    (json_int_t)(time(NULL) - d->last_ok)));
 	return j;
 }
 

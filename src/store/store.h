@@ -326,6 +326,17 @@ int store_op_each_of_run(struct store *st, int64_t run_id,
 int store_op_last_of_anchor(struct store *st, const struct obj_guid *anchor,
     struct store_op *out, size_t max, size_t *n /* OUT */) ATTR_NODISCARD;
 
+/*
+ * How often the same operation (op kind on `anchor` in service `s`) failed
+ * in a row, newest first, looking at its last 16 journaled attempts:
+ * *count (0 when the newest succeeded or there is none), *last when the
+ * newest failure ended, and its error into `result` (may be NULL).
+ */
+int store_op_failures(struct store *st, const struct obj_guid *anchor,
+    enum plan_service s, enum plan_opkind op, unsigned *count /* OUT */,
+    int64_t *last /* OUT */, char *result, size_t resultlen)
+    ATTR_NODISCARD;
+
 /* ---- removals held back by the guard ------------------------------- */
 
 /*

@@ -407,3 +407,43 @@ store_op_last_of_anchor(struct store *st, const struct obj_guid *anchor,
 	sqlite3_reset(s);
 	return r;
 }
+
+int
+store_op_failures(struct store *st, const struct obj_guid *anchor,
+    enum plan_service svc, enum plan_opkind op, unsigned *count,
+    int64_t *last, char *result, size_t resultlen)
+{
+	sqlite3_stmt *s;
+	int rc, r;
+
+	*count = 0;
+	*last = 0;
+	if (result != NULL && resultlen > 0)
+		result[0] = '\0';
+	r = store_sql_stmt(st, STORE_Q_OP_FAILURES,
+	    "SELECT state, finished, result FROM journal_op"
+	    " WHERE anchor = ?1 AND service = ?2 AND op = ?3"
+	    " ORDER BY id DESC LIMIT 16", &s);
+	if (r < 0)
+		return r;
+	if ((r = store_sql_bind_guid(s, 1, anchor, false)) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int(s, 2, (int)svc))) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int(s, 3, (int)op))) < 0) {
+		sqlite3_reset(s);
+		return r;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_int(s, 0) != STORE_OP_FAILED)
+			break;
+		if (*count == 0) {
+			*last = sqlite3_column_int64(s, 1);
+			if (result != NULL)
+				store_sql_col_copy(s, 2, result, resultlen);
+		}
+		(*count)++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_sql_fail(st, rc, "reading an operation's failures");
+	sqlite3_reset(s);
+	return r;
+}

@@ -441,6 +441,23 @@ sync_apply_outcome(struct sync_engine *e, struct sync_slot *sl,
 	int r;
 
 	snprintf(addr, sizeof(addr), "%s@%s", op->name, op->domain);
+	if (sl->backoff) {
+		char when[32];
+		time_t t = (time_t)sl->retry_at;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+		rep->counts.errors++;
+		sync_report_error(rep, op, "Performed action '%s' for %s %s "
+		    "(%s): failed %u times in a row (last: %s); adsync tries "
+		    "again after %s, or at once with `adsync sync --now "
+		    "--full`", sync_apply_verb(op->op),
+		    sync_apply_noun(op->kind), op->dn, addr, sl->failures,
+		    sl->err.message[0] != '\0' ? sl->err.message : "see "
+		    "`adsync explain`", when);
+		return 0;
+	}
 	if (sl->skipped) {
 		rep->counts.errors++;
 		sync_report_error(rep, op, "Skipped action '%s' for %s %s "
@@ -711,6 +728,42 @@ sync_apply_batch(struct sync_engine *e, struct sync_slot *v, size_t n,
 	return r;
 }
 
+/* Failures in a row before an op waits between tries, and the first and
+ * longest waits: a refused op (a mailbox limit, a bad value) is not sent
+ * again every few seconds by a daemon woken by every change. */
+#define SYNC_RETRY_FREE 3
+#define SYNC_RETRY_FIRST_S 60
+#define SYNC_RETRY_MAX_S 86400
+
+/* Marks `sl` as waiting when its op failed too often lately. */
+static void
+sync_apply_backoff(struct sync_engine *e, struct sync_slot *sl, int64_t now)
+{
+	const struct plan_op *op = sl->op;
+	unsigned count, i;
+	int64_t last, delay;
+
+	if (store_op_failures(e->st, &op->anchor, op->service, op->op, &count,
+	    &last, sl->err.message, sizeof(sl->err.message)) < 0 ||
+	    count < SYNC_RETRY_FREE) {
+		sl->err.message[0] = '\0';
+		return;
+	}
+	/* 1 min after the third failure, doubling, a day at most. */
+	delay = SYNC_RETRY_FIRST_S;
+	for (i = SYNC_RETRY_FREE; i < count && delay < SYNC_RETRY_MAX_S; i++)
+		delay *= 2;
+	if (delay > SYNC_RETRY_MAX_S)
+		delay = SYNC_RETRY_MAX_S;
+	if (now >= last + delay) {
+		sl->err.message[0] = '\0';
+		return;
+	}
+	sl->skipped = sl->backoff = true;
+	sl->failures = count;
+	sl->retry_at = last + delay;
+}
+
 /*
  * Ops journaled and sent together (one durable commit each): about two
  * rate windows' worth of writes, within [SYNC_BATCH_MIN, SYNC_BATCH_MAX].
@@ -738,6 +791,7 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 	struct sync_apply_failed failed = { NULL, NULL, 0 };
 	struct sync_slot *v = NULL;
 	unsigned long calls0;
+	int64_t now = (int64_t)time(NULL);
 	size_t i, j, n, batch = sync_apply_batch_size(e);
 	int r = 0;
 
@@ -768,6 +822,10 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 			v[j].op = &p->ops[i + j];
 			v[j].skipped = sync_apply_has_failed(&failed,
 			    v[j].op);
+			/* A full cycle (the daily one, sync --now --full)
+			 * tries everything again. */
+			if (!v[j].skipped && !rep->full_read)
+				sync_apply_backoff(e, &v[j], now);
 		}
 		r = sync_apply_batch(e, v, n, batch, rep, &failed);
 	}

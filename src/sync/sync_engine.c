@@ -131,6 +131,30 @@ sync_status(const struct plan *p, const struct store_run_counts *c)
 	return STORE_RUN_OK;
 }
 
+/*
+ * The alerts of the cycle: the plan's, and the operations the service
+ * refused (so that `adsync alerts` shows them until the object syncs).
+ */
+static int
+sync_engine_alerts(struct sync_engine *e, const struct sync_report *rep)
+{
+	const struct plan *p = rep->plan;
+	struct plan_alert *all;
+	size_t n = p->nalerts + rep->nerrors;
+	int r;
+
+	if (rep->nerrors == 0)
+		return store_alerts_set(e->st, p->alerts, p->nalerts,
+		    sync_now());
+	/* Shallow copies: the strings stay the plan's and the report's. */
+	all = xcalloc(n, sizeof(*all));
+	memcpy(all, p->alerts, p->nalerts * sizeof(*all));
+	memcpy(all + p->nalerts, rep->errors, rep->nerrors * sizeof(*all));
+	r = store_alerts_set(e->st, all, n, sync_now());
+	free(all);
+	return r;
+}
+
 int
 sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
     struct sync_report *rep)
@@ -209,8 +233,7 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	rep->counts.alerts = rep->plan->nalerts;
 	rep->counts.held = rep->plan->counts.held;
 	rep->status = sync_status(rep->plan, &rep->counts);
-	if ((r = store_alerts_set(e->st, rep->plan->alerts,
-	    rep->plan->nalerts, sync_now())) < 0) {
+	if ((r = sync_engine_alerts(e, rep)) < 0) {
 		snprintf(rep->why, sizeof(rep->why), "cannot record the "
 		    "alerts: %s", adsync_strerror(r));
 		goto fail;

@@ -109,7 +109,12 @@ struct sync_slot {
 	int64_t op_id;			/* its journal row */
 	int code;		/* 0 or the call's negative code */
 	struct rs_error err;
-	bool skipped;		/* a dependency failed: never sent */
+	bool skipped;		/* a dependency failed, or backoff: never
+				 * sent */
+	bool backoff;		/* skipped: failed `failures` times in a
+				 * row, next try after `retry_at` */
+	unsigned failures;
+	int64_t retry_at;
 	bool recorded;		/* its outcome is committed */
 	struct sync_bulk *bulk;	/* the pipeline sending it, or NULL */
 };

@@ -63,6 +63,7 @@ sample_mailboxes_as_expected
 echo "=== status, history, alerts"
 ctl status > "$W/status.txt"; cat "$W/status.txt"
 check "status says idle" grep -q '^state: idle' "$W/status.txt"
+check "status names the DC" grep -q '^domain controller: dc1' "$W/status.txt"
 check "status: a last cycle" grep -q '^last cycle: run [0-9]* (.*), partial' "$W/status.txt"
 ctl status --json > "$W/status.json"
 check "status --json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["objects"] > 40, d' "$W/status.json"
@@ -149,6 +150,8 @@ check "held: bob still enabled" field_is example.com ex bob.baker enabled true
 check "held: carol still enabled" field_is example.com ex carol.chen enabled true
 ctl alerts > "$W/alerts2.txt"
 check "held: an alert says how to approve" grep -q 'adsync approve RUN' "$W/alerts2.txt"
+ctl status > "$W/status2.txt"
+check "held: status names the run" grep -q "^held: run $RUN1 waits for" "$W/status2.txt"
 ctl approve "$RUN1" > "$W/approve.txt"; RC=$?
 cat "$W/approve.txt"
 check "approve answers with the cycle that applied them" grep -q '(approve)' "$W/approve.txt"
@@ -177,6 +180,29 @@ ctl sync --now > /dev/null
 ctl alerts > "$W/alerts4.txt"
 check_not "back in scope: the warnings cleared" grep -q "david.dunn@example.com .*rejected" "$W/alerts4.txt"
 conf_set sync max_deletes 500
+
+echo "=== a refused operation: retried, then backed off, an alert; --full retries"
+FRANK="CN=Frank Fischer,$PEOPLE"
+FPATH=/v1/customers/me/domains/example.com/ex/mailboxes/frank.fischer
+emu_faults '{"rules":[{"method":"PUT","path":"'"$FPATH"'","match":"substring","action":"error500","count":0}]}' ||
+    fail "cannot set rsemu faults"
+for i in 1 2 3; do
+	ad_set "$FRANK" title "Refused $i"
+	ctl sync --now > "$W/refused$i.txt"
+done
+check "the third refusal is an error of the cycle" grep -q "1 errors" "$W/refused3.txt"
+req_mark
+ad_set "$FRANK" title "Refused 4"
+ctl sync --now > "$W/refused4.txt"; cat "$W/refused4.txt"
+emu_requests >/dev/null
+expect "after 3 failures in a row: not sent again at once" "$(req_count "^PUT example.com/ex/mailboxes/frank.fischer ")" 0
+ctl alerts > "$W/alerts5.txt"
+check "the failure is an open alert with the next try" grep -q "frank.fischer@example.com): failed 3 times in a row .*tries again after" "$W/alerts5.txt"
+emu_faults '{}'
+ctl sync --now --full > "$W/refused5.txt"; cat "$W/refused5.txt"
+check "a full cycle tries again, and it succeeds" field_is example.com ex frank.fischer jobTitle "Refused 4"
+ctl alerts > "$W/alerts6.txt"
+check_not "the alert cleared once it synced" grep -q "frank.fischer@example.com): failed" "$W/alerts6.txt"
 
 echo "=== SIGHUP"
 conf_set sync interval 77
