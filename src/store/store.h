@@ -254,6 +254,10 @@ int store_run_begin(struct store *st, const char *trigger, int64_t now,
 int store_run_end(struct store *st, int64_t id, enum store_run_status status,
     const struct store_run_counts *counts, const char *message,
     int64_t now) ATTR_NODISCARD;
+/* Runs before `current` still marked running (a stop or a crash
+ * interrupted them) become failed with `message`; *n how many. */
+int store_run_close_stale(struct store *st, int64_t current,
+    const char *message, int64_t now, size_t *n /* OUT */) ATTR_NODISCARD;
 /* The newest `max` runs, newest first, into `out`; *n how many. */
 int store_run_list(struct store *st, struct store_run *out, size_t max,
     size_t *n /* OUT */) ATTR_NODISCARD;

@@ -155,8 +155,36 @@ static const char store_migrate_v1[] =
  * superseded by a later held run or no longer planned). Its columns follow
  * journal_op's so that one reader serves both. journal_op_anchor: the last
  * operations of one object (`adsync explain`).
+ *
+ * sync_row becomes a rowid table with a UNIQUE (anchor, service) index:
+ * keyed on the random anchor, the WITHOUT ROWID table scattered a first
+ * sync's inserts over every leaf page, so each outcome commit rewrote
+ * nearly the whole table into the WAL. Rows now append, and only the small
+ * index pages are scattered.
  */
 static const char store_migrate_v2[] =
+	"CREATE TABLE sync_row_v2 ("
+	" id INTEGER PRIMARY KEY,"
+	" anchor BLOB NOT NULL CHECK (length(anchor) = 16),"
+	" service INTEGER NOT NULL CHECK (service BETWEEN 0 AND 1),"
+	" kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 2),"
+	" dn TEXT,"
+	" domain TEXT,"
+	" name TEXT,"
+	" enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),"
+	" in_scope INTEGER NOT NULL CHECK (in_scope IN (0, 1)),"
+	" fields BLOB NOT NULL,"
+	" members BLOB NOT NULL,"
+	" addresses BLOB NOT NULL,"
+	" UNIQUE (anchor, service)"
+	");"
+	"INSERT INTO sync_row_v2 (anchor, service, kind, dn, domain, name,"
+	" enabled, in_scope, fields, members, addresses)"
+	" SELECT anchor, service, kind, dn, domain, name, enabled, in_scope,"
+	" fields, members, addresses FROM sync_row ORDER BY anchor, service;"
+	"DROP TABLE sync_row;"
+	"ALTER TABLE sync_row_v2 RENAME TO sync_row;"
+
 	"CREATE TABLE held_op ("
 	" id INTEGER PRIMARY KEY,"
 	" run_id INTEGER NOT NULL REFERENCES journal_run (id),"

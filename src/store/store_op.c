@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 
 #include "buf.h"
@@ -33,7 +34,16 @@
 static bool
 store_op_secret_name(const char *name)
 {
-	return name != NULL && strcasestr(name, "password") != NULL;
+	const char *p;
+
+	/* strcasestr() per field of every op cost a tenth of a first
+	 * sync's journaling: look for a 'p' first. */
+	if (name == NULL)
+		return false;
+	for (p = name; (p = strpbrk(p, "pP")) != NULL; p++)
+		if (strncasecmp(p, "password", 8) == 0)
+			return true;
+	return false;
 }
 
 /* Appends `v` as a JSON string, escaped as jansson's compact dump does;

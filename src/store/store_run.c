@@ -186,3 +186,27 @@ store_run_status_name(enum store_run_status s)
 		return "running";
 	}
 }
+
+int
+store_run_close_stale(struct store *st, int64_t current, const char *message,
+    int64_t now, size_t *n)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	*n = 0;
+	if ((r = store_sql_writable(st, "closing interrupted runs")) < 0 ||
+	    (r = store_sql_stmt(st, STORE_Q_RUN_CLOSE_STALE,
+	    "UPDATE journal_run SET status = 3, finished = ?3, message = ?2"
+	    " WHERE status = 0 AND id < ?1", &s)) < 0)
+		return r;
+	if ((r = store_sql_code(sqlite3_bind_int64(s, 1, current))) < 0 ||
+	    (r = store_sql_bind_text(s, 2, message)) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int64(s, 3, now))) < 0) {
+		sqlite3_reset(s);
+		return r;
+	}
+	if ((r = store_sql_done(st, s, "closing interrupted runs")) == 0)
+		*n = (size_t)sqlite3_changes(st->db);
+	return r;
+}

@@ -280,7 +280,6 @@ static int
 sync_apply_row(struct sync_engine *e, const struct plan_op *op,
     struct plan_row *row)
 {
-	size_t i;
 	int r;
 
 	/* A create or adopt writes a new row whatever was stored: no read
@@ -322,18 +321,17 @@ sync_apply_row(struct sync_engine *e, const struct plan_op *op,
 		break;
 	case PLAN_OP_ADDRESS_ADD:
 	case PLAN_OP_MEMBERS_ADD:
-		for (i = 0; i < op->values.n; i++)
-			if ((r = rs_strlist_add_new(op->op ==
-			    PLAN_OP_ADDRESS_ADD ? &row->addresses :
-			    &row->members, op->values.v[i])) < 0)
-				return r;
+		if ((r = rs_strlist_add_all_new(op->op ==
+		    PLAN_OP_ADDRESS_ADD ? &row->addresses : &row->members,
+		    &op->values)) < 0)
+			return r;
 		break;
 	case PLAN_OP_ADDRESS_REMOVE:
 	case PLAN_OP_MEMBERS_REMOVE:
-		for (i = 0; i < op->values.n; i++)
-			rs_strlist_remove(op->op ==
-			    PLAN_OP_ADDRESS_REMOVE ? &row->addresses :
-			    &row->members, op->values.v[i]);
+		if ((r = rs_strlist_remove_all(op->op ==
+		    PLAN_OP_ADDRESS_REMOVE ? &row->addresses :
+		    &row->members, &op->values)) < 0)
+			return r;
 		break;
 	default:
 		break;

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "log.h"
@@ -35,9 +36,11 @@
  * durable (an fsync). */
 #define SYNC_BULK_CHUNK_FIRST 64
 #define SYNC_BULK_CHUNK_MAX 2048
-/* Answers recorded per commit (fewer only when fewer are outstanding):
- * a commit and a thread wake-up per answer cost more than the answer. */
+/* Answers recorded per commit (fewer only when fewer are outstanding, or
+ * when the oldest has waited SYNC_BULK_RECORD_MS): a commit and a thread
+ * wake-up per answer cost more than the answer. */
 #define SYNC_BULK_RECORD 1024
+#define SYNC_BULK_RECORD_MS 250
 
 struct sync_bulk {
 	pthread_mutex_t mu;
@@ -56,6 +59,22 @@ struct sync_bulk {
 	bool ended;		/* the pusher has finished (pusher) */
 	int rc;			/* the client's failure, or 0 (pusher) */
 };
+
+/* Now plus `ms` on the monotonic clock (the condvars use it). */
+static struct timespec
+sync_bulk_deadline(long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
 
 void
 sync_bulk_done(struct sync_slot *sl)
@@ -159,6 +178,8 @@ sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
     struct sync_apply_failed *failed)
 {
 	struct sync_bulk b;
+	struct timespec dl;
+	pthread_condattr_t ca;
 	pthread_t th;
 	size_t *taken, ntaken, jl = 0, m, open = 0, i;
 	size_t chunk = SYNC_BULK_CHUNK_FIRST;
@@ -173,7 +194,10 @@ sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
 	b.done = xcalloc(n, sizeof(*b.done));
 	taken = xcalloc(n, sizeof(*taken));
 	pthread_mutex_init(&b.mu, NULL);
-	pthread_cond_init(&b.to_engine, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b.to_engine, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&b.to_pusher, NULL);
 	if ((err = pthread_create(&th, NULL, sync_bulk_pusher, &b)) != 0) {
 		snprintf(rep->why, sizeof(rep->why), "cannot start the API "
@@ -209,8 +233,15 @@ sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
 		b.want = open < SYNC_BULK_RECORD ? open : SYNC_BULK_RECORD;
 		if (b.want == 0)
 			b.want = 1;
+		/* A group of answers per commit, but never older than
+		 * SYNC_BULK_RECORD_MS: against the real API (30 writes a
+		 * minute) a group takes minutes to fill, and a crash would
+		 * throw away every answer not yet recorded. */
+		dl = sync_bulk_deadline(SYNC_BULK_RECORD_MS);
 		while (b.ndone < b.want && !b.ended)
-			pthread_cond_wait(&b.to_engine, &b.mu);
+			if (pthread_cond_timedwait(&b.to_engine, &b.mu,
+			    &dl) == ETIMEDOUT && b.ndone > 0)
+				break;
 		ntaken = b.ndone;
 		memcpy(taken, b.done, ntaken * sizeof(*taken));
 		b.ndone = 0;

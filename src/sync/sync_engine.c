@@ -131,6 +131,30 @@ sync_status(const struct plan *p, const struct store_run_counts *c)
 	return STORE_RUN_OK;
 }
 
+/* Runs a stop or crash left "running" are closed: the history must not
+ * show them running forever. */
+static int
+sync_engine_close_stale(struct sync_engine *e, int64_t run_id,
+    struct sync_report *rep)
+{
+	char msg[160];
+	size_t n;
+	int r;
+
+	snprintf(msg, sizeof(msg), "interrupted: adsync stopped or crashed "
+	    "during this run; run %lld reconciled its pending operations",
+	    (long long)run_id);
+	if ((r = store_run_close_stale(e->st, run_id, msg, sync_now(),
+	    &n)) < 0) {
+		snprintf(rep->why, sizeof(rep->why), "cannot close interrupted "
+		    "runs: %s", adsync_strerror(r));
+		return r;
+	}
+	if (n > 0)
+		log_info("%zu interrupted run(s) closed", n);
+	return 0;
+}
+
 /*
  * The alerts of the cycle: the plan's, and the operations the service
  * refused (so that `adsync alerts` shows them until the object syncs).
@@ -188,6 +212,8 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 		}
 		rep->run_id = run_id;
 		log_ctx_set("run=%lld", (long long)run_id);
+		if ((r = sync_engine_close_stale(e, run_id, rep)) < 0)
+			goto fail;
 		if ((r = sync_recover(e, &rep->recovered, rep->why,
 		    sizeof(rep->why))) < 0)
 			goto fail;

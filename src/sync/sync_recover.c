@@ -27,7 +27,7 @@
 
 struct sync_recover_list {
 	struct store_op *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static int
@@ -35,7 +35,12 @@ sync_recover_collect(const struct store_op *op, void *arg)
 {
 	struct sync_recover_list *l = arg;
 
-	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	/* Doubling: thousands of pending ops (a crash in a first sync)
+	 * were a quadratic copy one 3 KB op at a time. */
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
 	l->v[l->n++] = *op;
 	return 0;
 }
@@ -147,7 +152,7 @@ sync_recover_one(struct sync_engine *e, const struct store_op *op,
 int
 sync_recover(struct sync_engine *e, size_t *n, char *why, size_t whylen)
 {
-	struct sync_recover_list l = { NULL, 0 };
+	struct sync_recover_list l = { NULL, 0, 0 };
 	size_t i;
 	int r;
 

@@ -79,6 +79,107 @@ rs_strlist_add_new(struct rs_strlist *l, const char *s)
 	return rs_strlist_add(l, s);
 }
 
+/*
+ * A set of borrowed strings compared without regard to case, for the
+ * many-at-once operations below: checking each of 3,000 members against
+ * a 3,000-member list one by one is 4.5 million comparisons.
+ */
+struct rs_strset {
+	const char **slot;	/* NULL = empty; open addressing */
+	size_t mask;
+};
+
+static size_t
+rs_strset_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int
+rs_strset_init(struct rs_strset *set, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < n * 2)
+		cap *= 2;
+	if ((set->slot = calloc(cap, sizeof(*set->slot))) == NULL)
+		return -ENOMEM;
+	set->mask = cap - 1;
+	return 0;
+}
+
+/* Adds `s` (borrowed); false when it was there already. */
+static bool
+rs_strset_add(struct rs_strset *set, const char *s)
+{
+	size_t i = rs_strset_hash(s) & set->mask;
+
+	for (; set->slot[i] != NULL; i = (i + 1) & set->mask)
+		if (strcasecmp(set->slot[i], s) == 0)
+			return false;
+	set->slot[i] = s;
+	return true;
+}
+
+static bool
+rs_strset_has(const struct rs_strset *set, const char *s)
+{
+	size_t i = rs_strset_hash(s) & set->mask;
+
+	for (; set->slot[i] != NULL; i = (i + 1) & set->mask)
+		if (strcasecmp(set->slot[i], s) == 0)
+			return true;
+	return false;
+}
+
+int
+rs_strlist_add_all_new(struct rs_strlist *l, const struct rs_strlist *add)
+{
+	struct rs_strset set;
+	size_t i, n0 = l->n;
+	int r = 0;
+
+	if ((r = rs_strset_init(&set, l->n + add->n)) < 0)
+		return r;
+	for (i = 0; i < n0; i++)
+		(void)rs_strset_add(&set, l->v[i]);
+	for (i = 0; i < add->n && r == 0; i++)
+		/* The set borrows add's string: l's copy may move. */
+		if (rs_strset_add(&set, add->v[i]))
+			r = rs_strlist_add(l, add->v[i]);
+	free(set.slot);
+	return r;
+}
+
+int
+rs_strlist_remove_all(struct rs_strlist *l, const struct rs_strlist *rm)
+{
+	struct rs_strset set;
+	size_t i, j;
+	int r;
+
+	if ((r = rs_strset_init(&set, rm->n)) < 0)
+		return r;
+	for (i = 0; i < rm->n; i++)
+		(void)rs_strset_add(&set, rm->v[i]);
+	for (i = j = 0; i < l->n; i++) {
+		if (rs_strset_has(&set, l->v[i])) {
+			free(l->v[i]);
+			continue;
+		}
+		l->v[j++] = l->v[i];
+	}
+	l->n = j;
+	free(set.slot);
+	return 0;
+}
+
 void
 rs_strlist_remove(struct rs_strlist *l, const char *s)
 {

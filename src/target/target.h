@@ -358,6 +358,16 @@ bool rs_strlist_has(const struct rs_strlist *l, const char *s);
 int rs_strlist_add_new(struct rs_strlist *l, const char *s) ATTR_NODISCARD;
 /* Removes and frees every item equal to `s` without regard to ASCII case. */
 void rs_strlist_remove(struct rs_strlist *l, const char *s);
+/* Appends a copy of each string of `add` that `l` (or an earlier one of
+ * `add`) does not have yet, in order, compared without regard to case;
+ * linear time. Same returns as rs_strlist_add() (the ones before a failure
+ * stay appended). */
+int rs_strlist_add_all_new(struct rs_strlist *l,
+    const struct rs_strlist *add) ATTR_NODISCARD;
+/* Removes every string of `rm` from `l` (without regard to case); linear
+ * time. 0 or -ENOMEM (then `l` is unchanged). */
+int rs_strlist_remove_all(struct rs_strlist *l,
+    const struct rs_strlist *rm) ATTR_NODISCARD;
 /* Splits a comma-separated value, trimming blanks and dropping empty
  * items, into the empty list `l`. 0 or -ENOMEM / -ADSYNC_ETOOBIG. */
 int rs_strlist_from_csv(struct rs_strlist *l, const char *csv)

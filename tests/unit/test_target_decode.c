@@ -250,6 +250,44 @@ test_strlist(void **state)
 	rs_strlist_remove(&l, "absent@x.com");
 	assert_int_equal(l.n, 2);
 	rs_strlist_fini(&l);
+
+	/* Many at once, in linear time; the same results, order kept. */
+	{
+		struct rs_strlist add, rm;
+		char buf[32];
+		int i;
+
+		rs_strlist_init(&add);
+		rs_strlist_init(&rm);
+		assert_int_equal(rs_strlist_from_csv(&l, "a@x.com,b@y.com"), 0);
+		assert_int_equal(rs_strlist_from_csv(&add,
+		    "B@Y.com,d@z.com,D@Z.COM,e@z.com"), 0);
+		assert_int_equal(rs_strlist_add_all_new(&l, &add), 0);
+		assert_int_equal(l.n, 4);
+		assert_string_equal(l.v[2], "d@z.com");
+		assert_string_equal(l.v[3], "e@z.com");
+		assert_int_equal(rs_strlist_from_csv(&rm, "A@X.COM,e@z.com,"
+		    "absent@x.com"), 0);
+		assert_int_equal(rs_strlist_remove_all(&l, &rm), 0);
+		assert_int_equal(l.n, 2);
+		assert_string_equal(l.v[0], "b@y.com");
+		assert_string_equal(l.v[1], "d@z.com");
+		rs_strlist_fini(&add);
+		/* 5,000 into 5,000, half of them new. */
+		for (i = 0; i < 5000; i++) {
+			snprintf(buf, sizeof(buf), "u%d@x.com", i);
+			assert_int_equal(rs_strlist_add(&l, buf), 0);
+			snprintf(buf, sizeof(buf), "U%d@X.COM", i + 2500);
+			assert_int_equal(rs_strlist_add(&add, buf), 0);
+		}
+		assert_int_equal(rs_strlist_add_all_new(&l, &add), 0);
+		assert_int_equal(l.n, 2 + 7500);
+		assert_int_equal(rs_strlist_remove_all(&l, &add), 0);
+		assert_int_equal(l.n, 2 + 2500);
+		rs_strlist_fini(&add);
+		rs_strlist_fini(&rm);
+	}
+	rs_strlist_fini(&l);
 	assert_int_equal(rs_strlist_from_csv(&l, ""), 0);
 	assert_int_equal(l.n, 0);
 	s = rs_strlist_join(&l);
