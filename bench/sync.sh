@@ -43,7 +43,7 @@ if [ "${1:-}" = "--inner" ]; then
 			kill -TERM "$pid" 2>/dev/null || true
 			wait "$pid" 2>/dev/null || true
 		fi
-		rm -rf "$work"
+		[ -n "${BENCH_SYNC_KEEPLOG:-}" ] && cp "$work"/initial.log "$BENCH_SYNC_KEEPLOG" 2>/dev/null; rm -rf "$work"
 	}
 	trap cleanup EXIT
 	# The real API runs on other machines: its capacity is not eaten by

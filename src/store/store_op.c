@@ -37,11 +37,11 @@ store_op_secret_name(const char *name)
 	const char *p;
 
 	/* strcasestr() per field of every op cost a tenth of a first
-	 * sync's journaling: look for a 'p' first. */
+	 * sync's journaling: compare only where a 'p' is. */
 	if (name == NULL)
 		return false;
-	for (p = name; (p = strpbrk(p, "pP")) != NULL; p++)
-		if (strncasecmp(p, "password", 8) == 0)
+	for (p = name; *p != '\0'; p++)
+		if ((*p | 0x20) == 'p' && strncasecmp(p, "password", 8) == 0)
 			return true;
 	return false;
 }

@@ -86,6 +86,12 @@ struct rs_client {
 	 * buffers, and their unmapping) than the request itself. */
 	CURL *spare[RS_SPARE_EASY];
 	unsigned nspare;
+	/* The signature header of the current second: its inputs are the
+	 * same for every request in that second (the timestamp has second
+	 * resolution), so a busy second computes it once. Secret-derived:
+	 * overwritten each second, wiped by rs_client_free(). */
+	time_t sig_time;
+	char sig_hdr[RS_AUTH_HEADER_MAX + 32];
 };
 
 static int64_t
@@ -434,16 +440,46 @@ rs_xfer_header(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
+/* A new easy handle with the options every request of `c` shares. */
+static CURL *
+rs_easy_new(struct rs_client *c)
+{
+	CURL *e;
+
+	if ((e = curl_easy_init()) == NULL)
+		return NULL;
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+	    c->plain_http ? "http" : "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* SECURITY: verification stays on, always (docs/style.md §13). */
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)RS_BODY_MAX);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, rs_xfer_write);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, rs_xfer_header);
+	curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+	return e;
+}
+
 static void
 rs_xfer_free(struct rs_client *c, struct rs_xfer *x)
 {
 	if (x == NULL)
 		return;
 	if (x->easy != NULL && c->nspare < RS_SPARE_EASY) {
-		/* Back to defaults (no header, body or buffer of this
-		 * request stays referenced); connections stay in the
-		 * multi's pool. */
-		curl_easy_reset(x->easy);
+		/* Kept with the client-wide options (rs_easy_new); the
+		 * per-request ones are all set again by rs_client_start()
+		 * before the handle runs. Connections stay in the multi's
+		 * pool. */
 		c->spare[c->nspare++] = x->easy;
 	} else if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
@@ -465,26 +501,29 @@ rs_xfer_headers(struct rs_client *c, struct rs_request *req,
     struct curl_slist **out)
 {
 	char sig[RS_AUTH_HEADER_MAX + 1];
-	char hdr[RS_AUTH_HEADER_MAX + 32];
 	struct curl_slist *l = NULL, *t;
 	const unsigned char *key;
+	time_t now = time(NULL);
 	size_t keylen;
 	int r;
 
 	/* A fresh UTC timestamp per attempt: a retry after a long backoff
 	 * must not fall out of the server's clock window. */
-	key = secret_bytes(c->secret, &keylen);
-	r = rs_auth_header(c->user_key, c->user_agent, time(NULL), key,
-	    keylen, sig, sizeof(sig));
-	if (r < 0)
-		return r;
-	snprintf(hdr, sizeof(hdr), "X-Api-Signature: %s", sig);
-	explicit_bzero(sig, sizeof(sig));
+	if (now != c->sig_time || c->sig_hdr[0] == '\0') {
+		key = secret_bytes(c->secret, &keylen);
+		r = rs_auth_header(c->user_key, c->user_agent, now, key,
+		    keylen, sig, sizeof(sig));
+		if (r < 0)
+			return r;
+		snprintf(c->sig_hdr, sizeof(c->sig_hdr),
+		    "X-Api-Signature: %s", sig);
+		explicit_bzero(sig, sizeof(sig));
+		c->sig_time = now;
+	}
 	r = -ENOMEM;
-	if ((t = curl_slist_append(l, hdr)) == NULL)
+	if ((t = curl_slist_append(l, c->sig_hdr)) == NULL)
 		goto fail;
 	l = t;
-	explicit_bzero(hdr, sizeof(hdr));
 	if ((t = curl_slist_append(l, "Accept: application/json")) == NULL)
 		goto fail;
 	/* libcurl sends "Expect: 100-continue" for bodies over 1 KiB; the
@@ -502,7 +541,6 @@ rs_xfer_headers(struct rs_client *c, struct rs_request *req,
 	*out = l;
 	return 0;
 fail:
-	explicit_bzero(hdr, sizeof(hdr));
 	if (l != NULL) {
 		for (t = l; t != NULL; t = t->next)
 			explicit_bzero(t->data, strlen(t->data));
@@ -537,36 +575,19 @@ rs_client_start(struct rs_client *c, struct rs_request *req, int64_t now,
 		goto fail;
 	}
 	e = x->easy = c->nspare > 0 ? c->spare[--c->nspare] :
-	    curl_easy_init();
+	    rs_easy_new(c);
 	if (e == NULL) {
 		r = rs_error_set(err, -ENOMEM, "cannot make a libcurl handle");
 		goto fail;
 	}
+	/* Every per-request option, always (a reused handle still holds
+	 * the previous request's). */
 	curl_easy_setopt(e, CURLOPT_URL, buf_str(&url));
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
-	    c->plain_http ? "http" : "https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	/* SECURITY: verification stays on, always (docs/style.md §13). */
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)RS_BODY_MAX);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, rs_xfer_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, rs_xfer_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(e, CURLOPT_SHARE, c->share);
 	/*
 	 * On a reused connection that dies before any answer byte, libcurl
 	 * silently sends the request again on a new one: for a create whose
@@ -577,13 +598,15 @@ rs_client_start(struct rs_client *c, struct rs_request *req, int64_t now,
 	 * becomes an error we see and handle (rs_op_create, `uncertain`).
 	 * Writes can therefore reuse connections (no TLS handshake each).
 	 */
-	if (req->method != RS_GET) {
-		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, rs_xfer_prereq);
-		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
-	}
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, req->method != RS_GET ?
+	    rs_xfer_prereq : NULL);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, req->method != RS_GET ? x :
+	    NULL);
+	/* From a clean GET: no body or method of a previous request. */
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	switch (req->method) {
 	case RS_GET:
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 		break;
 	case RS_POST:
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -1107,6 +1130,7 @@ rs_client_free(struct rs_client *c)
 		curl_multi_cleanup(c->multi);
 	while (c->nspare > 0)
 		curl_easy_cleanup(c->spare[--c->nspare]);
+	explicit_bzero(c->sig_hdr, sizeof(c->sig_hdr));
 	if (c->share != NULL)
 		curl_share_cleanup(c->share);
 	for (i = 0; i < RS_CAT_COUNT; i++)
