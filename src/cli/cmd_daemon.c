@@ -226,16 +226,13 @@ cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
-int
-cmd_sync_now(const struct cli_ctx *ctx, bool full)
+/* Prints a cycle's result (takes `reply`) and returns the exit status of
+ * sync --once for it: 0 ok, 1 failed, 2 partial or held. */
+static int
+ctl_cycle_done(const struct cli_ctx *ctx, json_t *reply)
 {
-	json_t *reply;
 	int status;
 
-	/* No timeout: a first sync of 100,000 objects takes minutes. */
-	if (ctl_ask(ctx, "sync --now", json_pack("{s:s,s:b}", "cmd", "sync",
-	    "full", full), 0, &reply) < 0)
-		return CTL_EXIT_FAIL;
 	if (ctx->json)
 		ctl_print_json(reply);
 	else
@@ -245,6 +242,18 @@ cmd_sync_now(const struct cli_ctx *ctx, bool full)
 	    CTL_EXIT_USAGE;
 	json_decref(reply);
 	return status;
+}
+
+int
+cmd_sync_now(const struct cli_ctx *ctx, bool full)
+{
+	json_t *reply;
+
+	/* No timeout: a first sync of 100,000 objects takes minutes. */
+	if (ctl_ask(ctx, "sync --now", json_pack("{s:s,s:b}", "cmd", "sync",
+	    "full", full), 0, &reply) < 0)
+		return CTL_EXIT_FAIL;
+	return ctl_cycle_done(ctx, reply);
 }
 
 int
@@ -373,7 +382,6 @@ cmd_approve(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_ctx c = *ctx;
 	json_t *reply;
 	long long run;
-	int status;
 
 	if ((run = ctl_args_run(argc, argv, &c, "approve")) == 0)
 		return CTL_EXIT_USAGE;
@@ -381,15 +389,7 @@ cmd_approve(const struct cli_ctx *ctx, int argc, char **argv)
 	if (ctl_ask(&c, "approve", json_pack("{s:s,s:I}", "cmd", "approve",
 	    "run", (json_int_t)run), 0, &reply) < 0)
 		return CTL_EXIT_FAIL;
-	if (c.json)
-		ctl_print_json(reply);
-	else
-		ctl_print_cycle("cycle", reply);
-	status = strcmp(ctl_str(reply, "status"), "ok") == 0 ? CTL_EXIT_OK :
-	    strcmp(ctl_str(reply, "status"), "failed") == 0 ? CTL_EXIT_FAIL :
-	    CTL_EXIT_USAGE;
-	json_decref(reply);
-	return status;
+	return ctl_cycle_done(&c, reply);
 }
 
 int

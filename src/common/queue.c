@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "queue.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 struct queue_node {
@@ -113,15 +114,8 @@ queue_pop(struct queue *q, int timeout_ms)
 	void *msg;
 
 	pthread_mutex_lock(&q->mu);
-	if (timeout_ms >= 0) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += timeout_ms / 1000;
-		ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-	}
+	if (timeout_ms >= 0)
+		ts = timing_deadline(timeout_ms);
 	while (q->head == NULL) {
 		if (timeout_ms < 0)
 			pthread_cond_wait(&q->cv, &q->mu);

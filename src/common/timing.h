@@ -1,10 +1,20 @@
 /*
- * Elapsed and CPU time as seconds in a double, for log lines, summaries and
- * benchmarks (never for deadlines: those stay in integer ms, see
- * src/target). Pure wrappers over clock_gettime(); any thread.
+ * Clocks: elapsed and CPU time as seconds in a double, for log lines,
+ * summaries and benchmarks; integer milliseconds and absolute timespecs on
+ * the monotonic clock for deadlines (timers, condition variables made
+ * with CLOCK_MONOTONIC). Pure wrappers over clock_gettime(); any thread.
  */
 #ifndef ADSYNC_TIMING_H
 #define ADSYNC_TIMING_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Milliseconds on the monotonic clock (an arbitrary origin). */
+int64_t timing_now_ms(void);
+/* The monotonic time `ms` from now, for pthread_cond_timedwait() on a
+ * condition variable whose clock is CLOCK_MONOTONIC. */
+struct timespec timing_deadline(long ms);
 
 /* Seconds on the monotonic clock (an arbitrary origin). */
 double timing_now(void);

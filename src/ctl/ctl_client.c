@@ -27,6 +27,7 @@
 
 #include "ctl_internal.h"
 #include "err.h"
+#include "timing.h"
 
 /* No deadline. */
 #define CTL_NEVER (-1)
@@ -42,7 +43,7 @@ ctl_client_wait(int fd, short events, int64_t deadline)
 	for (;;) {
 		ms = -1;
 		if (deadline != CTL_NEVER) {
-			if ((left = deadline - ctl_now_ms()) <= 0)
+			if ((left = deadline - timing_now_ms()) <= 0)
 				return -ADSYNC_ETIMEOUT;
 			ms = left > INT_MAX ? INT_MAX : (int)left;
 		}
@@ -71,7 +72,7 @@ ctl_client_connect(int fd, const struct sockaddr_un *sa, const char *path,
 	 * with EAGAIN. (Non-blocking, it would fail at once instead.)
 	 */
 	if (deadline != CTL_NEVER) {
-		left = deadline - ctl_now_ms();
+		left = deadline - timing_now_ms();
 		if (left < 1)
 			left = 1;
 		tv.tv_sec = (time_t)(left / 1000);
@@ -233,7 +234,7 @@ ctl_call(const char *path, const json_t *request, int timeout_ms,
 	buf_init(&in, CTL_REPLY_MAX);
 	if (whylen > 0)
 		why[0] = '\0';
-	deadline = timeout_ms > 0 ? ctl_now_ms() + timeout_ms : CTL_NEVER;
+	deadline = timeout_ms > 0 ? timing_now_ms() + timeout_ms : CTL_NEVER;
 	if (path == NULL || request == NULL || !json_is_object(request)) {
 		snprintf(why, whylen, "a control request must be a JSON object");
 		r = -EINVAL;

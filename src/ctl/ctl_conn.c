@@ -27,6 +27,7 @@
 #include "ctl_internal.h"
 #include "err.h"
 #include "log.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 /* Accepts per ctl_server_handle(), so that a flood cannot hold the loop. */
@@ -46,7 +47,7 @@ static const char ctl_busy_line[] =
 static void
 ctl_conn_refuse_busy(struct ctl_server *s, int fd)
 {
-	int64_t now = ctl_now_ms();
+	int64_t now = timing_now_ms();
 
 	/* SECURITY: refused before anything is allocated or read: one
 	 * best-effort non-blocking send of a constant line, then close. */
@@ -89,7 +90,7 @@ ctl_conn_new(struct ctl_server *s, int fd)
 	c->pid = cred.pid;
 	c->id = ++s->next_id;
 	c->state = CTL_CONN_READING;
-	c->deadline_ms = ctl_now_ms() + s->lim.request_timeout_ms;
+	c->deadline_ms = timing_now_ms() + s->lim.request_timeout_ms;
 	buf_init(&c->in, s->lim.request_max + 1);
 	buf_init(&c->out, CTL_REPLY_MAX);
 	c->next = s->conns;
@@ -145,7 +146,7 @@ ctl_conn_accept(struct ctl_server *s)
 		default:
 			log_warn("control socket: accept failed; pausing %d ms",
 			    CTL_ACCEPT_PAUSE_MS);
-			s->accept_pause_until = ctl_now_ms() +
+			s->accept_pause_until = timing_now_ms() +
 			    CTL_ACCEPT_PAUSE_MS;
 			return;
 		}
@@ -184,7 +185,7 @@ ctl_conn_fail(struct ctl_server *s, struct ctl_conn *c, const char *msg)
 	json_decref(j);
 	c->state = CTL_CONN_WRITING;
 	c->out_off = 0;
-	c->deadline_ms = ctl_now_ms() + s->lim.write_timeout_ms;
+	c->deadline_ms = timing_now_ms() + s->lim.write_timeout_ms;
 }
 
 void
@@ -228,7 +229,7 @@ ctl_conn_flush(struct ctl_server *s, struct ctl_conn *c)
 		c->out_off += (size_t)n;
 	}
 	if (c->out_off > start)
-		c->deadline_ms = ctl_now_ms() + s->lim.write_timeout_ms;
+		c->deadline_ms = timing_now_ms() + s->lim.write_timeout_ms;
 	return c->out_off == c->out.len ? 1 : 0;
 }
 

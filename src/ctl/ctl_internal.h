@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "ctl.h"
+#include "timing.h"
 
 /* A client must send its whole request within this time. */
 #define CTL_REQUEST_TIMEOUT_MS 5000
@@ -79,9 +80,6 @@ struct ctl_server {
 	int64_t full_warned_ms;		/* rate limit of "too many clients" */
 	unsigned full_refused;		/* refused since that warning */
 };
-
-/* Monotonic clock in milliseconds. */
-int64_t ctl_now_ms(void);
 
 /* ctl_server.c */
 void ctl_server_limits_default(struct ctl_limits *l);

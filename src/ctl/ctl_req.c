@@ -19,6 +19,7 @@
 #include "ctl_internal.h"
 #include "err.h"
 #include "log.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 void
@@ -110,7 +111,7 @@ ctl_req_reply(struct ctl_req *r, json_t *reply)
 		} else {
 			c->state = CTL_CONN_WRITING;
 			c->out_off = 0;
-			c->deadline_ms = ctl_now_ms() +
+			c->deadline_ms = timing_now_ms() +
 			    c->srv->lim.write_timeout_ms;
 		}
 	}

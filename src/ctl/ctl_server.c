@@ -25,16 +25,8 @@
 #include "ctl_internal.h"
 #include "err.h"
 #include "log.h"
+#include "timing.h"
 #include "xmalloc.h"
-
-int64_t
-ctl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 ctl_server_limits_default(struct ctl_limits *l)
@@ -102,7 +94,7 @@ ctl_server_pollfds(struct ctl_server *s, struct pollfd *fds, size_t max)
 	struct ctl_conn *c;
 	size_t n = 0;
 
-	if (n < max && ctl_now_ms() >= s->accept_pause_until) {
+	if (n < max && timing_now_ms() >= s->accept_pause_until) {
 		fds[n].fd = s->lfd;
 		fds[n].events = POLLIN;
 		fds[n++].revents = 0;
@@ -167,7 +159,7 @@ ctl_server_handle(struct ctl_server *s, const struct pollfd *fds, size_t n)
 		if ((c = ctl_server_find(s, fds[i].fd)) != NULL)
 			ctl_conn_step(s, c, fds[i].revents);
 	}
-	now = ctl_now_ms();
+	now = timing_now_ms();
 	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		ctl_conn_expire(s, c, now);
@@ -180,7 +172,7 @@ int
 ctl_server_next_timeout_ms(const struct ctl_server *s)
 {
 	const struct ctl_conn *c;
-	int64_t now = ctl_now_ms(), best = -1, d;
+	int64_t now = timing_now_ms(), best = -1, d;
 
 	if (s->accept_pause_until > now)
 		best = s->accept_pause_until - now;
@@ -218,7 +210,7 @@ ctl_server_flush_all(struct ctl_server *s)
 {
 	struct pollfd fds[CTL_MAX_CLIENTS];
 	struct ctl_conn *c, *next;
-	int64_t deadline = ctl_now_ms() + CTL_CLOSE_FLUSH_MS, left;
+	int64_t deadline = timing_now_ms() + CTL_CLOSE_FLUSH_MS, left;
 	size_t n;
 
 	for (;;) {
@@ -233,7 +225,7 @@ ctl_server_flush_all(struct ctl_server *s)
 				fds[n++].revents = 0;
 			}
 		}
-		left = deadline - ctl_now_ms();
+		left = deadline - timing_now_ms();
 		if (n == 0 || left <= 0)
 			return;
 		if (poll(fds, n, (int)left) < 0 && errno != EINTR)

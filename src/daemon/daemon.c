@@ -25,20 +25,12 @@
 #include "err.h"
 #include "log.h"
 #include "sdnotify.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 /* A burst of changes is read as one: the cycle starts this long after the
  * first notification (Samba and AD notify each attribute write). */
 #define DM_DEBOUNCE_MS 30
-
-int64_t
-dm_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 daemon_socket_path(const char *state_dir, char *out, size_t outlen)
@@ -103,7 +95,7 @@ dm_answer_waiters(struct dm_waiter **list, const struct dm_result *res,
 static void
 dm_on_result(struct daemon *d, struct dm_result *res)
 {
-	int64_t now = dm_now_ms();
+	int64_t now = timing_now_ms();
 
 	if (res->kind == DM_JOB_RELOAD) {
 		free(res);
@@ -271,7 +263,7 @@ dm_reload(struct daemon *d)
 		log_warnx("SIGHUP: %s", why);
 	conf_free(d->conf);
 	d->conf = nc;
-	d->next_interval_ms = dm_now_ms() +
+	d->next_interval_ms = timing_now_ms() +
 	    (int64_t)d->conf->sync.interval * 1000;
 	/* What changed (groups, domains) may change the scope. */
 	dm_schedule(d, false, "reload");
@@ -309,7 +301,7 @@ dm_on_watch(struct daemon *d)
 		d->notify_ok = ev->notify_ok;
 		snprintf(d->notify_why, sizeof(d->notify_why), "%s", ev->why);
 		if (ev->changed && d->change_at_ms == 0)
-			d->change_at_ms = dm_now_ms() + DM_DEBOUNCE_MS;
+			d->change_at_ms = timing_now_ms() + DM_DEBOUNCE_MS;
 		free(ev);
 	}
 }
@@ -318,7 +310,7 @@ dm_on_watch(struct daemon *d)
 static int
 dm_timers(struct daemon *d)
 {
-	int64_t now = dm_now_ms(), next = now + 60000;
+	int64_t now = timing_now_ms(), next = now + 60000;
 
 	if (d->change_at_ms != 0 && now >= d->change_at_ms) {
 		d->change_at_ms = 0;
@@ -395,7 +387,7 @@ dm_setup(struct daemon *d, char *why, size_t whylen)
 	if ((r = dm_watch_start(&d->watch, d->conf, why, whylen)) < 0)
 		return r;
 	if (sdnotify_watchdog_usec(&d->watchdog_usec) == 1)
-		d->next_watchdog_ms = dm_now_ms();
+		d->next_watchdog_ms = timing_now_ms();
 	return 0;
 }
 
@@ -413,9 +405,9 @@ daemon_run(const char *conf_path, struct conf *conf, char *why,
 	d->conf = conf;
 	d->sigfd = -1;
 	d->started = time(NULL);
-	d->next_interval_ms = dm_now_ms() +
+	d->next_interval_ms = timing_now_ms() +
 	    (int64_t)conf->sync.interval * 1000;
-	d->next_full_ms = dm_now_ms() +
+	d->next_full_ms = timing_now_ms() +
 	    (int64_t)conf->sync.full_sync_interval * 1000;
 	if ((r = dm_setup(d, why, whylen)) < 0)
 		goto out;

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "log.h"
 #include "plan.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 /* Most runs `history` returns. */
@@ -98,7 +99,7 @@ dm_cmd_held_cb(const struct store_op *op, void *arg)
 static json_t *
 dm_cmd_status(struct daemon *d)
 {
-	int64_t now = dm_now_ms(), next;
+	int64_t now = timing_now_ms(), next;
 	char why[512];
 	struct store *st;
 	size_t rows = 0, alerts = 0;
@@ -153,25 +154,27 @@ dm_cmd_status(struct daemon *d)
 	return j;
 }
 
+/* `req` is answered by the cycle about to be scheduled: the next one if
+ * one runs now (it may have read AD before what the caller wants). */
+static void
+dm_cmd_wait(struct daemon *d, struct ctl_req *req)
+{
+	struct dm_waiter *w = xcalloc(1, sizeof(*w));
+	struct dm_waiter **list = d->busy ? &d->waiting_next : &d->waiting;
+
+	w->req = req;
+	w->next = *list;
+	*list = w;
+}
+
 static json_t *
 dm_cmd_sync(struct daemon *d, struct ctl_req *req, const json_t *body)
 {
 	const json_t *full = json_object_get(body, "full");
-	struct dm_waiter *w;
 
 	if (full != NULL && !json_is_boolean(full))
 		return dm_error("\"full\" must be true or false");
-	w = xcalloc(1, sizeof(*w));
-	w->req = req;
-	if (d->busy) {
-		/* After the running cycle: it may have read AD before the
-		 * change the caller wants synced. */
-		w->next = d->waiting_next;
-		d->waiting_next = w;
-	} else {
-		w->next = d->waiting;
-		d->waiting = w;
-	}
+	dm_cmd_wait(d, req);
 	dm_schedule(d, json_is_true(full), json_is_true(full) ? "now-full" :
 	    "now");
 	return NULL;	/* answered when the cycle ends */
@@ -220,7 +223,6 @@ dm_cmd_waiting(struct daemon *d, int64_t run)
 static json_t *
 dm_cmd_approve(struct daemon *d, struct ctl_req *req, const json_t *body)
 {
-	struct dm_waiter *w;
 	json_t *err = NULL;
 	int64_t run;
 
@@ -235,15 +237,7 @@ dm_cmd_approve(struct daemon *d, struct ctl_req *req, const json_t *body)
 		    "the next cycle; try again when it ended",
 		    (long long)d->approve_run);
 	d->approve_run = run;
-	w = xcalloc(1, sizeof(*w));
-	w->req = req;
-	if (d->busy) {
-		w->next = d->waiting_next;
-		d->waiting_next = w;
-	} else {
-		w->next = d->waiting;
-		d->waiting = w;
-	}
+	dm_cmd_wait(d, req);
 	dm_schedule(d, false, "approve");
 	return NULL;
 }

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "queue.h"
+#include "timing.h"
 #include "store.h"
 
 #define DM_TRIGGER_MAX 32
@@ -141,8 +142,6 @@ struct daemon {
 	char notify_why[512];
 	unsigned long cycles;
 };
-
-int64_t dm_now_ms(void);
 
 /* Schedules a cycle: `full` or incremental, with a trigger name. Runs it at
  * once if the engine is idle, else after the running one (coalesced). */

@@ -40,20 +40,7 @@ store_held_put(struct store *st, int64_t run_id, const struct plan_op *op,
 	if (r < 0)
 		goto out;
 	if ((r = store_sql_code(sqlite3_bind_int64(s, 1, run_id))) < 0 ||
-	    (r = store_sql_code(sqlite3_bind_int(s, 2, (int)op->op))) < 0 ||
-	    (r = store_sql_code(sqlite3_bind_int(s, 3,
-	    (int)op->service))) < 0 ||
-	    (r = store_sql_code(sqlite3_bind_int(s, 4, (int)op->kind))) < 0 ||
-	    (r = store_sql_bind_guid(s, 5, &op->anchor, false)) < 0 ||
-	    (r = store_sql_bind_text(s, 6, op->dn != NULL ? op->dn : "")) <
-	    0 ||
-	    (r = store_sql_bind_text(s, 7,
-	    op->domain != NULL ? op->domain : "")) < 0 ||
-	    (r = store_sql_bind_text(s, 8, op->name != NULL ? op->name : "")) <
-	    0 ||
-	    (r = store_sql_bind_text(s, 9,
-	    op->reason != NULL ? op->reason : "")) < 0 ||
-	    (r = store_sql_bind_text(s, 10, detail)) < 0) {
+	    (r = store_op_bind(s, op, detail)) < 0) {
 		sqlite3_reset(s);
 		goto out;
 	}

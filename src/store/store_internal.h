@@ -291,6 +291,10 @@ sqlite3 *store_db(struct store *st);
 	" domain, name, reason, detail, result, started, finished"
 int store_op_detail(const struct plan_op *op, char **out /* OUT */);
 int store_op_check(struct store *st, const struct plan_op *op);
+/* Binds ?2..?10 of an insert into journal_op or held_op: op, service,
+ * kind, anchor, dn, domain, name, reason, detail. */
+int store_op_bind(sqlite3_stmt *s, const struct plan_op *op,
+    const char *detail);
 int store_op_read(struct store *st, sqlite3_stmt *s, struct store_op *op);
 int store_op_each(struct store *st, enum store_q id, const char *sql,
     bool run, int64_t run_id,

@@ -24,11 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "err.h"
 #include "log.h"
 #include "sync_internal.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 /* Ops journaled per commit: the first chunk small so that the sends start
@@ -59,22 +59,6 @@ struct sync_bulk {
 	bool ended;		/* the pusher has finished (pusher) */
 	int rc;			/* the client's failure, or 0 (pusher) */
 };
-
-/* Now plus `ms` on the monotonic clock (the condvars use it). */
-static struct timespec
-sync_bulk_deadline(long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
 
 void
 sync_bulk_done(struct sync_slot *sl)
@@ -237,7 +221,7 @@ sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
 		 * SYNC_BULK_RECORD_MS: against the real API (30 writes a
 		 * minute) a group takes minutes to fill, and a crash would
 		 * throw away every answer not yet recorded. */
-		dl = sync_bulk_deadline(SYNC_BULK_RECORD_MS);
+		dl = timing_deadline(SYNC_BULK_RECORD_MS);
 		while (b.ndone < b.want && !b.ended)
 			if (pthread_cond_timedwait(&b.to_engine, &b.mu,
 			    &dl) == ETIMEDOUT && b.ndone > 0)

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "rs_auth.h"
 #include "target_internal.h"
+#include "timing.h"
 
 /* Retry backoff of transport errors and 5xx answers. */
 #define RS_RETRY_BASE_MS 250
@@ -93,16 +94,6 @@ struct rs_client {
 	time_t sig_time;
 	char sig_hdr[RS_AUTH_HEADER_MAX + 32];
 };
-
-static int64_t
-rs_now_ms(void)
-{
-	struct timespec ts;
-
-	/* Monotonic: pacing must not jump with the wall clock. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool
 rs_printable(const char *s, bool colon_ok)
@@ -375,7 +366,7 @@ rs_client_submit(struct rs_client *c, struct rs_request *req,
 	req->arg = arg;
 	req->id = ++c->next_id;
 	req->not_before = 0;
-	req->queued_at = rs_now_ms();
+	req->queued_at = timing_now_ms();
 	rs_queue_push(c, req, false);
 	return 0;
 }
@@ -952,7 +943,7 @@ rs_client_abort_all(struct rs_client *c, int code, const char *why)
 		 * return one window from now, as if it had finished. */
 		for (i = 0; i < n; i++) {
 			pace_release(&c->bucket[cats[i]], req->tokens[i],
-			    rs_now_ms());
+			    timing_now_ms());
 			req->tokens[i] = -1;
 		}
 		rs_client_unlink_xfer(c, x);
@@ -989,7 +980,7 @@ rs_client_step(struct rs_client *c)
 	CURLMcode mc;
 	int running, left;
 
-	rs_client_dispatch(c, rs_now_ms());
+	rs_client_dispatch(c, timing_now_ms());
 	if ((mc = curl_multi_perform(c->multi, &running)) != CURLM_OK)
 		goto fail;
 	while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
@@ -999,9 +990,9 @@ rs_client_step(struct rs_client *c)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 		    (char **)&x);
 		if (x != NULL)
-			rs_client_done(c, x, m->data.result, rs_now_ms());
+			rs_client_done(c, x, m->data.result, timing_now_ms());
 	}
-	rs_client_dispatch(c, rs_now_ms());
+	rs_client_dispatch(c, timing_now_ms());
 	return 0;
 fail:
 	log_warnx("libcurl multi failed: %s", curl_multi_strerror(mc));
@@ -1045,7 +1036,7 @@ rs_client_run(struct rs_client *c, int timeout_ms)
 		return r;
 	if (timeout_ms <= 0 || rs_client_pending(c) == 0)
 		return (int)rs_client_pending(c);
-	wait = rs_client_idle(c, rs_now_ms());
+	wait = rs_client_idle(c, timing_now_ms());
 	if (wait > timeout_ms)
 		wait = timeout_ms;
 	if (wait > 0) {

@@ -178,9 +178,9 @@ pump_once(struct ctl_server *s, int max_ms)
 static void
 pump(struct ctl_server *s, int ms)
 {
-	int64_t end = ctl_now_ms() + ms;
+	int64_t end = timing_now_ms() + ms;
 
-	while (ctl_now_ms() < end)
+	while (timing_now_ms() < end)
 		pump_once(s, 10);
 }
 
@@ -188,10 +188,10 @@ pump(struct ctl_server *s, int ms)
 static bool
 pump_until(struct ctl_server *s, bool (*pred)(void *), void *arg, int max_ms)
 {
-	int64_t end = ctl_now_ms() + max_ms;
+	int64_t end = timing_now_ms() + max_ms;
 
 	while (!pred(arg)) {
-		if (ctl_now_ms() >= end)
+		if (timing_now_ms() >= end)
 			return false;
 		pump_once(s, 10);
 	}
@@ -222,11 +222,11 @@ static void *
 call_main(void *arg)
 {
 	struct call *c = arg;
-	int64_t t0 = ctl_now_ms();
+	int64_t t0 = timing_now_ms();
 
 	c->rc = ctl_call(c->path, c->request, c->timeout_ms, &c->reply,
 	    c->why, sizeof(c->why));
-	c->elapsed_ms = ctl_now_ms() - t0;
+	c->elapsed_ms = timing_now_ms() - t0;
 	atomic_store(&c->done, 1);
 	return NULL;
 }
@@ -322,10 +322,10 @@ static void
 raw_send(struct fx *fx, int fd, const void *data, size_t len)
 {
 	const char *p = data;
-	int64_t end = ctl_now_ms() + 10000;
+	int64_t end = timing_now_ms() + 10000;
 	ssize_t n;
 
-	while (len > 0 && ctl_now_ms() < end) {
+	while (len > 0 && timing_now_ms() < end) {
 		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			p += n;
@@ -347,12 +347,12 @@ raw_read_all(struct fx *fx, int fd, size_t *lenp, int max_ms)
 {
 	size_t cap = 1 << 16, len = 0;
 	char *b = malloc(cap + 1);
-	int64_t end = ctl_now_ms() + max_ms;
+	int64_t end = timing_now_ms() + max_ms;
 	ssize_t n;
 
 	assert_non_null(b);
 	for (;;) {
-		assert_true(ctl_now_ms() < end);
+		assert_true(timing_now_ms() < end);
 		if (len == cap) {
 			cap *= 2;
 			assert_non_null(b = realloc(b, cap + 1));
@@ -677,7 +677,7 @@ test_idle_timeout(void **state)
 	lim.request_timeout_ms = 150;
 	ctl_server_set_limits(fx->srv, &lim);
 	assert_int_equal(ctl_server_next_timeout_ms(fx->srv), -1);
-	t0 = ctl_now_ms();
+	t0 = timing_now_ms();
 	fd = raw_connect(fx->path);
 	raw_send(fx, fd, "{\"cmd\"", 6);
 	pump_once(fx->srv, 10);
@@ -687,7 +687,7 @@ test_idle_timeout(void **state)
 	assert_true(t >= 0 && t <= 150);
 	got = raw_read_all(fx, fd, NULL, 5000);
 	close(fd);
-	assert_true(ctl_now_ms() - t0 >= 150);
+	assert_true(timing_now_ms() - t0 >= 150);
 	assert_contains(got, "request timed out");
 	free(got);
 	assert_int_equal(fx->calls, 0);
@@ -711,14 +711,14 @@ test_write_timeout(void **state)
 	for (i = 0; i < 200 && fx->calls == 0; i++)
 		pump_once(fx->srv, 10);
 	assert_int_equal(fx->calls, 1);
-	t0 = ctl_now_ms();
+	t0 = timing_now_ms();
 	/* The reply is far larger than the socket buffer. */
 	pump(fx->srv, 50);
 	assert_int_equal(ctl_server_nclients(fx->srv), 1);
 	assert_true(ctl_server_next_timeout_ms(fx->srv) >= 0);
 	/* Never read: the server gives up on the stalled reply. */
 	assert_true(pump_until(fx->srv, no_clients, fx->srv, 5000));
-	assert_true(ctl_now_ms() - t0 >= 150);
+	assert_true(timing_now_ms() - t0 >= 150);
 	close(fd);
 }
 
@@ -1013,9 +1013,9 @@ test_peer_uid_denied(void **state)
 		_exit(e != NULL && strncmp(e, "permission denied: uid 65534",
 		    28) == 0 ? 0 : 11);
 	}
-	end = ctl_now_ms() + 10000;
+	end = timing_now_ms() + 10000;
 	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (ctl_now_ms() > end) {
+		if (timing_now_ms() > end) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			fail_msg("the child did not finish");
