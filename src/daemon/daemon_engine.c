@@ -9,6 +9,7 @@
  * without a restart.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,10 @@ dm_engine_cycle(struct dm_engine *de, struct sync_engine **e,
     const struct dm_job *job, struct dm_result *res)
 {
 	struct sync_opts opts = { .trigger = job->trigger, .apply = true,
-	    .approve_run = job->approve_run, .full = job->full };
+	    .approve_run = job->approve_run, .full = job->full,
+	    /* A wake-up with nothing new in AD costs one change read. */
+	    .skip_unchanged = strcmp(job->trigger, "change") == 0 ||
+	    strcmp(job->trigger, "interval") == 0 };
 	struct sync_report rep;
 
 	res->started = time(NULL);
@@ -120,6 +124,10 @@ dm_engine_main(void *arg)
 		}
 		dm_job_free(job);
 		queue_push(de->results, res);
+		/* A cycle allocates and frees the whole plan; give the pages
+		 * back, or an idle daemon keeps the peak of its largest
+		 * cycle (glibc keeps freed memory in the thread's arena). */
+		malloc_trim(0);
 	}
 	sync_engine_free(e);
 	return NULL;

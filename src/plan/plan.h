@@ -223,7 +223,7 @@ struct plan_source {
 	 * the initialised, empty `out`. */
 	int (*row_get)(void *arg, const struct obj_guid *anchor,
 	    enum plan_service s, struct plan_row *out);
-	/* Calls fn for every state row, in a stable order (anchor, service);
+	/* Calls fn for every state row, in any order (the planner sorts);
 	 * the row is borrowed for the call. Stops at fn's first non-zero
 	 * return and returns it. */
 	int (*row_each)(void *arg,

@@ -196,9 +196,9 @@ int store_row_put(struct store *st, const struct plan_row *row)
 /* Removes the row; 0 also when absent. */
 int store_row_delete(struct store *st, const struct obj_guid *anchor,
     enum plan_service s) ATTR_NODISCARD;
-/* Calls fn for each row ordered by (anchor, service), anchors compared as
- * raw bytes; the row is borrowed for the call; stops at fn's first
- * non-zero return and returns it. */
+/* Calls fn for each row, in table order (a sequential read; callers that
+ * need an order sort); the row is borrowed for the call; stops at fn's
+ * first non-zero return and returns it. */
 int store_row_each(struct store *st,
     int (*fn)(const struct plan_row *row, void *arg), void *arg)
     ATTR_NODISCARD;

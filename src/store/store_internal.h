@@ -70,7 +70,6 @@ enum store_q {
 	STORE_Q_ROW_PUT,
 	STORE_Q_ROW_DEL,
 	STORE_Q_ROW_COUNT,
-	STORE_Q_ROW_FIRST,
 	STORE_Q_ROW_NEXT,
 	/* journal */
 	STORE_Q_RUN_BEGIN,

@@ -249,33 +249,26 @@ store_row_count(struct store *st, size_t *out)
 }
 
 /*
- * Reads up to STORE_ROW_BATCH rows after (last_anchor, last_svc) (from the
- * start when `first`) into `batch`; *n how many.
+ * Reads up to STORE_ROW_BATCH rows after rowid `*last` (in table order:
+ * a sequential read; by (anchor, service) every row was a random page
+ * read through the index) into `batch`; *n how many, *last the rowid to
+ * continue from.
  */
 static int
-store_row_fetch(struct store *st, bool first,
-    const struct obj_guid *last_anchor, int last_svc,
-    struct plan_row *batch, size_t *n)
+store_row_fetch(struct store *st, int64_t *last, struct plan_row *batch,
+    size_t *n)
 {
 	struct obj_guid a;
 	sqlite3_stmt *s;
 	int svc, rc, r;
 
 	*n = 0;
-	if (first)
-		r = store_sql_stmt(st, STORE_Q_ROW_FIRST,
-		    "SELECT anchor, service, " STORE_ROW_COLS
-		    " FROM sync_row ORDER BY anchor, service LIMIT ?3", &s);
-	else
-		r = store_sql_stmt(st, STORE_Q_ROW_NEXT,
-		    "SELECT anchor, service, " STORE_ROW_COLS
-		    " FROM sync_row WHERE (anchor, service) > (?1, ?2)"
-		    " ORDER BY anchor, service LIMIT ?3", &s);
+	r = store_sql_stmt(st, STORE_Q_ROW_NEXT,
+	    "SELECT anchor, service, " STORE_ROW_COLS ", id"
+	    " FROM sync_row WHERE id > ?1 ORDER BY id LIMIT ?3", &s);
 	if (r < 0)
 		return r;
-	if ((!first &&
-	    ((r = store_sql_bind_guid(s, 1, last_anchor, false)) < 0 ||
-	    (r = store_sql_code(sqlite3_bind_int(s, 2, last_svc))) < 0)) ||
+	if ((r = store_sql_code(sqlite3_bind_int64(s, 1, *last))) < 0 ||
 	    (r = store_sql_code(sqlite3_bind_int(s, 3,
 	    STORE_ROW_BATCH))) < 0)
 		goto out;
@@ -294,6 +287,7 @@ store_row_fetch(struct store *st, bool first,
 		}
 		row->anchor = a;
 		row->service = (enum plan_service)svc;
+		*last = sqlite3_column_int64(s, 11);
 		if ((r = store_row_decode(s, 2, row)) < 0) {
 			r = store_row_corrupt(st, r, &a, row->service);
 			goto out;
@@ -311,19 +305,12 @@ store_row_each(struct store *st,
     int (*fn)(const struct plan_row *row, void *arg), void *arg)
 {
 	struct plan_row batch[STORE_ROW_BATCH];
-	struct obj_guid last;
-	bool first = true;
+	int64_t last = 0;
 	size_t n = 0, i;
-	int last_svc = 0, r = 0;
+	int r = 0;
 
-	memset(&last, 0, sizeof(last));
 	for (;;) {
-		r = store_row_fetch(st, first, &last, last_svc, batch, &n);
-		if (n > 0) {
-			/* The key to continue from (fini clears the rows). */
-			last = batch[n - 1].anchor;
-			last_svc = (int)batch[n - 1].service;
-		}
+		r = store_row_fetch(st, &last, batch, &n);
 		/* The statement is reset: fn may use the store freely. */
 		for (i = 0; i < n; i++) {
 			if (r == 0)
@@ -332,7 +319,6 @@ store_row_each(struct store *st,
 		}
 		if (r != 0 || n < STORE_ROW_BATCH)
 			break;
-		first = false;
 	}
 	return r;
 }

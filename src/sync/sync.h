@@ -55,6 +55,10 @@ struct sync_opts {
 	bool allow_deletes;	/* skip the mass-removal guard */
 	bool offline;		/* never ask the service (no inventory):
 				 * plan without adoption checks */
+	bool skip_unchanged;	/* when the change read returns nothing and
+				 * the last cycle settled everything, end
+				 * here: the plan would be empty (the
+				 * daemon's change and interval cycles) */
 	bool no_read;		/* plan from the mirror as it is, without
 				 * reading AD (explain) */
 	int64_t approve_run;	/* lift the guard for the removals held in
@@ -104,6 +108,8 @@ struct sync_report {
 	struct store_run_counts counts;	/* applied (all zero when !apply) */
 	int64_t run_id;			/* 0 when !apply */
 	bool full_read;			/* the mirror was read whole */
+	size_t changes;			/* objects a change read returned */
+	bool skipped;			/* skip_unchanged: nothing to do */
 	size_t recovered;		/* pending ops reconciled first */
 	double secs_read;		/* time spent reading AD */
 	double secs_plan;		/* ... planning (inventory included) */

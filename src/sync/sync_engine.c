@@ -155,6 +155,26 @@ sync_engine_close_stale(struct sync_engine *e, int64_t run_id,
 	return 0;
 }
 
+/* Ends run `run_id` at once: nothing changed in AD since a cycle that
+ * settled everything, so the plan would be empty (no plan made: at 100k
+ * objects a plan costs seconds). */
+static int
+sync_engine_skip(struct sync_engine *e, int64_t run_id,
+    struct sync_report *rep)
+{
+	int r;
+
+	rep->skipped = true;
+	rep->status = STORE_RUN_OK;
+	if ((r = store_run_end(e->st, run_id, STORE_RUN_OK, &rep->counts, "",
+	    sync_now())) < 0)
+		snprintf(rep->why, sizeof(rep->why), "cannot record the end "
+		    "of the run: %s", adsync_strerror(r));
+	log_debug("no change in AD since a settled cycle: nothing to plan");
+	log_ctx_clear();
+	return r;
+}
+
 /*
  * The alerts of the cycle: the plan's, and the operations the service
  * refused (so that `adsync alerts` shows them until the object syncs).
@@ -221,10 +241,14 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	where = "reading the directory";
 	t = timing_now();
 	r = opts->no_read ? 0 : sync_read(e, opts->full, &rep->full_read,
-	    rep->why, sizeof(rep->why));
+	    &rep->changes, rep->why, sizeof(rep->why));
 	rep->secs_read = timing_now() - t;
 	if (r < 0)
 		goto fail;
+	if (opts->apply && opts->skip_unchanged && e->settled &&
+	    !rep->full_read && rep->changes == 0 && rep->recovered == 0 &&
+	    opts->approve_run == 0)
+		return sync_engine_skip(e, run_id, rep);
 	where = "planning";
 	if ((r = sync_decide_load(e, opts->apply ? opts->approve_run : 0,
 	    &dec, rep->why, sizeof(rep->why))) < 0)
@@ -273,6 +297,7 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 		return r;
 	}
 	sync_decide_fini(&dec);
+	e->settled = rep->counts.errors == 0 && !rep->plan->held;
 	log_info("run done: status=%d created=%lu updated=%lu enabled=%lu "
 	    "disabled=%lu deleted=%lu errors=%lu alerts=%lu held=%lu",
 	    (int)rep->status, rep->counts.created, rep->counts.updated,
@@ -282,6 +307,7 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	return 0;
 fail:
 	sync_decide_fini(&dec);
+	e->settled = false;
 	rep->status = STORE_RUN_FAILED;
 	log_warnx("run failed while %s: %s", where, rep->why);
 	if (run_id != 0 && (r2 = store_run_end(e->st, run_id,

@@ -51,6 +51,8 @@ struct sync_engine {
 	struct sync_inv inv;		/* this cycle's inventory */
 	char why[1024];			/* scratch for callbacks */
 	const atomic_bool *stop;	/* borrowed; NULL = never stop */
+	bool settled;		/* the last cycle applied everything it
+				 * planned: no refusal, nothing held */
 };
 
 /* True once the engine was asked to stop (sync_engine_set_stop). */
@@ -64,7 +66,8 @@ int sync_engine_client(struct sync_engine *e, char *why, size_t whylen);
  * the read was a full one. 0, or a negative code with `why`; on failure
  * the mirror and its watermark are as they were. */
 int sync_read(struct sync_engine *e, bool force_full, bool *full /* OUT */,
-    char *why, size_t whylen);
+    size_t *changes /* OUT: objects a change read returned */, char *why,
+    size_t whylen);
 
 /* sync_inventory.c */
 void sync_inv_init(struct sync_inv *inv);

@@ -76,8 +76,8 @@ fail:
 
 /* 0, -ADSYNC_ERESYNC (the caller reads in full), or another negative code. */
 static int
-sync_read_changes(struct sync_engine *e, const char *wmtext, char *why,
-    size_t whylen)
+sync_read_changes(struct sync_engine *e, const char *wmtext, size_t *n,
+    char *why, size_t whylen)
 {
 	struct sync_read_ctx x = { .st = e->st, .full = false };
 	struct ad_watermark in, out;
@@ -111,6 +111,7 @@ sync_read_changes(struct sync_engine *e, const char *wmtext, char *why,
 	}
 	log_debug("change read: %lu changes from %s in %.3f s", x.n,
 	    ad_conn_dc(e->ad), timing_since(t0));
+	*n = x.n;
 	return 0;
 fail:
 	store_mirror_changes_abort(e->st);
@@ -118,8 +119,8 @@ fail:
 }
 
 int
-sync_read(struct sync_engine *e, bool force_full, bool *full, char *why,
-    size_t whylen)
+sync_read(struct sync_engine *e, bool force_full, bool *full,
+    size_t *changes, char *why, size_t whylen)
 {
 	char wm[AD_WM_TEXT_MAX];
 	int r;
@@ -133,7 +134,7 @@ sync_read(struct sync_engine *e, bool force_full, bool *full, char *why,
 		return r;
 	}
 	if (wm[0] != '\0' && !force_full) {
-		r = sync_read_changes(e, wm, why, whylen);
+		r = sync_read_changes(e, wm, changes, why, whylen);
 		if (r != -ADSYNC_ERESYNC) {
 			if (r == 0)
 				*full = false;

@@ -56,7 +56,7 @@ s1=$(step 3 | sed -n 's/^(first cycle ended \([0-9.]*\) s after the start)$/\1/p
 if [ -n "$s1" ] && awk "BEGIN{exit !($s1 >= 1.5)}"; then
 	pass "throttle in force: the first cycle ended after $s1 s"; else
 	fail "throttle in force: the first cycle ended after '$s1' s, want at least 1.5"; fi
-st=$(step 3 | grep -E '^last cycle: run [0-9]+ \((start|change)\), partial, ' | head -n 1)
+st=$(step 3 | grep -E '^last cycle: run [0-9]+ \((start|change)\), (partial|ok), ' | head -n 1)
 if [ -n "$st" ] && step 3 | grep -qE '^change notification: on$' &&
     step 3 | grep -qE '^started: .*; cycles: [1-9][0-9]*$'; then
 	pass "adsync status: $st"; else
