@@ -120,6 +120,7 @@ if [ "${1:-}" = "--inner" ]; then
 		# (e.g. "perf record -g -o /tmp/sync.perf --"); empty by default.
 		wrap=""
 		[ "$1" = initial ] && wrap=${BENCH_SYNC_WRAP:-}
+		[ "$1" = delta ] && wrap=${BENCH_SYNC_WRAP_DELTA:-}
 
 		/usr/bin/time -f '%M' -o "$work/rss" $cli_cpu $wrap "$adsync" -c "$work/adsync.conf" \
 		    sync --once --json > "$work/$1.json" 2>"$work/$1.log" || {

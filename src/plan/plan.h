@@ -223,9 +223,11 @@ struct plan_source {
 	 * the initialised, empty `out`. */
 	int (*row_get)(void *arg, const struct obj_guid *anchor,
 	    enum plan_service s, struct plan_row *out);
-	/* Calls fn for every state row, in any order (the planner sorts);
-	 * the row is borrowed for the call. Stops at fn's first non-zero
-	 * return and returns it. */
+	/* Calls fn for every state row, in any order (the planner sorts),
+	 * identity and flags at least (fields, members and addresses may
+	 * be empty: the planner reads a row whole with row_get); the row is
+	 * borrowed for the call. Stops at fn's first non-zero return and
+	 * returns it. */
 	int (*row_each)(void *arg,
 	    int (*fn)(const struct plan_row *row, void *fnarg), void *fnarg);
 	/* Whether the service already has an object named `name` in

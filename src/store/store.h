@@ -175,6 +175,11 @@ int store_mirror_forget_watermark(struct store *st) ATTR_NODISCARD;
  */
 int store_mirror_get(struct store *st, const struct obj_guid *g,
     struct obj **out /* OUT */) ATTR_NODISCARD;
+/* The same without member_of (left empty): the planner derives
+ * memberships from the groups' member lists, and that query was a quarter
+ * of a plan's time. */
+int store_mirror_get_lean(struct store *st, const struct obj_guid *g,
+    struct obj **out /* OUT */) ATTR_NODISCARD;
 /* The GUID of the object whose DN is `dn` (case-insensitive). 0 and
  * *out, or -ADSYNC_ENOTFOUND. */
 int store_mirror_find_dn(struct store *st, const char *dn,
@@ -200,6 +205,12 @@ int store_row_delete(struct store *st, const struct obj_guid *anchor,
  * need an order sort); the row is borrowed for the call; stops at fn's
  * first non-zero return and returns it. */
 int store_row_each(struct store *st,
+    int (*fn)(const struct plan_row *row, void *arg), void *arg)
+    ATTR_NODISCARD;
+/* The same with identity and flags only (anchor, service, kind, dn,
+ * domain, name, enabled, in_scope; no fields, members or addresses):
+ * the planner's light copy of the state, without decoding every row. */
+int store_row_each_ident(struct store *st,
     int (*fn)(const struct plan_row *row, void *arg), void *arg)
     ATTR_NODISCARD;
 int store_row_count(struct store *st, size_t *out /* OUT */) ATTR_NODISCARD;

@@ -753,9 +753,27 @@ store_mirror_forget_watermark(struct store *st)
 
 /* ---- reads ---- */
 
+static int
+store_mirror_get_as(struct store *st, const struct obj_guid *g,
+    bool member_of, struct obj **out);
+
 int
 store_mirror_get(struct store *st, const struct obj_guid *g,
     struct obj **out)
+{
+	return store_mirror_get_as(st, g, true, out);
+}
+
+int
+store_mirror_get_lean(struct store *st, const struct obj_guid *g,
+    struct obj **out)
+{
+	return store_mirror_get_as(st, g, false, out);
+}
+
+static int
+store_mirror_get_as(struct store *st, const struct obj_guid *g,
+    bool member_of, struct obj **out)
 {
 	struct obj *o = NULL;
 	sqlite3_stmt *s;
@@ -781,6 +799,8 @@ store_mirror_get(struct store *st, const struct obj_guid *g,
 			goto out;
 		o->member_present = true;
 	}
+	if (!member_of)
+		goto done;
 	r = store_sql_stmt(st, STORE_Q_MEM_OF,
 	    "SELECT g.guid, g.dn FROM mirror_member AS m"
 	    " JOIN mirror_obj AS g ON g.guid = m.group_guid"
@@ -799,6 +819,7 @@ store_mirror_get(struct store *st, const struct obj_guid *g,
 	sqlite3_reset(s);
 	if (r < 0)
 		goto out;
+done:
 	*out = o;
 	o = NULL;
 out:

@@ -62,7 +62,20 @@ store_row_blob(sqlite3_stmt *s, int i, const void **p, size_t *len)
  * are set by the caller). On failure `row` may hold parts (plan_row_fini).
  */
 static int
+store_row_decode_as(sqlite3_stmt *s, int base, struct plan_row *row,
+    bool whole);
+
+static int
 store_row_decode(sqlite3_stmt *s, int base, struct plan_row *row)
+{
+	return store_row_decode_as(s, base, row, true);
+}
+
+/* The same, `whole` false: identity and flags only (fields, members and
+ * addresses left empty). */
+static int
+store_row_decode_as(sqlite3_stmt *s, int base, struct plan_row *row,
+    bool whole)
 {
 	const void *p;
 	size_t len;
@@ -78,6 +91,8 @@ store_row_decode(sqlite3_stmt *s, int base, struct plan_row *row)
 		return r;
 	row->enabled = sqlite3_column_int(s, base + 4) != 0;
 	row->in_scope = sqlite3_column_int(s, base + 5) != 0;
+	if (!whole)
+		return 0;
 	if ((r = store_row_blob(s, base + 6, &p, &len)) < 0 ||
 	    (r = store_codec_record_decode(p, len, &row->fields)) < 0)
 		return r;
@@ -255,8 +270,8 @@ store_row_count(struct store *st, size_t *out)
  * continue from.
  */
 static int
-store_row_fetch(struct store *st, int64_t *last, struct plan_row *batch,
-    size_t *n)
+store_row_fetch(struct store *st, int64_t *last, bool whole,
+    struct plan_row *batch, size_t *n)
 {
 	struct obj_guid a;
 	sqlite3_stmt *s;
@@ -288,7 +303,7 @@ store_row_fetch(struct store *st, int64_t *last, struct plan_row *batch,
 		row->anchor = a;
 		row->service = (enum plan_service)svc;
 		*last = sqlite3_column_int64(s, 11);
-		if ((r = store_row_decode(s, 2, row)) < 0) {
+		if ((r = store_row_decode_as(s, 2, row, whole)) < 0) {
 			r = store_row_corrupt(st, r, &a, row->service);
 			goto out;
 		}
@@ -300,8 +315,8 @@ out:
 	return r;
 }
 
-int
-store_row_each(struct store *st,
+static int
+store_row_each_as(struct store *st, bool whole,
     int (*fn)(const struct plan_row *row, void *arg), void *arg)
 {
 	struct plan_row batch[STORE_ROW_BATCH];
@@ -310,7 +325,7 @@ store_row_each(struct store *st,
 	int r = 0;
 
 	for (;;) {
-		r = store_row_fetch(st, &last, batch, &n);
+		r = store_row_fetch(st, &last, whole, batch, &n);
 		/* The statement is reset: fn may use the store freely. */
 		for (i = 0; i < n; i++) {
 			if (r == 0)
@@ -321,4 +336,18 @@ store_row_each(struct store *st,
 			break;
 	}
 	return r;
+}
+
+int
+store_row_each(struct store *st,
+    int (*fn)(const struct plan_row *row, void *arg), void *arg)
+{
+	return store_row_each_as(st, true, fn, arg);
+}
+
+int
+store_row_each_ident(struct store *st,
+    int (*fn)(const struct plan_row *row, void *arg), void *arg)
+{
+	return store_row_each_as(st, false, fn, arg);
 }

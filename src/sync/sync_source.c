@@ -23,7 +23,7 @@ sync_source_get(void *arg, const struct obj_guid *g, struct obj **out)
 {
 	struct sync_engine *e = arg;
 
-	return store_mirror_get(e->st, g, out);
+	return store_mirror_get_lean(e->st, g, out);
 }
 
 static int
@@ -41,7 +41,7 @@ sync_source_row_each(void *arg,
 {
 	struct sync_engine *e = arg;
 
-	return store_row_each(e->st, fn, fnarg);
+	return store_row_each_ident(e->st, fn, fnarg);
 }
 
 static int

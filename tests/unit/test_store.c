@@ -1194,6 +1194,15 @@ row_walk_fn(const struct plan_row *row, void *arg)
 	return w->stop_at != 0 && w->n == w->stop_at ? 7 : 0;
 }
 
+static int
+row_ident_fn(const struct plan_row *row, void *arg)
+{
+	assert_int_equal(row->fields.n, 0);
+	assert_int_equal(row->members.n, 0);
+	assert_int_equal(row->addresses.n, 0);
+	return row_walk_fn(row, arg);
+}
+
 static void
 test_rows(void **state)
 {
@@ -1252,6 +1261,12 @@ test_rows(void **state)
 	memset(&w, 0, sizeof(w));
 	w.sorted = true;
 	assert_int_equal(store_row_each(st, row_walk_fn, &w), 0);
+	assert_int_equal(w.n, 301);
+	assert_true(w.sorted);
+	/* Identity only: the same rows, no fields decoded. */
+	memset(&w, 0, sizeof(w));
+	w.sorted = true;
+	assert_int_equal(store_row_each_ident(st, row_ident_fn, &w), 0);
 	assert_int_equal(w.n, 301);
 	assert_true(w.sorted);
 	memset(&w, 0, sizeof(w));
