@@ -129,8 +129,8 @@ sync_recover_one(struct sync_engine *e, const struct store_op *op,
 		    "(idempotent)";
 		break;
 	}
-	if ((r = store_begin(e->st)) < 0)
-		return r;
+	/* The caller holds the transaction (sync_recover). */
+	r = 0;
 	if (state == STORE_OP_DONE)
 		r = op->op == PLAN_OP_DELETE ? sync_recover_forget(e, op) :
 		    sync_recover_row(e, op);
@@ -138,7 +138,6 @@ sync_recover_one(struct sync_engine *e, const struct store_op *op,
 		r = store_op_end(e->st, op->id, state, result,
 		    (int64_t)time(NULL));
 	if (r < 0) {
-		store_rollback(e->st);
 		snprintf(why, whylen, "cannot record the recovery of %s@%s: "
 		    "%s", op->name, op->domain, adsync_strerror(r));
 		return r;
@@ -146,8 +145,13 @@ sync_recover_one(struct sync_engine *e, const struct store_op *op,
 	log_info("recovered %s %s@%s from a crashed run: %s",
 	    plan_opkind_name(op->op), op->name, op->domain,
 	    state == STORE_OP_DONE ? "applied" : result);
-	return store_commit(e->st);
+	return 0;
 }
+
+/* Pending ops recorded per commit: one durable commit per op made the
+ * recovery of a first sync's thousands of pending ops take seconds. A
+ * crash during recovery leaves the rest pending, to recover again. */
+#define SYNC_RECOVER_GROUP 256
 
 int
 sync_recover(struct sync_engine *e, size_t *n, char *why, size_t whylen)
@@ -166,9 +170,24 @@ sync_recover(struct sync_engine *e, size_t *n, char *why, size_t whylen)
 		goto out;
 	if ((r = sync_engine_client(e, why, whylen)) < 0)
 		goto out;
-	for (i = 0; i < l.n; i++)
-		if ((r = sync_recover_one(e, &l.v[i], why, whylen)) < 0)
+	for (i = 0; i < l.n; i++) {
+		if (i % SYNC_RECOVER_GROUP == 0 &&
+		    (r = store_begin(e->st)) < 0) {
+			snprintf(why, whylen, "cannot record the recovery: %s",
+			    adsync_strerror(r));
 			goto out;
+		}
+		if ((r = sync_recover_one(e, &l.v[i], why, whylen)) < 0) {
+			store_rollback(e->st);
+			goto out;
+		}
+		if ((i % SYNC_RECOVER_GROUP == SYNC_RECOVER_GROUP - 1 ||
+		    i == l.n - 1) && (r = store_commit(e->st)) < 0) {
+			snprintf(why, whylen, "cannot commit the recovery: %s",
+			    adsync_strerror(r));
+			goto out;
+		}
+	}
 	*n = l.n;
 out:
 	free(l.v);
