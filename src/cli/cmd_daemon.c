@@ -190,9 +190,20 @@ cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	run = json_object_get(reply, "running");
 	printf("state: %s", ctl_str(reply, "state"));
-	if (run != NULL)
-		printf(" (%s, since %s)", ctl_str(run, "trigger"),
-		    ctl_time(ctl_int(run, "since"), t, sizeof(t)));
+	if (run != NULL) {
+		printf(" (%s, since %s: %s", ctl_str(run, "trigger"),
+		    ctl_time(ctl_int(run, "since"), t, sizeof(t)),
+		    ctl_str(run, "stage"));
+		if (json_object_get(run, "total") != NULL)
+			printf(", %lld of %lld operations, %.0f/s",
+			    (long long)ctl_int(run, "done"),
+			    (long long)ctl_int(run, "total"),
+			    json_real_value(json_object_get(run, "rate")));
+		if (json_object_get(run, "eta_seconds") != NULL)
+			printf(", about %lld s left",
+			    (long long)ctl_int(run, "eta_seconds"));
+		printf(")");
+	}
 	printf("%s\n", json_is_true(json_object_get(reply, "pending")) ?
 	    "; another cycle queued" : "");
 	printf("started: %s; cycles: %lld\n", ctl_time(ctl_int(reply,

@@ -89,6 +89,36 @@ dm_ro(struct daemon *d, char *why, size_t whylen)
 	return d->ro;
 }
 
+/* The running cycle: trigger, start, stage, operations done of total,
+ * the rate so far and the time left at that rate. */
+static json_t *
+dm_cmd_progress(struct daemon *d)
+{
+	static const char *const stage[] = { "starting", "reading AD",
+	    "planning", "applying" };
+	struct sync_progress *p = &d->engine.progress;
+	int st = atomic_load(&p->stage);
+	size_t done = atomic_load(&p->done), total = atomic_load(&p->total);
+	double secs, rate;
+	json_t *j;
+
+	j = json_pack("{s:s,s:I,s:s}", "trigger", d->running_trigger,
+	    "since", (json_int_t)d->running_since, "stage",
+	    stage[st >= 0 && st <= 3 ? st : 0]);
+	if (j == NULL || st != 3)
+		return j;
+	secs = (double)(timing_now_ms() - atomic_load(&p->apply_started_ms)) /
+	    1000.0;
+	rate = secs > 0 ? (double)done / secs : 0.0;
+	json_object_set_new(j, "done", json_integer((json_int_t)done));
+	json_object_set_new(j, "total", json_integer((json_int_t)total));
+	json_object_set_new(j, "rate", json_real(rate));
+	if (rate > 0 && total > done)
+		json_object_set_new(j, "eta_seconds", json_integer(
+		    (json_int_t)((double)(total - done) / rate + 0.5)));
+	return j;
+}
+
 static int
 dm_cmd_held_cb(const struct store_op *op, void *arg)
 {
@@ -118,9 +148,7 @@ dm_cmd_status(struct daemon *d)
 		json_object_set_new(j, "notifications_why",
 		    json_string(d->notify_why));
 	if (d->busy)
-		json_object_set_new(j, "running", json_pack("{s:s,s:I}",
-		    "trigger", d->running_trigger,
-		    "since", (json_int_t)d->running_since));
+		json_object_set_new(j, "running", dm_cmd_progress(d));
 	if (d->have_last)
 		json_object_set_new(j, "last", dm_cmd_result_json(&d->last));
 	json_object_set_new(j, "last_success", json_integer(d->last_ok));

@@ -53,6 +53,7 @@ dm_engine_cycle(struct dm_engine *de, struct sync_engine **e,
 			return;
 		}
 		sync_engine_set_stop(*e, &de->stop);
+		sync_engine_set_progress(*e, &de->progress);
 	}
 	res->rc = sync_engine_run(*e, &opts, &rep);
 	res->run_id = rep.run_id;

@@ -18,6 +18,7 @@
 #include "queue.h"
 #include "timing.h"
 #include "store.h"
+#include "sync.h"
 
 #define DM_TRIGGER_MAX 32
 
@@ -69,6 +70,7 @@ struct dm_engine {
 	struct queue *results;	/* engine -> loop: struct dm_result */
 	atomic_bool stop;	/* SIGTERM: finish what is in flight, quit */
 	struct conf *conf;	/* the engine thread's own copy */
+	struct sync_progress progress;	/* the running cycle's (atomics) */
 };
 
 int dm_engine_start(struct dm_engine *de, const struct conf *conf,

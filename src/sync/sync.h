@@ -97,6 +97,23 @@ int sync_engine_reject(struct sync_engine *e, int64_t run_id,
 int sync_engine_explain(struct sync_engine *e, const char *key,
     json_t **out /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
 
+/*
+ * Progress of a running cycle, for another thread to show (the daemon's
+ * status): written by the engine's thread, read anywhere. The stage is
+ * 0 idle, 1 reading AD, 2 planning, 3 applying; `done` of `total`
+ * operations applied, counted per batch.
+ */
+struct sync_progress {
+	atomic_int stage;
+	atomic_size_t total;
+	atomic_size_t done;
+	atomic_llong apply_started_ms;	/* timing_now_ms() at stage 3 */
+};
+
+/* Makes the engine publish its progress into `p` (borrowed for the
+ * engine's life; NULL: none). */
+void sync_engine_set_progress(struct sync_engine *e, struct sync_progress *p);
+
 /* The domain controller the engine reads from ("" before the first
  * read). Borrowed, valid until the next cycle or sync_engine_free(). */
 const char *sync_engine_dc(const struct sync_engine *e);

@@ -826,6 +826,7 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 				sync_apply_backoff(e, &v[j], now);
 		}
 		r = sync_apply_batch(e, v, n, batch, rep, &failed);
+		sync_progress_done(e, n);
 	}
 	rep->counts.api_calls += sync_apply_calls(e->rs) - calls0 +
 	    e->inv.calls;

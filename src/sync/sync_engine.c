@@ -102,6 +102,33 @@ sync_engine_set_stop(struct sync_engine *e, const atomic_bool *stop)
 	e->stop = stop;
 }
 
+void
+sync_engine_set_progress(struct sync_engine *e, struct sync_progress *p)
+{
+	e->progress = p;
+}
+
+void
+sync_progress_stage(struct sync_engine *e, int stage, size_t total)
+{
+	if (e->progress == NULL)
+		return;
+	if (stage == 3) {
+		atomic_store(&e->progress->done, 0);
+		atomic_store(&e->progress->total, total);
+		atomic_store(&e->progress->apply_started_ms,
+		    (long long)timing_now_ms());
+	}
+	atomic_store(&e->progress->stage, stage);
+}
+
+void
+sync_progress_done(struct sync_engine *e, size_t n)
+{
+	if (e->progress != NULL)
+		atomic_fetch_add(&e->progress->done, n);
+}
+
 const char *
 sync_engine_dc(const struct sync_engine *e)
 {
@@ -239,6 +266,7 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 			goto fail;
 	}
 	where = "reading the directory";
+	sync_progress_stage(e, 1, 0);
 	t = timing_now();
 	r = opts->no_read ? 0 : sync_read(e, opts->full, &rep->full_read,
 	    &rep->changes, rep->why, sizeof(rep->why));
@@ -250,6 +278,7 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	    opts->approve_run == 0)
 		return sync_engine_skip(e, run_id, rep);
 	where = "planning";
+	sync_progress_stage(e, 2, 0);
 	if ((r = sync_decide_load(e, opts->apply ? opts->approve_run : 0,
 	    &dec, rep->why, sizeof(rep->why))) < 0)
 		goto fail;
@@ -270,6 +299,7 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	    sizeof(rep->why))) < 0)
 		goto fail;
 	where = "applying";
+	sync_progress_stage(e, 3, rep->plan->nops);
 	t = timing_now();
 	cpu = timing_cpu();
 	r = sync_apply(e, rep->plan, rep);

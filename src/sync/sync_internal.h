@@ -51,9 +51,15 @@ struct sync_engine {
 	struct sync_inv inv;		/* this cycle's inventory */
 	char why[1024];			/* scratch for callbacks */
 	const atomic_bool *stop;	/* borrowed; NULL = never stop */
+	struct sync_progress *progress;	/* borrowed; NULL = none */
 	bool settled;		/* the last cycle applied everything it
 				 * planned: no refusal, nothing held */
 };
+
+/* Publishes the stage (and for stage 3 the total) when someone watches. */
+void sync_progress_stage(struct sync_engine *e, int stage, size_t total);
+/* `n` more operations applied. */
+void sync_progress_done(struct sync_engine *e, size_t n);
 
 /* True once the engine was asked to stop (sync_engine_set_stop). */
 bool sync_stopping(const struct sync_engine *e);

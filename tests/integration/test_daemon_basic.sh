@@ -204,6 +204,19 @@ check "a full cycle tries again, and it succeeds" field_is example.com ex frank.
 ctl alerts > "$W/alerts6.txt"
 check_not "the alert cleared once it synced" grep -q "frank.fischer@example.com): failed" "$W/alerts6.txt"
 
+echo "=== a running cycle shows its progress"
+emu_faults '{"rules":[{"method":"PUT","path":"/v1/customers/me/domains/example.com/ex/mailboxes/","match":"prefix","action":"latency","ms":1500,"count":0}]}' ||
+    fail "cannot set rsemu faults"
+ad_set "$ALICE" title "Progress One"
+progress_seen() {
+	ctl status > "$W/status-run.txt" 2>/dev/null &&
+	    grep -qE '^state: syncing \(change, since .*: applying, [0-9]+ of [0-9]+ operations' "$W/status-run.txt"
+}
+wait_for "status shows the cycle applying, with its operations done of total" 10 progress_seen
+cat "$W/status-run.txt" | head -n 1
+emu_faults '{}'
+wait_for "the slowed change arrived" 15 field_is example.com ex alice.anderson jobTitle "Progress One"
+
 echo "=== SIGHUP"
 conf_set sync interval 77
 kill -HUP "$DPID"
