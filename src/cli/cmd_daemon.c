@@ -223,10 +223,19 @@ cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
 		printf("domain controller: %s; the copy of AD is %lld s old\n",
 		    ctl_str(reply, "dc"), (long long)ctl_int(reply,
 		    "watermark_age"));
-	if (json_object_get(reply, "objects") != NULL)
-		printf("synced objects: %lld; open alerts: %lld\n",
+	if (json_object_get(reply, "objects") != NULL) {
+		const json_t *by = json_object_get(reply,
+		    "objects_by_service");
+
+		printf("synced objects: %lld (Hosted Exchange %lld, Rackspace "
+		    "Email %lld); open alerts: %lld\n",
 		    (long long)ctl_int(reply, "objects"),
+		    (long long)ctl_int(by, "ex"), (long long)ctl_int(by, "rs"),
 		    (long long)ctl_int(reply, "alerts"));
+	}
+	if (ctl_int(reply, "queue") > 0)
+		printf("queue: %lld operations still to send\n",
+		    (long long)ctl_int(reply, "queue"));
 	if (json_object_get(reply, "held_run") != NULL)
 		printf("held: run %lld waits for `adsync approve %lld` or "
 		    "`adsync reject %lld`\n",

@@ -132,7 +132,7 @@ dm_cmd_status(struct daemon *d)
 	int64_t now = timing_now_ms(), next;
 	char why[512];
 	struct store *st;
-	size_t rows = 0, alerts = 0;
+	size_t rows = 0, alerts = 0, by[PLAN_SVC_COUNT];
 	int64_t held;
 	json_t *j;
 
@@ -149,6 +149,11 @@ dm_cmd_status(struct daemon *d)
 		    json_string(d->notify_why));
 	if (d->busy)
 		json_object_set_new(j, "running", dm_cmd_progress(d));
+	/* Operations still to send: the rest of the running cycle's. */
+	json_object_set_new(j, "queue", json_integer(d->busy &&
+	    atomic_load(&d->engine.progress.stage) == 3 ?
+	    (json_int_t)(atomic_load(&d->engine.progress.total) -
+	    atomic_load(&d->engine.progress.done)) : 0));
 	if (d->have_last)
 		json_object_set_new(j, "last", dm_cmd_result_json(&d->last));
 	json_object_set_new(j, "last_success", json_integer(d->last_ok));
@@ -165,6 +170,12 @@ dm_cmd_status(struct daemon *d)
 		if ((r = store_row_count(st, &rows)) == 0)
 			json_object_set_new(j, "objects", json_integer(
 			    (json_int_t)rows));
+		if (store_row_count_by_service(st, by) == 0)
+			json_object_set_new(j, "objects_by_service", json_pack(
+			    "{s:I,s:I}", plan_service_name(PLAN_SVC_EX),
+			    (json_int_t)by[PLAN_SVC_EX],
+			    plan_service_name(PLAN_SVC_RS),
+			    (json_int_t)by[PLAN_SVC_RS]));
 		if (store_alert_count(st, &alerts) == 0)
 			json_object_set_new(j, "alerts", json_integer(
 			    (json_int_t)alerts));

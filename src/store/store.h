@@ -214,6 +214,9 @@ int store_row_each_ident(struct store *st,
     int (*fn)(const struct plan_row *row, void *arg), void *arg)
     ATTR_NODISCARD;
 int store_row_count(struct store *st, size_t *out /* OUT */) ATTR_NODISCARD;
+/* The same per service (indexed by enum plan_service). */
+int store_row_count_by_service(struct store *st,
+    size_t out[PLAN_SVC_COUNT] /* OUT */) ATTR_NODISCARD;
 
 /* ---- transactions around several calls ----------------------------- */
 

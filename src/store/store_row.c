@@ -351,3 +351,25 @@ store_row_each_ident(struct store *st,
 {
 	return store_row_each_as(st, false, fn, arg);
 }
+
+int
+store_row_count_by_service(struct store *st, size_t out[PLAN_SVC_COUNT])
+{
+	sqlite3_stmt *s;
+	int rc, r, svc;
+
+	memset(out, 0, PLAN_SVC_COUNT * sizeof(*out));
+	r = store_sql_stmt(st, STORE_Q_ROW_COUNT_SVC,
+	    "SELECT service, count(*) FROM sync_row GROUP BY service", &s);
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		svc = sqlite3_column_int(s, 0);
+		if (svc >= 0 && svc < PLAN_SVC_COUNT)
+			out[svc] = (size_t)sqlite3_column_int64(s, 1);
+	}
+	if (rc != SQLITE_DONE)
+		r = store_sql_fail(st, rc, "counting state rows");
+	sqlite3_reset(s);
+	return r;
+}
