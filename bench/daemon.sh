@@ -64,7 +64,9 @@ if [ "${1:-}" = "--inner" ]; then
 	adsync=$build/src/cli/adsync
 	rsemu=$build/emulator/rsemu
 	work=$(mktemp -d /tmp/adsync-bdaemon.XXXXXX)
-	rpid="" dpid=""
+	# shellcheck source=bench/lib/testbed.sh
+	. "$src/bench/lib/testbed.sh"
+	rsemu_pid="" dpid=""
 	stop_daemon() {
 		if [ -n "$dpid" ]; then
 			kill -TERM "$dpid" 2>/dev/null || true
@@ -74,10 +76,7 @@ if [ "${1:-}" = "--inner" ]; then
 	}
 	cleanup() {
 		stop_daemon
-		if [ -n "$rpid" ]; then
-			kill -TERM "$rpid" 2>/dev/null || true
-			wait "$rpid" 2>/dev/null || true
-		fi
+		bench_rsemu_stop
 		if [ -n "${BENCH_DAEMON_LOG:-}" ] && [ -f "$work/daemon.log" ]; then
 			mkdir -p "$BENCH_DAEMON_LOG"
 			cp "$work/daemon.log" "$BENCH_DAEMON_LOG/daemon-$n.log"
@@ -96,48 +95,9 @@ if [ "${1:-}" = "--inner" ]; then
 	KEY=benchUserKey0001
 	# The request log holds the initial sync (about 1.2 requests per
 	# user) and everything after it.
-	$srv_cpu "$rsemu" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-	    --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server.key" \
-	    --account 100001 --user-key "$KEY" --secret-key-file "$work/secret.key" \
-	    --domain example.com:both --domain example.net:both \
-	    --throttle off --threads "$(nproc)" --request-log $((2 * n + 100000)) \
-	    --ready-file "$work/ready" 2>"$work/rsemu.log" &
-	rpid=$!
-	for _ in $(seq 1 200); do
-		[ -s "$work/ready" ] && break
-		kill -0 "$rpid" 2>/dev/null || { cat "$work/rsemu.log" >&2; exit 1; }
-		sleep 0.05
-	done
-	port=$(sed -n 's/^listen=.*:\([0-9]*\)$/\1/p' "$work/ready")
-	admin=$(sed -n 's/^admin=//p' "$work/ready")
+	bench_rsemu_start $((2 * n + 100000))
 
-	mkdir -p "$work/state"
-	cat > "$work/adsync.conf" <<-EOF
-	[ad]
-	uri = $AD_URI
-	base_dn = $AD_BASE_DN
-	bind_dn = $AD_BIND_UPN
-	bind_password_file = $AD_BIND_PASSWORD_FILE
-	ca_file = $AD_CA
-
-	[rackspace]
-	api_url = https://127.0.0.1:$port/v1
-	customer = 100001
-	user_key = $KEY
-	secret_key_file = $work/secret.key
-	ca_file = $work/tls/ca.pem
-	reads_per_minute = 1000000
-	writes_per_minute = 1000000
-	throttle_window = 1
-	max_in_flight = 8
-
-	[sync]
-	exchange_group = CN=Hosted Exchange Users,OU=Groups,$AD_BASE_DN
-	rackspace_email_group = CN=Rackspace Email Users,OU=Groups,$AD_BASE_DN
-	domains = example.com example.net
-	state_dir = $work/state
-	max_deletes = 1000000
-	EOF
+	bench_conf "$work/state" 8 > "$work/adsync.conf"
 
 	# The measuring half: python3 (wall clock, /proc, the request log).
 	cat > "$work/bench.py" <<-'PY'

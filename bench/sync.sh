@@ -25,6 +25,7 @@
 # other machines; see below). Peak RSS of each adsync run is measured with
 # /usr/bin/time. Benchmarks assert nothing about time; they fail only if
 # the work fails.
+# shellcheck disable=SC2317 # cleanup and helpers run from traps and calls
 set -euo pipefail
 
 if [ "${1:-}" = "--inner" ]; then
@@ -37,12 +38,11 @@ if [ "${1:-}" = "--inner" ]; then
 	replay=$build/bench/rsemu_replay
 	conc=${BENCH_SYNC_INFLIGHT:-8}
 	work=$(mktemp -d /tmp/adsync-bsync.XXXXXX)
-	pid=""
+	# shellcheck source=bench/lib/testbed.sh
+	. "$src/bench/lib/testbed.sh"
+	rsemu_pid=""
 	cleanup() {
-		if [ -n "$pid" ]; then
-			kill -TERM "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-		fi
+		bench_rsemu_stop
 		[ -n "${BENCH_SYNC_KEEPLOG:-}" ] && cp "$work"/initial.log "$BENCH_SYNC_KEEPLOG" 2>/dev/null; rm -rf "$work"
 	}
 	trap cleanup EXIT
@@ -58,25 +58,8 @@ if [ "${1:-}" = "--inner" ]; then
 	umask 077
 	head -c 24 /dev/urandom | base64 > "$work/secret.key"
 	KEY=benchUserKey0001
-	start_rsemu() {	# $1 = request log size (0 = none)
-		rm -f "$work/ready"
-		$srv_cpu ${BENCH_RSEMU_WRAP:-} "$rsemu" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-		    --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server.key" \
-		    --account 100001 --user-key "$KEY" --secret-key-file "$work/secret.key" \
-		    --domain example.com:both --domain example.net:both \
-		    --domain bench.example:both \
-		    --throttle off --threads "$(nproc)" --request-log "${1:-0}" \
-		    --ready-file "$work/ready" 2>"$work/rsemu.log" &
-		pid=$!
-		for _ in $(seq 1 200); do
-			[ -s "$work/ready" ] && break
-			kill -0 "$pid" 2>/dev/null || { cat "$work/rsemu.log" >&2; exit 1; }
-			sleep 0.05
-		done
-		port=$(sed -n 's/^listen=.*:\([0-9]*\)$/\1/p' "$work/ready")
-		admin=$(sed -n 's/^admin=//p' "$work/ready")
-	}
-	stop_rsemu() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
+	start_rsemu() { bench_rsemu_start "$@"; }
+	stop_rsemu() { bench_rsemu_stop; }
 
 	# Reference: raw mailbox creates, on their own rsemu instance.
 	start_rsemu 0
@@ -87,33 +70,7 @@ if [ "${1:-}" = "--inner" ]; then
 	stop_rsemu
 
 	write_conf() {	# $1 = state directory
-	mkdir -p "$1"
-	cat > "$work/adsync.conf" <<-EOF
-	[ad]
-	uri = $AD_URI
-	base_dn = $AD_BASE_DN
-	bind_dn = $AD_BIND_UPN
-	bind_password_file = $AD_BIND_PASSWORD_FILE
-	ca_file = $AD_CA
-
-	[rackspace]
-	api_url = https://127.0.0.1:$port/v1
-	customer = 100001
-	user_key = $KEY
-	secret_key_file = $work/secret.key
-	ca_file = $work/tls/ca.pem
-	reads_per_minute = 1000000
-	writes_per_minute = 1000000
-	throttle_window = 1
-	max_in_flight = $conc
-
-	[sync]
-	exchange_group = CN=Hosted Exchange Users,OU=Groups,$AD_BASE_DN
-	rackspace_email_group = CN=Rackspace Email Users,OU=Groups,$AD_BASE_DN
-	domains = example.com example.net
-	state_dir = $1
-	max_deletes = 1000000
-	EOF
+		bench_conf "$1" "$conc" > "$work/adsync.conf"
 	}
 	run_sync() {	# $1 = label; prints the summary JSON line, sets rss_kb
 		# BENCH_SYNC_WRAP: a profiler to run the initial sync under
@@ -122,6 +79,7 @@ if [ "${1:-}" = "--inner" ]; then
 		[ "$1" = initial ] && wrap=${BENCH_SYNC_WRAP:-}
 		[ "$1" = delta ] && wrap=${BENCH_SYNC_WRAP_DELTA:-}
 
+		# shellcheck disable=SC2086 # the prefixes are words
 		/usr/bin/time -f '%M' -o "$work/rss" $cli_cpu $wrap "$adsync" -c "$work/adsync.conf" \
 		    sync --once --json > "$work/$1.json" 2>"$work/$1.log" || {
 			rc=$?
@@ -142,6 +100,7 @@ if [ "${1:-}" = "--inner" ]; then
 	stop_rsemu
 	# 2. the same writes at raw capacity, into a fresh rsemu.
 	start_rsemu 0
+	# shellcheck disable=SC2086 # the prefixes are words
 	line=$(${BENCH_REPLAY_WRAP:-} $cli_cpu "$replay" --url "https://127.0.0.1:$port/v1" --user-key "$KEY" \
 	    --secret-key-file "$work/secret.key" --ca-file "$work/tls/ca.pem" \
 	    --log "$work/requests.json" --concurrency "$conc")

@@ -1,0 +1,76 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154,SC2034 # rsemu, work, KEY, srv_cpu, AD_* in; port, admin out
+# Shared by the bench scripts that run rsemu and adsync against a testbed
+# DC (bench/sync.sh, bench/daemon.sh); sourced inside their --inner part.
+# A directory of its own, so that bench/run.sh (which runs bench/*.sh) does
+# not take it for a benchmark.
+#
+# Needs: $rsemu (the binary), $work (the run's directory, with tls/ from
+# tests/testbed/mkcert.sh and secret.key), $KEY (the user key), $srv_cpu
+# (a taskset prefix or empty); the testbed's AD_* variables for
+# bench_conf. Every process it starts is stopped by its PID.
+
+# bench_rsemu_start LOGSIZE: rsemu over TLS on loopback, --throttle off,
+# request log of LOGSIZE entries (0: none), domains example.com,
+# example.net and bench.example; ${BENCH_RSEMU_WRAP} (a profiler) in
+# front. Sets rsemu_pid, port and admin (host:port of the admin API).
+bench_rsemu_start() {
+	rm -f "$work/ready"
+	# shellcheck disable=SC2086 # the prefixes are words
+	$srv_cpu ${BENCH_RSEMU_WRAP:-} "$rsemu" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+	    --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server.key" \
+	    --account 100001 --user-key "$KEY" --secret-key-file "$work/secret.key" \
+	    --domain example.com:both --domain example.net:both \
+	    --domain bench.example:both \
+	    --throttle off --threads "$(nproc)" --request-log "${1:-0}" \
+	    --ready-file "$work/ready" 2>"$work/rsemu.log" &
+	rsemu_pid=$!
+	for _ in $(seq 1 200); do
+		[ -s "$work/ready" ] && break
+		kill -0 "$rsemu_pid" 2>/dev/null || { cat "$work/rsemu.log" >&2; exit 1; }
+		sleep 0.05
+	done
+	port=$(sed -n 's/^listen=.*:\([0-9]*\)$/\1/p' "$work/ready")
+	admin=$(sed -n 's/^admin=//p' "$work/ready")
+}
+
+# bench_rsemu_stop: SIGTERM to the rsemu bench_rsemu_start started.
+bench_rsemu_stop() {
+	if [ -n "${rsemu_pid:-}" ]; then
+		kill -TERM "$rsemu_pid" 2>/dev/null || true
+		wait "$rsemu_pid" 2>/dev/null || true
+	fi
+	rsemu_pid=""
+}
+
+# bench_conf STATE_DIR MAX_IN_FLIGHT > FILE: the adsync.conf of a bench
+# run against that rsemu (unpaced) and the testbed's service account.
+bench_conf() {
+	mkdir -p "$1"
+	cat <<-EOF
+	[ad]
+	uri = $AD_URI
+	base_dn = $AD_BASE_DN
+	bind_dn = $AD_BIND_UPN
+	bind_password_file = $AD_BIND_PASSWORD_FILE
+	ca_file = $AD_CA
+
+	[rackspace]
+	api_url = https://127.0.0.1:$port/v1
+	customer = 100001
+	user_key = $KEY
+	secret_key_file = $work/secret.key
+	ca_file = $work/tls/ca.pem
+	reads_per_minute = 1000000
+	writes_per_minute = 1000000
+	throttle_window = 1
+	max_in_flight = $2
+
+	[sync]
+	exchange_group = CN=Hosted Exchange Users,OU=Groups,$AD_BASE_DN
+	rackspace_email_group = CN=Rackspace Email Users,OU=Groups,$AD_BASE_DN
+	domains = example.com example.net
+	state_dir = $1
+	max_deletes = 1000000
+	EOF
+}
