@@ -377,6 +377,20 @@ plan_ctx_fini(struct plan_ctx *ctx)
 	free(ctx->held);
 }
 
+static int
+plan_guid_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct obj_guid *)a)->b,
+	    ((const struct obj_guid *)b)->b, 16);
+}
+
+bool
+plan_in_focus(const struct plan_ctx *ctx, const struct obj_guid *g)
+{
+	return ctx->opts->focus == NULL || bsearch(g, ctx->opts->focus,
+	    ctx->opts->nfocus, sizeof(*g), plan_guid_cmp) != NULL;
+}
+
 int
 plan_build(const struct plan_source *src, const struct plan_opts *opts,
     struct plan **out, char *why, size_t whylen)
@@ -423,9 +437,17 @@ plan_build(const struct plan_source *src, const struct plan_opts *opts,
 	if ((r = plan_scope_classify(&ctx)) < 0)
 		goto fail;
 	/* Before anything is decided: a read that shows nothing must not
-	 * turn into a disable of everything (rule 9). */
-	if ((r = plan_guard_empty(&ctx)) < 0)
+	 * turn into a disable of everything (rule 9). A focused plan
+	 * collects only its own objects: the groups' members were counted
+	 * by the full plan that settled before. */
+	if (opts->focus == NULL && (r = plan_guard_empty(&ctx)) < 0)
 		goto fail;
+	if (opts->focus != NULL && ctx.conf->sync_proxy_addresses) {
+		snprintf(why, whylen, "alternate addresses are synced: plan in "
+		    "full");
+		r = -ADSYNC_ERESYNC;
+		goto fail;
+	}
 	where = "checking identities";
 	if ((r = plan_check_identities(&ctx)) < 0)
 		goto fail;

@@ -252,6 +252,14 @@ struct plan_opts {
 	 * Borrowed. */
 	const struct plan_opkey *rejected;
 	size_t nrejected;
+	/* Focus: plan only these objects (sorted by their bytes, memcmp),
+	 * the ones a change read returned, all users or contacts. Groups
+	 * are not re-planned, and a focused object that would be created,
+	 * adopted or moved, or alternate addresses being synced, make
+	 * plan_build() fail with -ADSYNC_ERESYNC ("plan in full"): checks
+	 * across objects need every candidate. NULL: the whole mirror. */
+	const struct obj_guid *focus;
+	size_t nfocus;
 };
 
 /*

@@ -540,6 +540,13 @@ plan_check_identities(struct plan_ctx *ctx)
 		    strcasecmp(c->row.domain, c->domain) != 0);
 		if (c->has_row && !moving)
 			continue;
+		/* A new or moving object is checked against every other
+		 * candidate: a focused plan does not have them. */
+		if (ctx->opts->focus != NULL) {
+			snprintf(ctx->why, ctx->whylen, "%s is new in scope or "
+			    "moves: plan in full", c->ent->o->dn);
+			return -ADSYNC_ERESYNC;
+		}
 		if (c->kind != PLAN_K_CONTACT &&
 		    (r = plan_check_rows(ctx, c)) < 0)
 			return r;

@@ -897,6 +897,8 @@ plan_diff_unseen(struct plan_ctx *ctx)
 
 	for (i = 0; i < ctx->nrows; i++) {
 		l = &ctx->rows[i];
+		if (!plan_in_focus(ctx, &l->anchor))
+			continue;	/* not looked at by a focused plan */
 		e = plan_ent_find(ctx, &l->anchor);
 		if (e != NULL && e->cand[l->svc] != 0)
 			continue;	/* seen: a candidate, ok or not */

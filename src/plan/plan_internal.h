@@ -138,6 +138,9 @@ int plan_op_field(struct plan_op *op, const char *field, const char *old,
 void plan_op_reason(struct plan_ctx *ctx, struct plan_op *op,
     const char *fmt, ...) ATTR_PRINTF(3, 4);
 /* Appends an alert; allocation failure is sticky in ctx->err. */
+/* Whether `g` is planned: always without a focus, else when focused. */
+bool plan_in_focus(const struct plan_ctx *ctx, const struct obj_guid *g);
+
 void plan_alert(struct plan_ctx *ctx, enum plan_level level,
     enum plan_service svc, const struct obj_guid *anchor, const char *dn,
     const char *fmt, ...) ATTR_PRINTF(6, 7);

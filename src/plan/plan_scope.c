@@ -111,6 +111,10 @@ plan_scope_ref(struct plan_ctx *ctx, const struct obj_ref *ref,
 			return r;
 		}
 	}
+	/* A focused plan reads only its own objects (and no nested
+	 * group). */
+	if (!plan_in_focus(ctx, &g))
+		return 0;
 	if ((m = plan_ent_add(ctx, &g)) == NULL)
 		return -ENOMEM;
 	if ((r = plan_ent_fetch(ctx, m)) < 0)

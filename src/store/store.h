@@ -395,6 +395,15 @@ int store_held_supersede(struct store *st, int64_t run_id, int64_t now)
 int store_alerts_set(struct store *st, const struct plan_alert *alerts,
     size_t n, int64_t now) ATTR_NODISCARD;
 
+/*
+ * The same for the alerts of some objects only (a focused plan's): the
+ * current alerts of `anchors` are replaced by `alerts`; the others stay.
+ * anchors NULL: all, as store_alerts_set().
+ */
+int store_alerts_set_some(struct store *st, const struct plan_alert *alerts,
+    size_t n, const struct obj_guid *anchors, size_t nanchors, int64_t now)
+    ATTR_NODISCARD;
+
 struct store_alert {
 	enum plan_level level;
 	enum plan_service service;

@@ -49,9 +49,42 @@ store_alerts_upsert(struct store *st, const struct plan_alert *a,
 	return store_sql_done(st, s, "storing an alert");
 }
 
+/* Unmarks the current alerts of `anchors` (all of them when NULL). */
+static int
+store_alerts_unmark(struct store *st, const struct obj_guid *anchors,
+    size_t nanchors)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int r;
+
+	if (anchors == NULL)
+		return store_sql_simple(st, STORE_Q_ALERT_UNMARK,
+		    "UPDATE alert SET mark = 0", "storing alerts");
+	for (i = 0; i < nanchors; i++) {
+		if ((r = store_sql_stmt(st, STORE_Q_ALERT_UNMARK_ONE,
+		    "UPDATE alert SET mark = 0 WHERE anchor = ?1", &s)) < 0)
+			return r;
+		if ((r = store_sql_bind_guid(s, 1, &anchors[i], false)) < 0) {
+			sqlite3_reset(s);
+			return r;
+		}
+		if ((r = store_sql_done(st, s, "storing alerts")) < 0)
+			return r;
+	}
+	return 0;
+}
+
 int
 store_alerts_set(struct store *st, const struct plan_alert *alerts,
     size_t n, int64_t now)
+{
+	return store_alerts_set_some(st, alerts, n, NULL, 0, now);
+}
+
+int
+store_alerts_set_some(struct store *st, const struct plan_alert *alerts,
+    size_t n, const struct obj_guid *anchors, size_t nanchors, int64_t now)
 {
 	sqlite3_stmt *s;
 	bool own = false;
@@ -66,8 +99,7 @@ store_alerts_set(struct store *st, const struct plan_alert *alerts,
 			return r;
 		own = true;
 	}
-	if ((r = store_sql_simple(st, STORE_Q_ALERT_UNMARK,
-	    "UPDATE alert SET mark = 0", "storing alerts")) < 0)
+	if ((r = store_alerts_unmark(st, anchors, nanchors)) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		if ((r = store_alerts_upsert(st, &alerts[i], now)) < 0)

@@ -127,6 +127,8 @@ struct sync_report {
 	bool full_read;			/* the mirror was read whole */
 	size_t changes;			/* objects a change read returned */
 	bool skipped;			/* skip_unchanged: nothing to do */
+	size_t focused;			/* objects of a focused plan; 0:
+					 * the whole mirror was planned */
 	size_t recovered;		/* pending ops reconciled first */
 	double secs_read;		/* time spent reading AD */
 	double secs_plan;		/* ... planning (inventory included) */

@@ -56,6 +56,7 @@ sync_engine_free(struct sync_engine *e)
 	sync_inv_fini(&e->inv);
 	rs_client_free(e->rs);
 	secret_free(e->newpw);
+	free(e->changed);
 	ad_conn_free(e->ad);
 	store_close(e->st);
 	free(e);
@@ -182,6 +183,42 @@ sync_engine_close_stale(struct sync_engine *e, int64_t run_id,
 	return 0;
 }
 
+static int
+sync_guid_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct obj_guid *)a)->b,
+	    ((const struct obj_guid *)b)->b, 16);
+}
+
+/*
+ * Plans only what the change read returned when that is safe: a daemon
+ * change or interval cycle after a cycle that settled everything, users
+ * and contacts only (no group, no tombstone), no approval, no alternate
+ * addresses. The planner itself says "plan in full" for what needs every
+ * candidate (a new or moving object); test_plan proves a focused plan
+ * equal to the full one for its objects.
+ */
+static void
+sync_engine_focus(struct sync_engine *e, const struct sync_opts *opts,
+    struct sync_report *rep, struct plan_opts *po)
+{
+	size_t i, n;
+
+	if (!opts->apply || !opts->skip_unchanged || !e->settled ||
+	    rep->full_read || !e->focusable || e->nchanged == 0 ||
+	    opts->approve_run != 0 || e->conf->sync.sync_proxy_addresses)
+		return;
+	qsort(e->changed, e->nchanged, sizeof(*e->changed), sync_guid_cmp);
+	for (i = n = 0; i < e->nchanged; i++)
+		if (n == 0 || !obj_guid_equal(&e->changed[n - 1],
+		    &e->changed[i]))
+			e->changed[n++] = e->changed[i];
+	e->nchanged = n;
+	po->focus = e->changed;
+	po->nfocus = n;
+	rep->focused = n;
+}
+
 /* Ends run `run_id` at once: nothing changed in AD since a cycle that
  * settled everything, so the plan would be empty (no plan made: at 100k
  * objects a plan costs seconds). */
@@ -210,18 +247,21 @@ static int
 sync_engine_alerts(struct sync_engine *e, const struct sync_report *rep)
 {
 	const struct plan *p = rep->plan;
+	/* A focused plan knows the alerts of its objects only. */
+	const struct obj_guid *anchors = rep->focused > 0 ? e->changed : NULL;
 	struct plan_alert *all;
 	size_t n = p->nalerts + rep->nerrors;
 	int r;
 
 	if (rep->nerrors == 0)
-		return store_alerts_set(e->st, p->alerts, p->nalerts,
-		    sync_now());
+		return store_alerts_set_some(e->st, p->alerts, p->nalerts,
+		    anchors, rep->focused, sync_now());
 	/* Shallow copies: the strings stay the plan's and the report's. */
 	all = xcalloc(n, sizeof(*all));
 	memcpy(all, p->alerts, p->nalerts * sizeof(*all));
 	memcpy(all + p->nalerts, rep->errors, rep->nerrors * sizeof(*all));
-	r = store_alerts_set(e->st, all, n, sync_now());
+	r = store_alerts_set_some(e->st, all, n, anchors, rep->focused,
+	    sync_now());
 	free(all);
 	return r;
 }
@@ -285,7 +325,18 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	sync_decide_opts(&dec, &po);
 	sync_source_init(&src, e, opts->offline);
 	t = timing_now();
+	sync_engine_focus(e, opts, rep, &po);
 	r = plan_build(&src, &po, &rep->plan, rep->why, sizeof(rep->why));
+	if (r == -ADSYNC_ERESYNC && po.focus != NULL) {
+		log_debug("a focused plan will not do (%s): planning in full",
+		    rep->why);
+		po.focus = NULL;
+		po.nfocus = 0;
+		rep->focused = 0;
+		rep->why[0] = '\0';
+		r = plan_build(&src, &po, &rep->plan, rep->why,
+		    sizeof(rep->why));
+	}
 	rep->secs_plan = timing_now() - t;
 	if (r < 0)
 		goto fail;
@@ -328,6 +379,8 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	}
 	sync_decide_fini(&dec);
 	e->settled = rep->counts.errors == 0 && !rep->plan->held;
+	if (rep->focused > 0)
+		log_debug("planned %zu changed object(s) only", rep->focused);
 	log_info("run done: status=%d created=%lu updated=%lu enabled=%lu "
 	    "disabled=%lu deleted=%lu errors=%lu alerts=%lu held=%lu",
 	    (int)rep->status, rep->counts.created, rep->counts.updated,

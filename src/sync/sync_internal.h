@@ -52,6 +52,12 @@ struct sync_engine {
 	char why[1024];			/* scratch for callbacks */
 	const atomic_bool *stop;	/* borrowed; NULL = never stop */
 	struct sync_progress *progress;	/* borrowed; NULL = none */
+	/* What the last change read returned (focus of the next plan):
+	 * GUIDs, sorted after the read; `focusable` false once any is not a
+	 * user or contact, or is deleted, or there are too many. */
+	struct obj_guid *changed;	/* owned */
+	size_t nchanged, capchanged;
+	bool focusable;
 	bool settled;		/* the last cycle applied everything it
 				 * planned: no refusal, nothing held */
 };

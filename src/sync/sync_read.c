@@ -16,12 +16,37 @@
 #include "log.h"
 #include "sync_internal.h"
 #include "timing.h"
+#include "xmalloc.h"
 
 struct sync_read_ctx {
+	struct sync_engine *e;
 	struct store *st;
 	unsigned long n;
 	bool full;
 };
+
+/* Objects a change read may return and still be planned focused (more:
+ * the whole mirror is planned). */
+#define SYNC_FOCUS_MAX 512
+
+/* Notes a changed object for a focused plan (docs/sync.md). */
+static void
+sync_read_note(struct sync_engine *e, const struct obj *o)
+{
+	if (!e->focusable)
+		return;
+	if (o->deleted || (o->kind != OBJ_USER && o->kind != OBJ_CONTACT) ||
+	    e->nchanged == SYNC_FOCUS_MAX) {
+		e->focusable = false;
+		return;
+	}
+	if (e->nchanged == e->capchanged) {
+		e->capchanged = e->capchanged ? e->capchanged * 2 : 16;
+		e->changed = xreallocarray(e->changed, e->capchanged,
+		    sizeof(*e->changed));
+	}
+	e->changed[e->nchanged++] = o->guid;
+}
 
 /* ad_obj_fn: one object into the staging area or the mirror. */
 static int
@@ -31,6 +56,8 @@ sync_read_put(struct obj *o, enum ad_change change, void *arg)
 	int r;
 
 	(void)change;
+	if (!x->full)
+		sync_read_note(x->e, o);
 	r = x->full ? store_mirror_full_put(x->st, o) :
 	    store_mirror_apply(x->st, o);
 	obj_free(o);
@@ -41,7 +68,7 @@ sync_read_put(struct obj *o, enum ad_change change, void *arg)
 static int
 sync_read_full(struct sync_engine *e, char *why, size_t whylen)
 {
-	struct sync_read_ctx x = { .st = e->st, .full = true };
+	struct sync_read_ctx x = { .e = e, .st = e->st, .full = true };
 	struct ad_watermark wm;
 	char text[AD_WM_TEXT_MAX];
 	double t0;
@@ -79,7 +106,7 @@ static int
 sync_read_changes(struct sync_engine *e, const char *wmtext, size_t *n,
     char *why, size_t whylen)
 {
-	struct sync_read_ctx x = { .st = e->st, .full = false };
+	struct sync_read_ctx x = { .e = e, .st = e->st, .full = false };
 	struct ad_watermark in, out;
 	char text[AD_WM_TEXT_MAX];
 	double t0;
@@ -133,6 +160,8 @@ sync_read(struct sync_engine *e, bool force_full, bool *full,
 		    "state: %s", adsync_strerror(r));
 		return r;
 	}
+	e->nchanged = 0;
+	e->focusable = true;
 	if (wm[0] != '\0' && !force_full) {
 		r = sync_read_changes(e, wm, changes, why, whylen);
 		if (r != -ADSYNC_ERESYNC) {

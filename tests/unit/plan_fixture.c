@@ -842,6 +842,8 @@ fx_block_end(struct fixture *fx, struct fx_block *b, char *err,
 			fx->objs = xreallocarray(fx->objs, fx->nobjs + 1,
 			    sizeof(*fx->objs));
 			fx->objs[fx->nobjs++] = b->tmp;
+			if (fx->applied)
+				fx->added_late = true;
 		}
 		memset(&b->tmp, 0, sizeof(b->tmp));
 	}
@@ -969,6 +971,8 @@ fx_delete_line(struct fixture *fx, char *line, char *err, size_t errlen)
 		*bar = '\0';
 	if ((f = fx_find_dn(fx, line, false)) == NULL)
 		return fx_err(err, errlen, "[delete] no object %s", line);
+	if (fx->applied)
+		fx->added_late = true;	/* a structural change too */
 	for (i = 0; i < fx->nobjs; i++)
 		fx_member_del(&fx->objs[i], line);
 	if (bar != NULL) {
@@ -1046,6 +1050,7 @@ fx_line(struct fixture *fx, struct fx_block *b, char *line, char *err,
 			if ((b->obj = fx_find_dn(fx, v, true)) == NULL)
 				return fx_err(err, errlen, "[modify] no object "
 				    "%s", v);
+			b->obj->modified = true;
 			return 0;
 		}
 		b->tmp.o = obj_new();
@@ -1083,6 +1088,7 @@ fixture_load(struct fixture *fx, const char *text, char *err, size_t errlen)
 			if (strcmp(t, "[apply]") == 0) {
 				b.sec = FX_NONE;
 				r = fx_apply_section(fx, err, errlen);
+				fx->applied = true;
 				continue;
 			}
 			b.sec = strcmp(t, "[conf]") == 0 ? FX_CONF :

@@ -52,6 +52,7 @@ struct fx_obj {
 	char **members;		/* owned DNs */
 	bool *noguid;		/* member given without GUID */
 	size_t nmembers;
+	bool modified;		/* changed by [modify] or [delete] */
 };
 
 struct fx_target {
@@ -78,6 +79,8 @@ struct fixture {
 	struct plan_opkey approved[16], rejected[16];
 	bool offline;
 	unsigned rounds;	/* see [conf] rounds */
+	bool applied;		/* an [apply] section ran */
+	bool added_late;	/* an object came or went after [apply] */
 	unsigned next_guid;
 	FILE *log;		/* "# applied: ..." lines (memstream) */
 	char *logbuf;

@@ -290,6 +290,154 @@ test_goldens(void **state)
 	assert_true(n >= 20);
 }
 
+/* ---- focused plans (the daemon's change cycles) ---------------------- */
+
+static int
+guid_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct obj_guid *)a)->b,
+	    ((const struct obj_guid *)b)->b, 16);
+}
+
+static bool
+in_set(const struct obj_guid *g, const struct obj_guid *v, size_t n)
+{
+	return bsearch(g, v, n, sizeof(*v), guid_cmp) != NULL;
+}
+
+/* The ops (held ones marked) and alerts of `p` about objects of `v`, one
+ * JSON text per line, sorted: comparable between two plans. */
+static char *
+focus_lines(const struct plan *p, const struct obj_guid *v, size_t n)
+{
+	char **lines = NULL, *s, *out;
+	size_t nl = 0, i, len = 1;
+
+	for (i = 0; i < p->nops + p->nheld; i++) {
+		const struct plan_op *op = i < p->nops ? &p->ops[i] :
+		    &p->held_ops[i - p->nops];
+		json_t *j;
+
+		if (!in_set(&op->anchor, v, n))
+			continue;
+		j = plan_op_json(op, i >= p->nops);
+		lines = realloc(lines, (nl + 1) * sizeof(*lines));
+		lines[nl++] = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(j);
+	}
+	for (i = 0; i < p->nalerts; i++) {
+		if (!in_set(&p->alerts[i].anchor, v, n))
+			continue;
+		lines = realloc(lines, (nl + 1) * sizeof(*lines));
+		lines[nl++] = strdup(p->alerts[i].message);
+	}
+	qsort(lines, nl, sizeof(*lines), name_cmp);
+	for (i = 0; i < nl; i++)
+		len += strlen(lines[i]) + 1;
+	out = calloc(1, len);
+	for (i = 0, s = out; i < nl; i++) {
+		s = stpcpy(s, lines[i]);
+		*s++ = '\n';
+		free(lines[i]);
+	}
+	free(lines);
+	return out;
+}
+
+/*
+ * For every golden fixture whose changes after [apply] touch users and
+ * contacts only (what a focused plan is for): the plan focused on the
+ * changed objects has exactly the full plan's ops and alerts about them,
+ * and nothing else; or it says "plan in full" (-ADSYNC_ERESYNC).
+ */
+static void
+test_focus_equals_full(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300], why[2048], *text;
+	struct obj_guid focus[64];
+	struct plan_source src;
+	struct plan_opts opts;
+	struct plan *full, *part;
+	struct fixture fx;
+	struct dirent *de;
+	size_t nf, i, nl, compared = 0, fallbacks = 0;
+	bool ok;
+	DIR *dp;
+	int r;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/tests/unit/golden/plan", srcdir());
+	assert_non_null(dp = opendir(dir));
+	while ((de = readdir(dp)) != NULL) {
+		nl = strlen(de->d_name);
+		if (nl <= 3 || strcmp(de->d_name + nl - 3, ".in") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		assert_non_null(text = read_all(path, NULL));
+		load_or_fail(&fx, text, de->d_name);
+		ok = fx.applied && !fx.added_late;
+		nf = 0;
+		for (i = 0; ok && i < fx.nobjs; i++) {
+			if (!fx.objs[i].modified)
+				continue;
+			if (fx.objs[i].o->deleted || nf == 64 ||
+			    (fx.objs[i].o->kind != OBJ_USER &&
+			    fx.objs[i].o->kind != OBJ_CONTACT))
+				ok = false;
+			else
+				focus[nf++] = fx.objs[i].o->guid;
+		}
+		if (!ok || nf == 0) {
+			if (getenv("ADSYNC_FOCUS_DEBUG") != NULL)
+				print_message("%s: not focused (applied %d, "
+				    "late %d, nf %zu, ok %d)\n", de->d_name,
+				    fx.applied, fx.added_late, nf, ok);
+			fixture_fini(&fx);
+			free(text);
+			continue;
+		}
+		qsort(focus, nf, sizeof(focus[0]), guid_cmp);
+		assert_int_equal(build(&fx, &full, why, sizeof(why)), 0);
+		fixture_source(&fx, &src);
+		fixture_opts(&fx, &opts);
+		opts.focus = focus;
+		opts.nfocus = nf;
+		part = NULL;
+		r = plan_build(&src, &opts, &part, why, sizeof(why));
+		if (r == -ADSYNC_ERESYNC) {
+			print_message("%s: in full: %s\n", de->d_name, why);
+			fallbacks++;
+		} else {
+			char *a, *b;
+
+			if (r != 0)
+				fail_msg("%s: focused plan failed: %s",
+				    de->d_name, why);
+			a = focus_lines(full, focus, nf);
+			b = focus_lines(part, focus, nf);
+			if (strcmp(a, b) != 0)
+				fail_msg("%s: the focused plan differs:\n"
+				    "full:\n%s\nfocused:\n%s", de->d_name, a, b);
+			/* Nothing about other objects. */
+			for (i = 0; i < part->nops; i++)
+				assert_true(in_set(&part->ops[i].anchor, focus,
+				    nf));
+			free(a);
+			free(b);
+			compared++;
+		}
+		plan_free(full);
+		plan_free(part);
+		fixture_fini(&fx);
+		free(text);
+	}
+	closedir(dp);
+	/* Enough of the goldens qualify for this to prove something. */
+	print_message("focused: %zu compared, %zu planned in full\n",
+	    compared, fallbacks);
+	assert_true(compared >= 3);
+}
+
 /* ---- the attribute table ---------------------------------------------- */
 
 /* The seed's list and rackspace-api.md §9.8, written out again so that a
@@ -803,6 +951,7 @@ main(void)
 		cmocka_unit_test(test_member_order),
 		cmocka_unit_test(test_guard_boundaries),
 		cmocka_unit_test(test_goldens),
+		cmocka_unit_test(test_focus_equals_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
