@@ -59,6 +59,10 @@ struct sync_opts {
 				 * the last cycle settled everything, end
 				 * here: the plan would be empty (the
 				 * daemon's change and interval cycles) */
+	const struct obj_guid *focus;	/* plan only these (sorted), as a
+					 * focused plan (explain); NULL: as
+					 * the engine decides */
+	size_t nfocus;
 	bool no_read;		/* plan from the mirror as it is, without
 				 * reading AD (explain) */
 	int64_t approve_run;	/* lift the guard for the removals held in

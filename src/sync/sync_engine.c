@@ -204,6 +204,12 @@ sync_engine_focus(struct sync_engine *e, const struct sync_opts *opts,
 {
 	size_t i, n;
 
+	if (opts->focus != NULL) {
+		po->focus = opts->focus;
+		po->nfocus = opts->nfocus;
+		rep->focused = opts->nfocus;
+		return;
+	}
 	if (!opts->apply || !opts->skip_unchanged || !e->settled ||
 	    rep->full_read || !e->focusable || e->nchanged == 0 ||
 	    opts->approve_run != 0 || e->conf->sync.sync_proxy_addresses)

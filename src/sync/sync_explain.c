@@ -84,7 +84,7 @@ sync_explain_resolve(struct sync_engine *e, const char *key,
 		*g = f.g;
 		return 0;
 	}
-	for (i = 0; i < p->nops; i++)
+	for (i = 0; p != NULL && i < p->nops; i++)
 		if (sync_explain_is_addr(p->ops[i].name, p->ops[i].domain,
 		    key)) {
 			*g = p->ops[i].anchor;
@@ -284,8 +284,21 @@ sync_engine_explain(struct sync_engine *e, const char *key, json_t **out,
 	int r;
 
 	*out = NULL;
-	/* The plan from the mirror as it is: no read, no API. */
+	/* The plan from the mirror as it is: no read, no API; focused on the
+	 * object when the state or the mirror names it (a user or contact),
+	 * else of everything (an address only a pending create knows). */
 	so.no_read = true;
+	sync_report_init(&rep);
+	r = sync_explain_resolve(e, key, NULL, &g, why, whylen);
+	if (r < 0 && r != -ADSYNC_ENOTFOUND)
+		return r;
+	if (r == 0 && store_mirror_get_lean(e->st, &g, &o) == 0 &&
+	    !o->deleted && (o->kind == OBJ_USER || o->kind == OBJ_CONTACT)) {
+		so.focus = &g;
+		so.nfocus = 1;
+	}
+	obj_free(o);
+	o = NULL;
 	if ((r = sync_engine_run(e, &so, &rep)) < 0) {
 		snprintf(why, whylen, "%s", rep.why);
 		sync_report_fini(&rep);
