@@ -690,13 +690,13 @@ sync_apply_submit(struct sync_engine *e, struct sync_slot *sl)
  */
 static int
 sync_apply_batch(struct sync_engine *e, struct sync_slot *v, size_t n,
-    size_t window, struct sync_report *rep, struct sync_apply_failed *failed)
+    struct sync_report *rep, struct sync_apply_failed *failed)
 {
 	double t0 = timing_now(), tb, to;
 	size_t i;
 	int r, found;
 
-	if ((r = sync_bulk_run(e, v, n, window, rep, failed)) < 0)
+	if ((r = sync_bulk_run(e, v, n, rep, failed)) < 0)
 		return r;
 	tb = timing_now();
 	/* The rest one by one, through the typed calls (lists, addresses,
@@ -825,7 +825,7 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 			if (!v[j].skipped && !rep->full_read)
 				sync_apply_backoff(e, &v[j], now);
 		}
-		r = sync_apply_batch(e, v, n, batch, rep, &failed);
+		r = sync_apply_batch(e, v, n, rep, &failed);
 		sync_progress_done(e, n);
 	}
 	rep->counts.api_calls += sync_apply_calls(e->rs) - calls0 +

@@ -48,7 +48,6 @@ struct sync_bulk {
 	pthread_cond_t to_pusher;	/* more journaled, or closed */
 	struct sync_engine *e;
 	struct sync_slot *v;		/* borrowed: the batch */
-	size_t n;
 	long long run_id;		/* for the pusher's log lines */
 	/* Under mu. */
 	size_t journaled;	/* v[0..journaled) are journaled (engine) */
@@ -158,8 +157,7 @@ sync_bulk_record(struct sync_bulk *b, size_t *idx, size_t n,
 
 int
 sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
-    size_t window, struct sync_report *rep,
-    struct sync_apply_failed *failed)
+    struct sync_report *rep, struct sync_apply_failed *failed)
 {
 	struct sync_bulk b;
 	struct timespec dl;
@@ -173,7 +171,6 @@ sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
 	memset(&b, 0, sizeof(b));
 	b.e = e;
 	b.v = v;
-	b.n = n;
 	b.run_id = (long long)rep->run_id;
 	b.done = xcalloc(n, sizeof(*b.done));
 	taken = xcalloc(n, sizeof(*taken));
@@ -196,9 +193,9 @@ sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
 			closed = true;
 			sync_bulk_publish(&b, jl, closed);
 		}
-		/* Journal ahead while fewer than `window` sent ops wait for
-		 * their answers (what a crash would leave to recover). */
-		if (!closed && open < window) {
+		/* Journal the whole batch ahead, chunk by chunk: what a
+		 * crash leaves to recover is bounded by the batch's size. */
+		if (!closed) {
 			m = n - jl < chunk ? n - jl : chunk;
 			if (chunk < SYNC_BULK_CHUNK_MAX)
 				chunk *= 2;

@@ -178,16 +178,14 @@ void sync_decide_fini(struct sync_decisions *d);
 
 /*
  * The bulk pipeline (sync_bulk.c): journals every op of v[0..n) in chunks
- * while a pusher thread sends the bulkable ones already journaled, at most
- * `window` of them journaled and unanswered at any time, and records the
- * outcomes of those answered (not the creates whose reply was lost: their
- * lookup is the caller's, as are the other ops). Returns 0, or a negative
- * code with rep->why (what was recorded stays; the rest is in the journal
- * for sync_recover.c).
+ * while a pusher thread sends the bulkable ones already journaled, and
+ * records the outcomes of those answered (not the creates whose reply was
+ * lost: their lookup is the caller's, as are the other ops). Returns 0, or
+ * a negative code with rep->why (what was recorded stays; the rest is in
+ * the journal for sync_recover.c).
  */
 int sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
-    size_t window, struct sync_report *rep,
-    struct sync_apply_failed *failed);
+    struct sync_report *rep, struct sync_apply_failed *failed);
 /* The pusher's completion of `sl` (from its rs_done_fn). Pusher thread. */
 void sync_bulk_done(struct sync_slot *sl);
 
