@@ -31,6 +31,26 @@ dm_job_free(void *job)
 	free(j);
 }
 
+/* Makes *e when missing, wired to the daemon's stop flag and progress:
+ * whichever job comes first (a cycle, explain, reject) makes the engine
+ * the later ones use. 0, or the negative code with `why`. */
+static int
+dm_engine_ensure(struct dm_engine *de, struct sync_engine **e, char *why,
+    size_t whylen)
+{
+	int r;
+
+	if (*e != NULL)
+		return 0;
+	if ((r = sync_engine_new(de->conf, e, why, whylen)) < 0) {
+		*e = NULL;
+		return r;
+	}
+	sync_engine_set_stop(*e, &de->stop);
+	sync_engine_set_progress(*e, &de->progress);
+	return 0;
+}
+
 /* One cycle into `res`. *e is made when missing and dropped when a cycle
  * fails as a whole (the next one starts from scratch: new connections). */
 static void
@@ -45,15 +65,11 @@ dm_engine_cycle(struct dm_engine *de, struct sync_engine **e,
 	struct sync_report rep;
 
 	res->started = time(NULL);
-	if (*e == NULL) {
-		if ((res->rc = sync_engine_new(de->conf, e, res->why,
-		    sizeof(res->why))) < 0) {
-			res->status = STORE_RUN_FAILED;
-			res->ended = time(NULL);
-			return;
-		}
-		sync_engine_set_stop(*e, &de->stop);
-		sync_engine_set_progress(*e, &de->progress);
+	if ((res->rc = dm_engine_ensure(de, e, res->why,
+	    sizeof(res->why))) < 0) {
+		res->status = STORE_RUN_FAILED;
+		res->ended = time(NULL);
+		return;
 	}
 	res->rc = sync_engine_run(*e, &opts, &rep);
 	res->run_id = rep.run_id;
@@ -101,25 +117,17 @@ dm_engine_main(void *arg)
 			job->conf = NULL;
 		} else if (job->kind == DM_JOB_REJECT) {
 			res->run_id = job->reject_run;
-			if (e == NULL && (res->rc = sync_engine_new(de->conf,
-			    &e, res->why, sizeof(res->why))) < 0)
-				e = NULL;
-			else
+			if ((res->rc = dm_engine_ensure(de, &e, res->why,
+			    sizeof(res->why))) == 0)
 				res->rc = sync_engine_reject(e, job->reject_run,
 				    &res->rejected, res->why,
 				    sizeof(res->why));
-			if (e != NULL)
-				sync_engine_set_stop(e, &de->stop);
 		} else if (job->kind == DM_JOB_EXPLAIN) {
-			if (e == NULL && (res->rc = sync_engine_new(de->conf,
-			    &e, res->why, sizeof(res->why))) < 0)
-				e = NULL;
-			else {
-				sync_engine_set_stop(e, &de->stop);
+			if ((res->rc = dm_engine_ensure(de, &e, res->why,
+			    sizeof(res->why))) == 0)
 				res->rc = sync_engine_explain(e, job->key,
 				    &res->answer, res->why,
 				    sizeof(res->why));
-			}
 		} else {
 			dm_engine_cycle(de, &e, job, res);
 		}
