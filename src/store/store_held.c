@@ -72,24 +72,26 @@ store_held_each_in(struct store *st, enum store_op_state state,
 	    true, (int64_t)state, fn, arg);
 }
 
-/* One UPDATE of held_op with up to three int64 parameters. */
+/* One UPDATE of held_op; its parameters ?1.. (as many as `sql` has, at
+ * most four) take a, b, c, d in order. */
 static int
 store_held_update(struct store *st, enum store_q id, const char *sql,
     int64_t a, int64_t b, int64_t c, int64_t d, size_t *n)
 {
+	const int64_t v[4] = { a, b, c, d };
 	sqlite3_stmt *s;
-	int r;
+	int i, np, r;
 
 	if ((r = store_sql_writable(st, "deciding on held ops")) < 0 ||
 	    (r = store_sql_stmt(st, id, sql, &s)) < 0)
 		return r;
-	if ((r = store_sql_code(sqlite3_bind_int64(s, 1, a))) < 0 ||
-	    (r = store_sql_code(sqlite3_bind_int64(s, 2, b))) < 0 ||
-	    (r = store_sql_code(sqlite3_bind_int64(s, 3, c))) < 0 ||
-	    (r = store_sql_code(sqlite3_bind_int64(s, 4, d))) < 0) {
-		sqlite3_reset(s);
-		return r;
-	}
+	np = sqlite3_bind_parameter_count(s);
+	for (i = 0; i < np && i < 4; i++)
+		if ((r = store_sql_code(sqlite3_bind_int64(s, i + 1,
+		    v[i]))) < 0) {
+			sqlite3_reset(s);
+			return r;
+		}
 	if ((r = store_sql_done(st, s, "deciding on held ops")) == 0 &&
 	    n != NULL)
 		*n = (size_t)sqlite3_changes(st->db);
@@ -117,7 +119,7 @@ store_held_set(struct store *st, int64_t id, enum store_op_state to,
 		return -EINVAL;
 	return store_held_update(st, STORE_Q_HELD_SET,
 	    "UPDATE held_op SET decision = ?2 - 3, decided = ?3"
-	    " WHERE id = ?1 AND ?4 = ?4",
+	    " WHERE id = ?1",
 	    id, (int64_t)to, now, 0, NULL);
 }
 
@@ -126,6 +128,6 @@ store_held_supersede(struct store *st, int64_t run_id, int64_t now)
 {
 	return store_held_update(st, STORE_Q_HELD_SUPERSEDE,
 	    "UPDATE held_op SET decision = 3, decided = ?2"
-	    " WHERE decision = 0 AND run_id < ?1 AND ?3 = ?3 AND ?4 = ?4",
+	    " WHERE decision = 0 AND run_id < ?1",
 	    run_id, now, 0, 0, NULL);
 }
