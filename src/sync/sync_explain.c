@@ -74,7 +74,8 @@ sync_explain_resolve(struct sync_engine *e, const char *key,
 		    "(name@domain), a DN nor a GUID", key);
 		return -EINVAL;
 	}
-	if ((r = store_row_each(e->st, sync_explain_row_cb, &f)) < 0 &&
+	/* Names and domains only: no row's fields decoded. */
+	if ((r = store_row_each_ident(e->st, sync_explain_row_cb, &f)) < 0 &&
 	    r != 1) {
 		snprintf(why, whylen, "cannot read the state: %s",
 		    store_errmsg(e->st));
@@ -281,7 +282,7 @@ sync_engine_explain(struct sync_engine *e, const char *key, json_t **out,
 	char gtext[OBJ_GUID_TEXT];
 	const struct plan *p;
 	size_t i;
-	int r;
+	int r, found;
 
 	*out = NULL;
 	/* The plan from the mirror as it is: no read, no API; focused on the
@@ -289,10 +290,10 @@ sync_engine_explain(struct sync_engine *e, const char *key, json_t **out,
 	 * else of everything (an address only a pending create knows). */
 	so.no_read = true;
 	sync_report_init(&rep);
-	r = sync_explain_resolve(e, key, NULL, &g, why, whylen);
-	if (r < 0 && r != -ADSYNC_ENOTFOUND)
-		return r;
-	if (r == 0 && store_mirror_get_lean(e->st, &g, &o) == 0 &&
+	found = sync_explain_resolve(e, key, NULL, &g, why, whylen);
+	if (found < 0 && found != -ADSYNC_ENOTFOUND)
+		return found;
+	if (found == 0 && store_mirror_get_lean(e->st, &g, &o) == 0 &&
 	    !o->deleted && (o->kind == OBJ_USER || o->kind == OBJ_CONTACT)) {
 		so.focus = &g;
 		so.nfocus = 1;
@@ -305,7 +306,9 @@ sync_engine_explain(struct sync_engine *e, const char *key, json_t **out,
 		return r;
 	}
 	p = rep.plan;
-	if ((r = sync_explain_resolve(e, key, p, &g, why, whylen)) < 0)
+	/* Not named by the state or the mirror: maybe a pending create. */
+	if (found != 0 &&
+	    (r = sync_explain_resolve(e, key, p, &g, why, whylen)) < 0)
 		goto out;
 	obj_guid_format(&g, gtext);
 	j = json_pack("{s:s,s:s}", "key", key, "guid", gtext);
