@@ -132,7 +132,7 @@ dm_cmd_status(struct daemon *d)
 	int64_t now = timing_now_ms(), next;
 	char why[512];
 	struct store *st;
-	size_t rows = 0, alerts = 0, by[PLAN_SVC_COUNT];
+	size_t alerts = 0, by[PLAN_SVC_COUNT];
 	int64_t held;
 	json_t *j;
 
@@ -165,17 +165,16 @@ dm_cmd_status(struct daemon *d)
 	    d->next_full_ms > now ? (d->next_full_ms - now + 999) / 1000 :
 	    0));
 	if ((st = dm_ro(d, why, sizeof(why))) != NULL) {
-		int r;
-
-		if ((r = store_row_count(st, &rows)) == 0)
+		/* One count per service; the total is their sum. */
+		if (store_row_count_by_service(st, by) == 0) {
 			json_object_set_new(j, "objects", json_integer(
-			    (json_int_t)rows));
-		if (store_row_count_by_service(st, by) == 0)
+			    (json_int_t)(by[PLAN_SVC_EX] + by[PLAN_SVC_RS])));
 			json_object_set_new(j, "objects_by_service", json_pack(
 			    "{s:I,s:I}", plan_service_name(PLAN_SVC_EX),
 			    (json_int_t)by[PLAN_SVC_EX],
 			    plan_service_name(PLAN_SVC_RS),
 			    (json_int_t)by[PLAN_SVC_RS]));
+		}
 		if (store_alert_count(st, &alerts) == 0)
 			json_object_set_new(j, "alerts", json_integer(
 			    (json_int_t)alerts));
