@@ -116,7 +116,9 @@ dm=$(sed -n 's/^daemon pid \([0-9]*\), log .*/\1/p' "$OUT" | head -n 1)
 leftovers() {
 	[ -z "$rs" ] || ! kill -0 "$rs" 2>/dev/null || echo "rsemu $rs"
 	[ -z "$dm" ] || ! kill -0 "$dm" 2>/dev/null || echo "adsync daemon $dm"
-	pgrep -af -- "^$BUILD/src/cli/adsync .*daemon" || true
+	# The demo's own daemon (its configuration): other tests of this
+	# build run daemons of their own at the same time (ctest -j).
+	pgrep -af -- "^$BUILD/src/cli/adsync -c $BUILD/demo/adsync\.conf daemon" || true
 	[ -z "$dc" ] || pgrep -g "$dc" | sed 's/^/samba group member /'
 	pgrep -af -- "$BUILD/demo/|demo-inside\\.sh $BUILD " || true
 }
