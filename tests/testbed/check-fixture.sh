@@ -22,7 +22,13 @@ status() {	# status WHAT WANT COMMAND...: COMMAND exits with WANT
 status "COMMAND's status passes through" 3 "$WITH_AD" --org none -- sh -c 'exit 3'
 status "skip status passes through" 77 "$WITH_AD" --org none -- sh -c 'exit 77'
 if command -v setpriv >/dev/null; then
-	status "not root" 77 setpriv --reuid=65534 --regid=65534 --clear-groups "$WITH_AD" -- true
+	# A copy the unprivileged user can reach: the checkout may sit in a
+	# directory only root can enter (a clone into `mktemp -d`), which
+	# would make this exit 126 before with-ad.sh runs at all.
+	mkdir -m 0755 "$T/nonroot"
+	install -m 0755 "$WITH_AD" "$T/nonroot/with-ad.sh"
+	chmod 0755 "$T"
+	status "not root" 77 setpriv --reuid=65534 --regid=65534 --clear-groups "$T/nonroot/with-ad.sh" -- true
 fi
 
 # Waits are generous (a loaded machine stops a DC in seconds: samba-ad.sh
