@@ -424,6 +424,19 @@ sync_apply_calls(const struct rs_client *c)
 	return n;
 }
 
+/* The client's counters since it was made: new connections (TLS
+ * handshakes) against calls say whether connections are reused, and the
+ * queue wait whether pacing or the in-flight cap held the calls back. */
+static void
+sync_apply_log_client(const struct rs_client *c)
+{
+	struct rs_client_stats s;
+
+	rs_client_stats(c, &s);
+	log_debug("api client: %lu calls, %lu connections opened, %lu ms "
+	    "queued in all, %lu retried, %lu throttled", sync_apply_calls(c),
+	    s.connects, s.waited_ms, s.retried, s.throttled);
+}
 
 /*
  * Records the outcome of `sl` (the caller holds a transaction): success
@@ -534,12 +547,14 @@ sync_apply_journal(struct sync_engine *e, struct sync_slot *v, size_t n,
 
 	if ((r = store_begin(e->st)) < 0)
 		goto fail;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		sync_bulk_yield(e, i);
 		if (!v[i].skipped && (r = store_op_begin(e->st, rep->run_id,
 		    v[i].op, now, &v[i].op_id)) < 0) {
 			store_rollback(e->st);
 			goto fail;
 		}
+	}
 	if ((r = store_commit(e->st)) < 0)
 		goto fail;
 	return 0;
@@ -567,6 +582,7 @@ sync_apply_outcomes(struct sync_engine *e, struct sync_slot *v,
 	}
 	for (i = 0; i < n; i++) {
 		sl = &v[idx != NULL ? idx[i] : i];
+		sync_bulk_yield(e, i);
 		if (sl->recorded)
 			continue;
 		if ((r = sync_apply_outcome(e, sl, rep, failed)) < 0) {
@@ -830,6 +846,7 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 	}
 	rep->counts.api_calls += sync_apply_calls(e->rs) - calls0 +
 	    e->inv.calls;
+	sync_apply_log_client(e->rs);
 	free(v);
 	free(failed.g);
 	free(failed.s);

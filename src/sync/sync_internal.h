@@ -60,6 +60,7 @@ struct sync_engine {
 	bool focusable;
 	bool settled;		/* the last cycle applied everything it
 				 * planned: no refusal, nothing held */
+	bool pushing;		/* a bulk pipeline's pusher is running */
 };
 
 /* Publishes the stage (and for stage 3 the total) when someone watches. */
@@ -188,6 +189,9 @@ int sync_bulk_run(struct sync_engine *e, struct sync_slot *v, size_t n,
     struct sync_report *rep, struct sync_apply_failed *failed);
 /* The pusher's completion of `sl` (from its rs_done_fn). Pusher thread. */
 void sync_bulk_done(struct sync_slot *sl);
+/* Called by the engine thread's store loops once per op `i`: while a
+ * pusher runs, gives it the CPU every few ops (see sync_bulk.c). */
+void sync_bulk_yield(const struct sync_engine *e, size_t i);
 
 int sync_apply_call(struct sync_engine *e, const struct plan_op *op,
     struct rs_error *err);
