@@ -43,6 +43,7 @@ const struct conf_section *const conf_sections[] = {
 	&conf_ad_section,
 	&conf_rackspace_section,
 	&conf_sync_section,
+	&conf_daemon_section,
 };
 const size_t conf_nsections = sizeof(conf_sections) / sizeof(conf_sections[0]);
 

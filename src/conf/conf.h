@@ -13,7 +13,7 @@
  * any thread; conf_free() releases it. All strings inside are owned by the
  * struct and never NULL (an unset string is "").
  *
- * Later issues add [daemon]; each section is a struct here.
+ * Each section is a struct here.
  */
 #ifndef ADSYNC_CONF_H
 #define ADSYNC_CONF_H
@@ -83,11 +83,23 @@ struct conf_sync {
 	unsigned max_delete_percent; /* ... as a share of synced objects */
 };
 
+/* [daemon]: what `adsync daemon` serves besides its control socket
+ * (docs/daemon.md, docs/pwsync.md). */
+struct conf_daemon {
+	char *hook_listen;	/* ADDRESS:PORT of the password hook
+				 * receiver, default 0.0.0.0:8732; "" = none */
+	char *hook_names;	/* space-separated names the DCs reach the
+				 * receiver by; "" = this host's name */
+	unsigned password_hold;	/* minutes a captured password waits for
+				 * its user or mailbox, default 60 */
+};
+
 struct conf {
 	char *path;		/* where it was read from ("" for buffers) */
 	struct conf_ad ad;
 	struct conf_rackspace rackspace;
 	struct conf_sync sync;
+	struct conf_daemon daemon;
 };
 
 /*

@@ -97,6 +97,10 @@ extern const struct conf_section conf_rackspace_section;
 extern const struct conf_section conf_ad_section;
 /* The [sync] block, in conf_sync.c. */
 extern const struct conf_section conf_sync_section;
+/* The [daemon] block, in conf_daemon.c. */
+extern const struct conf_section conf_daemon_section;
+/* ADDRESS:PORT, or empty (conf_daemon.c); a conf_check_fn. */
+int conf_daemon_check_listen(const char *value, char *why, size_t whylen);
 
 /*
  * Adds a diagnostic for `key` of the section being checked, at the line
