@@ -23,6 +23,7 @@
 
 #include "emu_config.h"
 #include "err.h"
+#include "net.h"
 #include "rs_auth.h"
 #include "secret.h"
 #include "strparse.h"
@@ -415,52 +416,6 @@ out:
 	return r;
 }
 
-int
-emu_config_addr_parse(const char *s, struct sockaddr_storage *ss,
-    unsigned *sslen)
-{
-	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	char host[64];
-	const char *colon, *hs = s;
-	const char *errstr;
-	size_t hlen;
-	long long port;
-
-	if (s[0] == '[') {
-		if ((colon = strstr(s, "]:")) == NULL)
-			return -ADSYNC_EPARSE;
-		hs = s + 1;
-		hlen = (size_t)(colon - hs);
-		colon++;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL)
-			return -ADSYNC_EPARSE;
-		hlen = (size_t)(colon - s);
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
-		return -ADSYNC_EPARSE;
-	memcpy(host, hs, hlen);
-	host[hlen] = '\0';
-	if (strparse_num(colon + 1, 0, 65535, &port, &errstr) < 0)
-		return -ADSYNC_EPARSE;
-	memset(ss, 0, sizeof(*ss));
-	if (strcmp(host, "localhost") == 0)
-		snprintf(host, sizeof(host), "127.0.0.1");
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		*sslen = sizeof(*in4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*sslen = sizeof(*in6);
-		return 0;
-	}
-	return -ADSYNC_EPARSE;
-}
 
 bool
 emu_config_addr_is_loopback(const struct sockaddr_storage *ss)
@@ -494,7 +449,7 @@ emu_config_check(struct emu_config *c, char *why, size_t whylen)
 	if (c->listen == NULL)
 		return emu_config_err(why, whylen, "--listen is missing; give "
 		    "e.g. --listen 127.0.0.1:8443 (port 0 picks a free port)");
-	if (emu_config_addr_parse(c->listen, &ss, &sslen) < 0)
+	if (net_addr_parse(c->listen, &ss, &sslen) < 0)
 		return emu_config_err(why, whylen, "--listen %.80s: not "
 		    "ADDR:PORT; give e.g. 127.0.0.1:8443 or [::1]:0",
 		    c->listen);
@@ -506,7 +461,7 @@ emu_config_check(struct emu_config *c, char *why, size_t whylen)
 		return emu_config_err(why, whylen, "--tls-cert and --tls-key "
 		    "go together; give both or neither");
 	if (c->admin_listen != NULL) {
-		if (emu_config_addr_parse(c->admin_listen, &ss, &sslen) < 0)
+		if (net_addr_parse(c->admin_listen, &ss, &sslen) < 0)
 			return emu_config_err(why, whylen, "--admin-listen "
 			    "%.80s: not ADDR:PORT; give e.g. 127.0.0.1:0",
 			    c->admin_listen);

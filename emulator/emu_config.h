@@ -110,10 +110,8 @@ const char *emu_config_service_name(int service);
 /* Index of the user with `key`, or -1. */
 long emu_config_user_find(const struct emu_config *cfg, const char *key);
 
-/* Splits "ADDR:PORT" ("[::1]:8443" for IPv6) into a sockaddr; see .c. */
+/* "ADDR:PORT" specs are parsed by net_addr_parse() (src/common/net.h). */
 struct sockaddr_storage;
-int emu_config_addr_parse(const char *s, struct sockaddr_storage *ss
-    /* OUT */, unsigned *sslen /* OUT */) ATTR_NODISCARD;
 
 /* True if the address is a loopback address (127/8 or ::1). */
 bool emu_config_addr_is_loopback(const struct sockaddr_storage *ss);

@@ -32,6 +32,7 @@
 #include "emu_reqlog.h"
 #include "emu_timer.h"
 #include "err.h"
+#include "net.h"
 #include "log.h"
 #include "secret.h"
 
@@ -399,50 +400,11 @@ static int
 emu_http_bind(struct emu_listener *l, const char *spec, char *why,
     size_t whylen, const char *flag)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	unsigned sslen;
-	char host[INET6_ADDRSTRLEN];
-	int one = 1, port;
+	int fd = net_listen(spec, flag, l->addr, sizeof(l->addr), why, whylen);
 
-	if (emu_config_addr_parse(spec, &ss, &sslen) < 0) {
-		snprintf(why, whylen, "%s %s: not ADDR:PORT", flag, spec);
-		return -ADSYNC_ECONFIG;
-	}
-	l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l->fd < 0) {
-		snprintf(why, whylen, "%s %s: socket: %s", flag, spec,
-		    adsync_strerror(-errno));
-		return -errno;
-	}
-	(void)setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		(void)setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-		    sizeof(one));
-	if (bind(l->fd, (struct sockaddr *)&ss, sslen) < 0 ||
-	    listen(l->fd, 511) < 0) {
-		snprintf(why, whylen, "%s %s: cannot listen: %s (is the port "
-		    "in use? use port 0 for a free one)", flag, spec,
-		    adsync_strerror(-errno));
-		return -ADSYNC_ECONFIG;
-	}
-	len = sizeof(ss);
-	if (getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0) {
-		snprintf(why, whylen, "%s: getsockname: %s", flag,
-		    adsync_strerror(-errno));
-		return -errno;
-	}
-	if (ss.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
-		    host, sizeof(host));
-		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		snprintf(l->addr, sizeof(l->addr), "%s:%d", host, port);
-	} else {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		    host, sizeof(host));
-		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		snprintf(l->addr, sizeof(l->addr), "[%s]:%d", host, port);
-	}
+	if (fd < 0)
+		return fd;
+	l->fd = fd;
 	return 0;
 }
 
