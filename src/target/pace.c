@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sodium.h>
 
@@ -73,6 +74,44 @@ pace_ready_at(const struct pace_bucket *b, int64_t now)
 	if (b->blocked_until > best)
 		best = b->blocked_until;
 	return best;
+}
+
+static int
+pace_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int64_t
+pace_ready_at_keep(const struct pace_bucket *b, int64_t now, unsigned keep)
+{
+	int64_t *v, t;
+
+	if (keep == 0 || b->unlimited)
+		return pace_ready_at(b, now);
+	if (keep >= b->n)
+		return PACE_IN_USE;
+	/* When keep+1 tokens are free: the (keep+1)-th earliest return time.
+	 * n is a per-minute limit and this runs only for a client sharing
+	 * its budget with a priority one (rs_pacer.c), so a sorted copy is
+	 * cheap enough. */
+	v = malloc(b->n * sizeof(*v));
+	if (v == NULL)
+		return pace_ready_at(b, now) == PACE_IN_USE ? PACE_IN_USE :
+		    now + b->window_ms;
+	memcpy(v, b->ret, b->n * sizeof(*v));
+	qsort(v, b->n, sizeof(*v), pace_cmp);
+	t = v[keep];
+	free(v);
+	if (t == PACE_IN_USE)
+		return PACE_IN_USE;
+	if (t < now)
+		t = now;
+	if (b->blocked_until > t)
+		t = b->blocked_until;
+	return t;
 }
 
 int

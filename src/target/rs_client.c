@@ -74,7 +74,8 @@ struct rs_client {
 
 	CURLM *multi;
 	CURLSH *share;
-	struct pace_bucket bucket[RS_CAT_COUNT];
+	struct rs_pacer *pacer;	/* shared (rs_client_share_pacer) or own */
+	bool prio;		/* may use the pacer's reserve */
 	struct rs_request *qhead;	/* waiting to be sent */
 	struct rs_request *qtail;
 	struct rs_xfer *active;		/* running attempts */
@@ -203,12 +204,9 @@ rs_client_new(const struct conf_rackspace *conf, struct rs_client **out,
 	c->max_retries = conf->max_retries;
 	c->max_in_flight = conf->max_in_flight;
 
-	for (i = 0; i < RS_CAT_COUNT; i++) {
-		if ((r = pace_init(&c->bucket[i], lim[i],
-		    (int64_t)conf->throttle_window * 1000)) < 0) {
-			snprintf(why, whylen, "out of memory");
-			goto fail;
-		}
+	if ((r = rs_pacer_new(conf, false, &c->pacer)) < 0) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
 	}
 
 	if (conf->secret_key_file == NULL || conf->secret_key_file[0] ==
@@ -251,6 +249,15 @@ rs_client_new(const struct conf_rackspace *conf, struct rs_client **out,
 fail:
 	rs_client_free(c);
 	return r;
+}
+
+void
+rs_client_share_pacer(struct rs_client *c, struct rs_pacer *p,
+    bool priority)
+{
+	rs_pacer_unref(c->pacer);
+	c->pacer = rs_pacer_ref(p);
+	c->prio = priority;
 }
 
 const char *
@@ -689,9 +696,11 @@ rs_client_dispatch(struct rs_client *c, int64_t now)
 		n = rs_client_cats(req, cats);
 		ready = 1;
 		for (i = 0; i < n; i++)
-			if (waiting[cats[i]] ||
-			    pace_ready_at(&c->bucket[cats[i]], now) > now)
+			if (waiting[cats[i]])
 				ready = 0;
+		if (ready && !rs_pacer_take(c->pacer, cats, n, c->prio, now,
+		    req->tokens))
+			ready = 0;
 		if (!ready) {
 			/* Later requests of the category wait behind this
 			 * one, so the queue stays first come, first served. */
@@ -700,15 +709,9 @@ rs_client_dispatch(struct rs_client *c, int64_t now)
 			prev = req;
 			continue;
 		}
-		for (i = 0; i < n; i++)
-			req->tokens[i] = pace_take(&c->bucket[cats[i]], now);
 		rs_queue_unlink(c, prev, req);
 		if (rs_client_start(c, req, now, &err) < 0) {
-			for (i = 0; i < n; i++) {
-				pace_refund(&c->bucket[cats[i]],
-				    req->tokens[i]);
-				req->tokens[i] = -1;
-			}
+			rs_pacer_refund(c->pacer, cats, n, req->tokens);
 			rs_client_finish(c, req, NULL, 0, 0, &err);
 			/* The callback may have changed the queue. */
 			next = prev != NULL ? prev->next : c->qhead;
@@ -843,13 +846,11 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 	long status = 0, nconn = 0;
 	size_t body_len;
 	char *body;
-	int i, n;
+	unsigned streak;
+	int n;
 
 	n = rs_client_cats(req, cats);
-	for (i = 0; i < n; i++) {
-		pace_release(&c->bucket[cats[i]], req->tokens[i], now);
-		req->tokens[i] = -1;
-	}
+	rs_pacer_release(c->pacer, cats, n, req->tokens, now);
 	if (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &nconn) ==
 	    CURLE_OK && nconn > 0)
 		c->stats.connects += (unsigned long)nconn;
@@ -867,12 +868,8 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 	}
 	/* Throttling is about the category; any other answer in it ends
 	 * the category's streak. */
-	for (i = 0; i < n; i++) {
-		if (next == RS_NEXT_THROTTLED || err.code == -ADSYNC_ETHROTTLED)
-			pace_throttled(&c->bucket[cats[i]], now);
-		else if (res == CURLE_OK)
-			pace_unthrottled(&c->bucket[cats[i]]);
-	}
+	streak = rs_pacer_answer(c->pacer, cats, n, next == RS_NEXT_THROTTLED ||
+	    err.code == -ADSYNC_ETHROTTLED, res == CURLE_OK, now);
 
 	switch (next) {
 	case RS_NEXT_OK:
@@ -887,7 +884,7 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		c->stats.throttled++;
 		req->throttles++;
 		log_info("api req=%lu throttled category=%d streak=%u",
-		    req->id, req->cat, c->bucket[req->cat].streak);
+		    req->id, req->cat, streak);
 		rs_xfer_free(c, x);
 		rs_client_retry(c, req, now, 0);
 		break;
@@ -934,18 +931,15 @@ rs_client_abort_all(struct rs_client *c, int code, const char *why)
 	struct rs_error err;
 	struct rs_xfer *x;
 	enum rs_category cats[2];
-	int i, n;
+	int n;
 
 	while ((x = c->active) != NULL) {
 		req = x->req;
 		n = rs_client_cats(req, cats);
 		/* The attempt may have reached the server: its tokens
 		 * return one window from now, as if it had finished. */
-		for (i = 0; i < n; i++) {
-			pace_release(&c->bucket[cats[i]], req->tokens[i],
-			    timing_now_ms());
-			req->tokens[i] = -1;
-		}
+		rs_pacer_release(c->pacer, cats, n, req->tokens,
+		    timing_now_ms());
 		rs_client_unlink_xfer(c, x);
 		rs_xfer_free(c, x);
 		rs_error_set(&err, code, "%s", why);
@@ -1007,18 +1001,16 @@ rs_client_idle(struct rs_client *c, int64_t now)
 	struct rs_request *req;
 	enum rs_category cats[2];
 	int64_t best = RS_IDLE_MAX_MS, t, r;
-	int i, n;
+	int n;
 
 	if (c->nactive >= c->max_in_flight)
 		return best;	/* a finishing transfer wakes the poll */
 	for (req = c->qhead; req != NULL; req = req->next) {
 		t = req->not_before;
 		n = rs_client_cats(req, cats);
-		for (i = 0; i < n; i++) {
-			r = pace_ready_at(&c->bucket[cats[i]], now);
-			if (r > t)
-				t = r;
-		}
+		r = rs_pacer_ready_at(c->pacer, cats, n, c->prio, now);
+		if (r > t)
+			t = r;
 		if (t - now < best)
 			best = t - now;
 	}
@@ -1110,7 +1102,7 @@ rs_client_call(struct rs_client *c, struct rs_request *req,
 void
 rs_client_free(struct rs_client *c)
 {
-	int i;
+
 
 	if (c == NULL)
 		return;
@@ -1124,8 +1116,7 @@ rs_client_free(struct rs_client *c)
 	explicit_bzero(c->sig_hdr, sizeof(c->sig_hdr));
 	if (c->share != NULL)
 		curl_share_cleanup(c->share);
-	for (i = 0; i < RS_CAT_COUNT; i++)
-		pace_fini(&c->bucket[i]);
+	rs_pacer_unref(c->pacer);
 	secret_free(c->secret);
 	free(c->base);
 	free(c->customer);

@@ -212,6 +212,24 @@ int rs_client_new(const struct conf_rackspace *conf,
     ATTR_NODISCARD;
 
 /*
+ * A throttle budget two clients can share (rs_pacer.c): made from the
+ * limits of `conf`; with `reserve`, ordinary clients leave a tenth of
+ * each category to priority ones. Reference counted; 0 or -ENOMEM.
+ */
+struct rs_pacer;
+int rs_pacer_new(const struct conf_rackspace *conf, bool reserve,
+    struct rs_pacer **out /* OUT */) ATTR_NODISCARD;
+struct rs_pacer *rs_pacer_ref(struct rs_pacer *p);
+void rs_pacer_unref(struct rs_pacer *p);
+/*
+ * Makes `c` pace with `p` (a reference is taken) instead of its own
+ * budget; `priority` lets it use the reserve. Only before the client's
+ * first request. Any number of clients on any threads may share `p`.
+ */
+void rs_client_share_pacer(struct rs_client *c, struct rs_pacer *p,
+    bool priority);
+
+/*
  * Cancels pending requests (their callbacks run with -ADSYNC_ECANCELED),
  * closes connections, wipes the secret and frees. Accepts NULL.
  */

@@ -56,6 +56,11 @@ void pace_fini(struct pace_bucket *b);
  * PACE_IN_USE when every token belongs to a running attempt. */
 int64_t pace_ready_at(const struct pace_bucket *b, int64_t now);
 
+/* The same, when `keep` tokens must stay free after the take (the
+ * reserve an ordinary client leaves to a priority one, rs_pacer.c). */
+int64_t pace_ready_at_keep(const struct pace_bucket *b, int64_t now,
+    unsigned keep);
+
 /* Takes a token at `now`: its index, or -1 when none is free. */
 int pace_take(struct pace_bucket *b, int64_t now);
 
@@ -80,6 +85,26 @@ int64_t pace_backoff(int64_t base_ms, int64_t cap_ms, unsigned attempt);
 void pace_throttled(struct pace_bucket *b, int64_t now);
 /* A non-throttled answer in the category ends the streak. */
 void pace_unthrottled(struct pace_bucket *b);
+
+/* ---------------------------------------------------------------------
+ * rs_pacer.c: the buckets of one budget, locked, shared by clients
+ * (target.h has the public part).
+ */
+int64_t rs_pacer_ready_at(struct rs_pacer *p, const enum rs_category *cats,
+    int n, bool prio, int64_t now);
+/* Takes a token of every category in cats[0..n) or none: true when taken
+ * (tokens[] set), false (tokens[] -1) when one is not ready. */
+bool rs_pacer_take(struct rs_pacer *p, const enum rs_category *cats, int n,
+    bool prio, int64_t now, int tokens[2]);
+void rs_pacer_release(struct rs_pacer *p, const enum rs_category *cats,
+    int n, int tokens[2], int64_t now);
+void rs_pacer_refund(struct rs_pacer *p, const enum rs_category *cats,
+    int n, int tokens[2]);
+/* Records an answer (throttled or not; `answered` false for a transport
+ * failure, which says nothing about throttling); returns the streak of
+ * cats[0]. */
+unsigned rs_pacer_answer(struct rs_pacer *p, const enum rs_category *cats,
+    int n, bool throttled, bool answered, int64_t now);
 
 /* ---------------------------------------------------------------------
  * http.c: escaping, form encoding, URL checks, libcurl result mapping.

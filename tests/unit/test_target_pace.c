@@ -252,6 +252,71 @@ test_pace_throttled(void **state)
 	pace_fini(&b);
 }
 
+/* An ordinary client leaves `keep` tokens; the next one is due when a
+ * (keep+1)-th token is back. */
+static void
+test_pace_keep(void **state)
+{
+	struct pace_bucket b;
+	int i, t;
+
+	(void)state;
+	assert_int_equal(pace_init(&b, 10, 1000), 0);
+	assert_int_equal(pace_ready_at_keep(&b, 50, 2), 50);
+	/* Spend 8 at times 100..800: two remain free. */
+	for (i = 0; i < 8; i++) {
+		t = pace_take(&b, 100 * (i + 1));
+		pace_release(&b, t, 100 * (i + 1));
+	}
+	assert_int_equal(pace_ready_at(&b, 900), 900);
+	/* Keeping 2, the next token is due when the first spent returns. */
+	assert_int_equal(pace_ready_at_keep(&b, 900, 2), 1100);
+	assert_int_equal(pace_ready_at_keep(&b, 900, 3), 1200);
+	assert_int_equal(pace_ready_at_keep(&b, 900, 10), PACE_IN_USE);
+	assert_int_equal(pace_ready_at_keep(&b, 900, 0), 900);
+	pace_fini(&b);
+}
+
+/* Two clients on one pacer: the ordinary one stops at the reserve, the
+ * priority one still gets a token at once. */
+static void
+test_pacer_reserve(void **state)
+{
+	struct conf_rackspace conf = { .reads_per_minute = 60,
+	    .writes_per_minute = 30, .domain_writes_per_minute = 2,
+	    .throttle_window = 60 };
+	enum rs_category w[1] = { RS_CAT_WRITE };
+	struct rs_pacer *p;
+	int tok[2], i, taken = 0;
+
+	(void)state;
+	assert_int_equal(rs_pacer_new(&conf, true, &p), 0);
+	for (i = 0; i < 30; i++)
+		if (rs_pacer_take(p, w, 1, false, 1000, tok)) {
+			taken++;
+			rs_pacer_release(p, w, 1, tok, 1000);
+		}
+	assert_int_equal(taken, 27);	/* 3 of 30 kept */
+	assert_true(rs_pacer_ready_at(p, w, 1, false, 1000) >= 61000);
+	assert_int_equal(rs_pacer_ready_at(p, w, 1, true, 1000), 1000);
+	for (i = 0; i < 3; i++) {
+		assert_true(rs_pacer_take(p, w, 1, true, 1000, tok));
+		rs_pacer_release(p, w, 1, tok, 1000);
+	}
+	assert_false(rs_pacer_take(p, w, 1, true, 1000, tok));
+	assert_int_equal(tok[0], -1);
+	rs_pacer_unref(p);
+	/* Without a reserve, all 30. */
+	assert_int_equal(rs_pacer_new(&conf, false, &p), 0);
+	for (i = 0, taken = 0; i < 31; i++)
+		if (rs_pacer_take(p, w, 1, false, 1000, tok)) {
+			taken++;
+			rs_pacer_release(p, w, 1, tok, 1000);
+		}
+	assert_int_equal(taken, 30);
+	rs_pacer_unref(p);
+}
+
 int
 main(void)
 {
@@ -266,6 +331,8 @@ main(void)
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test(test_backoff_jitter),
 		cmocka_unit_test(test_pace_throttled),
+		cmocka_unit_test(test_pace_keep),
+		cmocka_unit_test(test_pacer_reserve),
 	};
 
 	if (sodium_init() < 0)

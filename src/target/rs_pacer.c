@@ -1,0 +1,170 @@
+/*
+ * The pacer: the per-category token buckets of pace.c behind a lock, so
+ * that two clients on two threads share one throttle budget. The daemon
+ * gives its engine's client and its password client one pacer: together
+ * they never exceed what the API allows, and the password client is the
+ * "priority" one: ordinary clients leave it a reserve (a tenth of each
+ * category, at least one token where there are two or more), so a
+ * password change finds a token at once even while a big sync has used
+ * the rest of the window. Without sharing, a client makes its own pacer
+ * with no reserve, which behaves exactly as the bare buckets did.
+ *
+ * Locking: `mu` guards the buckets; it is taken for a few comparisons at
+ * a time and never held across I/O or a callback. Reference counted: the
+ * last client to let go frees it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "target_internal.h"
+#include "xmalloc.h"
+
+struct rs_pacer {
+	pthread_mutex_t mu;
+	unsigned refs;				/* under mu */
+	struct pace_bucket bucket[RS_CAT_COUNT];
+	unsigned keep[RS_CAT_COUNT];		/* reserve of priority clients */
+};
+
+int
+rs_pacer_new(const struct conf_rackspace *conf, bool reserve,
+    struct rs_pacer **out)
+{
+	unsigned lim[RS_CAT_COUNT];
+	struct rs_pacer *p;
+	int i, r;
+
+	*out = NULL;
+	lim[RS_CAT_READ] = conf->reads_per_minute;
+	lim[RS_CAT_WRITE] = conf->writes_per_minute;
+	lim[RS_CAT_DOMAIN_WRITE] = conf->domain_writes_per_minute;
+	p = xcalloc(1, sizeof(*p));
+	for (i = 0; i < RS_CAT_COUNT; i++) {
+		if ((r = pace_init(&p->bucket[i], lim[i],
+		    (int64_t)conf->throttle_window * 1000)) < 0) {
+			while (--i >= 0)
+				pace_fini(&p->bucket[i]);
+			free(p);
+			return r;
+		}
+		if (reserve && !p->bucket[i].unlimited && lim[i] >= 2)
+			p->keep[i] = lim[i] >= 20 ? lim[i] / 10 : 1;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	p->refs = 1;
+	*out = p;
+	return 0;
+}
+
+struct rs_pacer *
+rs_pacer_ref(struct rs_pacer *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->refs++;
+	pthread_mutex_unlock(&p->mu);
+	return p;
+}
+
+void
+rs_pacer_unref(struct rs_pacer *p)
+{
+	unsigned left;
+	int i;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	left = --p->refs;
+	pthread_mutex_unlock(&p->mu);
+	if (left > 0)
+		return;
+	for (i = 0; i < RS_CAT_COUNT; i++)
+		pace_fini(&p->bucket[i]);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+int64_t
+rs_pacer_ready_at(struct rs_pacer *p, const enum rs_category *cats, int n,
+    bool prio, int64_t now)
+{
+	int64_t t, best = now;
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < n; i++) {
+		t = pace_ready_at_keep(&p->bucket[cats[i]], now,
+		    prio ? 0 : p->keep[cats[i]]);
+		if (t > best)
+			best = t;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return best;
+}
+
+bool
+rs_pacer_take(struct rs_pacer *p, const enum rs_category *cats, int n,
+    bool prio, int64_t now, int tokens[2])
+{
+	bool ok = true;
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	/* All or nothing: a domain write needs both of its buckets. */
+	for (i = 0; i < n && ok; i++)
+		ok = pace_ready_at_keep(&p->bucket[cats[i]], now,
+		    prio ? 0 : p->keep[cats[i]]) <= now;
+	for (i = 0; i < n; i++)
+		tokens[i] = ok ? pace_take(&p->bucket[cats[i]], now) : -1;
+	pthread_mutex_unlock(&p->mu);
+	return ok;
+}
+
+void
+rs_pacer_release(struct rs_pacer *p, const enum rs_category *cats, int n,
+    int tokens[2], int64_t now)
+{
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < n; i++) {
+		pace_release(&p->bucket[cats[i]], tokens[i], now);
+		tokens[i] = -1;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+rs_pacer_refund(struct rs_pacer *p, const enum rs_category *cats, int n,
+    int tokens[2])
+{
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < n; i++) {
+		pace_refund(&p->bucket[cats[i]], tokens[i]);
+		tokens[i] = -1;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+unsigned
+rs_pacer_answer(struct rs_pacer *p, const enum rs_category *cats, int n,
+    bool throttled, bool answered, int64_t now)
+{
+	unsigned streak = 0;
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < n; i++) {
+		if (throttled)
+			pace_throttled(&p->bucket[cats[i]], now);
+		else if (answered)
+			pace_unthrottled(&p->bucket[cats[i]]);
+	}
+	if (n > 0)
+		streak = p->bucket[cats[0]].streak;
+	pthread_mutex_unlock(&p->mu);
+	return streak;
+}
