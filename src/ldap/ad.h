@@ -143,6 +143,18 @@ int ad_read_full(struct ad_conn *conn, ad_obj_fn *fn, void *arg,
     ATTR_NODISCARD;
 
 /*
+ * The user account (objectCategory=person, objectClass=user) under base_dn
+ * whose sAMAccountName is `sam` or whose userPrincipalName is `upn` (either
+ * may be "" but not both), read whole like ad_read_full() reads it: for the
+ * password sync, which learns accounts by name from the DCs' hooks and
+ * needs the freshest pwdLastSet. 0 and *out (owned; obj_free), or
+ * -ADSYNC_ENOTFOUND, or -EEXIST when the names match two accounts (with
+ * `why`), or a negative code with `why`.
+ */
+int ad_read_account(struct ad_conn *conn, const char *sam, const char *upn,
+    struct obj **out /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
+
+/*
  * The watermark of "now", without reading objects (e.g. `ad watch`
  * starting from the present). Same returns as ad_read_full().
  */

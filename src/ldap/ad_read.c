@@ -11,6 +11,7 @@
  * another connection: a paged-results cookie is only valid on the
  * connection that issued it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,4 +99,77 @@ ad_read_changes(struct ad_conn *c, const struct ad_watermark *in,
 	if (in->kind == AD_WM_DIRSYNC)
 		return ad_dirsync_read(c, in, fn, arg, out, why, whylen);
 	return ad_usn_read(c, in, fn, arg, out, why, whylen);
+}
+
+struct ad_read_account_ctx {
+	struct obj *o;
+	unsigned n;
+	char *why;
+	size_t whylen;
+};
+
+static int
+ad_read_account_entry(struct ad_conn *c, LDAPMessage *e, void *arg)
+{
+	struct ad_read_account_ctx *x = arg;
+	struct ad_decode d;
+	struct obj *o = NULL;
+	int r;
+
+	if (++x->n > 1)
+		return 0;	/* counted; the caller refuses the ambiguity */
+	if ((r = ad_search_entry(c, e, false, &o, &d, x->why,
+	    x->whylen)) < 0)
+		return r;
+	x->o = o;
+	return 0;
+}
+
+int
+ad_read_account(struct ad_conn *c, const char *sam, const char *upn,
+    struct obj **out, char *why, size_t whylen)
+{
+	struct ad_read_account_ctx x = { .why = why, .whylen = whylen };
+	const char *attrs[AD_ATTRS_MAX];
+	char member[64], esam[3 * 256 + 1], eupn[3 * 256 + 1], filter[2048];
+	struct ad_search s;
+	int r;
+
+	*out = NULL;
+	why[0] = '\0';
+	if (sam[0] == '\0' && upn[0] == '\0')
+		return -EINVAL;
+	/* Escaped (RFC 4515): the names come from a DC's hook. */
+	if ((r = ad_filter_escape(sam, strlen(sam), esam, sizeof(esam))) <
+	    0 || (r = ad_filter_escape(upn, strlen(upn), eupn,
+	    sizeof(eupn))) < 0)
+		return r;
+	if (snprintf(filter, sizeof(filter), "(&(objectCategory=person)"
+	    "(objectClass=user)(|%s%s%s%s%s%s))",
+	    sam[0] ? "(sAMAccountName=" : "", esam, sam[0] ? ")" : "",
+	    upn[0] ? "(userPrincipalName=" : "", eupn, upn[0] ? ")" : "") >=
+	    (int)sizeof(filter))
+		return -ADSYNC_ETOOBIG;
+	if ((r = ad_filter_range_attr(member, sizeof(member), 0,
+	    c->conf->range_size)) < 0)
+		return r;
+	ad_decode_attrs(attrs, AD_ATTRS_MAX, member);
+	s = (struct ad_search){ .base = c->conf->base_dn,
+	    .scope = LDAP_SCOPE_SUBTREE, .filter = filter, .attrs = attrs,
+	    .extended_dn = true };
+	if ((r = ad_search_paged(c, &s, ad_read_account_entry, &x, why,
+	    whylen)) < 0) {
+		obj_free(x.o);
+		return r;
+	}
+	if (x.n > 1) {
+		obj_free(x.o);
+		snprintf(why, whylen, "%u accounts match sAMAccountName "
+		    "\"%s\" or userPrincipalName \"%s\"", x.n, sam, upn);
+		return -EEXIST;
+	}
+	if (x.o == NULL)
+		return -ADSYNC_ENOTFOUND;
+	*out = x.o;
+	return 0;
 }
