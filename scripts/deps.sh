@@ -10,7 +10,7 @@ libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libjansson-dev
 libmicrohttpd-dev libsodium-dev libinih-dev libcmocka-dev libldap-dev
 clang curl python3 procps iproute2 groff-base man-db
 samba-ad-dc samba-ad-provision ldap-utils krb5-user ldb-tools python3-gpg gnupg
-util-linux time
+util-linux time gcc-mingw-w64-x86-64 wine64
 "
 
 missing=""
