@@ -24,7 +24,9 @@
 #include "diag.h"
 #include "err.h"
 #include "log.h"
+#include "pwsync.h"
 #include "sdnotify.h"
+#include "target.h"
 #include "timing.h"
 #include "xmalloc.h"
 
@@ -119,6 +121,8 @@ dm_on_result(struct daemon *d, struct dm_result *res)
 	}
 	d->busy = false;
 	d->cycles++;
+	/* Mailboxes made and pwdLastSet read may free waiting passwords. */
+	pw_sync_wake(d->pw);
 	if (res->rc == 0) {
 		d->last_ok = res->ended;
 		sdnotify_status("idle; last cycle (%s) at %ld: %lu created, "
@@ -149,6 +153,27 @@ dm_on_result(struct daemon *d, struct dm_result *res)
 		 * never leave a caller hanging. */
 		dm_answer_waiters(&d->waiting, NULL, "no cycle to wait for");
 	}
+}
+
+/* The password sync of `conf` (none without a user key: nowhere to send
+ * passwords yet); a receiver that cannot listen is an error that names
+ * hook_listen. */
+static int
+dm_pw_start(struct daemon *d, const struct conf *conf, char *why,
+    size_t whylen)
+{
+	char w[768];
+	int r;
+
+	if (conf->rackspace.user_key[0] == '\0')
+		return 0;
+	if ((r = pw_sync_start(conf, d->pacer, &d->pw, w, sizeof(w))) < 0) {
+		snprintf(why, whylen, "password sync: %s (set [daemon] "
+		    "hook_listen to another address, or leave it empty to "
+		    "receive no passwords)", w);
+		return r;
+	}
+	return 0;
 }
 
 /* The canonical form of `c`, one "[section] key = value" per line. */
@@ -207,6 +232,7 @@ dm_conf_diff(const struct conf *a, const struct conf *b)
 static void
 dm_reload(struct daemon *d)
 {
+	struct rs_pacer *pacer;
 	struct conf *nc = NULL;
 	struct dm_job *job;
 	struct diag dg;
@@ -256,7 +282,19 @@ dm_reload(struct daemon *d)
 		    "stays");
 		return;
 	}
+	/* A new budget when the limits changed; the engine takes it with the
+	 * new configuration, the password sync below. */
+	if (rs_pacer_new(&nc->rackspace, true, &pacer) == 0) {
+		rs_pacer_unref(d->pacer);
+		d->pacer = pacer;
+	}
+	job->pacer = rs_pacer_ref(d->pacer);
 	queue_push(d->engine.jobs, job);
+	pw_sync_stop(d->pw);
+	d->pw = NULL;
+	if (dm_pw_start(d, nc, why, sizeof(why)) < 0)
+		log_warnx("SIGHUP: %s; passwords are not received until "
+		    "this is fixed", why);
 	/* The watcher reconnects with the new [ad] settings. */
 	dm_watch_stop(&d->watch);
 	if (dm_watch_start(&d->watch, nc, why, sizeof(why)) < 0)
@@ -382,9 +420,18 @@ dm_setup(struct daemon *d, char *why, size_t whylen)
 	if ((r = ctl_server_open(path, dm_cmd_handle, d, &d->ctl, why,
 	    whylen)) < 0)
 		return r;
-	if ((r = dm_engine_start(&d->engine, d->conf, why, whylen)) < 0)
+	/* One API budget for the engine and the password sync, with a
+	 * reserve for passwords (docs/pwsync.md). */
+	if ((r = rs_pacer_new(&d->conf->rackspace, true, &d->pacer)) < 0) {
+		snprintf(why, whylen, "out of memory");
+		return r;
+	}
+	if ((r = dm_engine_start(&d->engine, d->conf, d->pacer, why,
+	    whylen)) < 0)
 		return r;
 	if ((r = dm_watch_start(&d->watch, d->conf, why, whylen)) < 0)
+		return r;
+	if ((r = dm_pw_start(d, d->conf, why, whylen)) < 0)
 		return r;
 	if (sdnotify_watchdog_usec(&d->watchdog_usec) == 1)
 		d->next_watchdog_ms = timing_now_ms();
@@ -450,6 +497,10 @@ out:
 	d->stopping = true;
 	/* The engine stops between batches; what is in flight finishes and
 	 * is recorded, what was not sent is planned again next start. */
+	/* Passwords first: the receiver stops answering, queued captures
+	 * stay in pw.db for the next start. */
+	pw_sync_stop(d->pw);
+	d->pw = NULL;
 	if (d->engine.jobs != NULL) {
 		struct dm_job *job;
 
@@ -478,6 +529,7 @@ out:
 	store_close(d->ro);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
+	rs_pacer_unref(d->pacer);
 	conf_free(d->conf);
 	free(d);
 	if (r == 0)

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "sync.h"
+#include "target.h"
 #include "xmalloc.h"
 
 void
@@ -28,6 +29,7 @@ dm_job_free(void *job)
 	if (j == NULL)
 		return;
 	conf_free(j->conf);
+	rs_pacer_unref(j->pacer);
 	free(j);
 }
 
@@ -48,6 +50,7 @@ dm_engine_ensure(struct dm_engine *de, struct sync_engine **e, char *why,
 	}
 	sync_engine_set_stop(*e, &de->stop);
 	sync_engine_set_progress(*e, &de->progress);
+	sync_engine_set_pacer(*e, de->pacer);
 	return 0;
 }
 
@@ -115,6 +118,9 @@ dm_engine_main(void *arg)
 			conf_free(de->conf);
 			de->conf = job->conf;
 			job->conf = NULL;
+			rs_pacer_unref(de->pacer);
+			de->pacer = job->pacer;
+			job->pacer = NULL;
 		} else if (job->kind == DM_JOB_REJECT) {
 			res->run_id = job->reject_run;
 			if ((res->rc = dm_engine_ensure(de, &e, res->why,
@@ -143,13 +149,14 @@ dm_engine_main(void *arg)
 }
 
 int
-dm_engine_start(struct dm_engine *de, const struct conf *conf, char *why,
-    size_t whylen)
+dm_engine_start(struct dm_engine *de, const struct conf *conf,
+    struct rs_pacer *pacer, char *why, size_t whylen)
 {
 	int err;
 
 	memset(de, 0, sizeof(*de));
 	atomic_init(&de->stop, false);
+	de->pacer = pacer != NULL ? rs_pacer_ref(pacer) : NULL;
 	if ((de->conf = conf_dup(conf)) == NULL ||
 	    (de->jobs = queue_new()) == NULL ||
 	    (de->results = queue_new()) == NULL) {
@@ -182,4 +189,6 @@ dm_engine_fini(struct dm_engine *de)
 	de->jobs = de->results = NULL;
 	conf_free(de->conf);
 	de->conf = NULL;
+	rs_pacer_unref(de->pacer);
+	de->pacer = NULL;
 }

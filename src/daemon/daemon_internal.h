@@ -41,6 +41,7 @@ struct dm_job {
 	char trigger[DM_TRIGGER_MAX];	/* start, change, interval, full,
 					 * now, approve */
 	struct conf *conf;	/* RELOAD: owned */
+	struct rs_pacer *pacer;	/* RELOAD: a reference to the new budget */
 };
 
 /* What the engine thread did with a job. */
@@ -70,10 +71,15 @@ struct dm_engine {
 	struct queue *results;	/* engine -> loop: struct dm_result */
 	atomic_bool stop;	/* SIGTERM: finish what is in flight, quit */
 	struct conf *conf;	/* the engine thread's own copy */
+	struct rs_pacer *pacer;	/* the API budget shared with the password
+				 * sync; given to dm_engine_start(), then
+				 * the engine thread's (replaced on RELOAD) */
 	struct sync_progress progress;	/* the running cycle's (atomics) */
 };
 
+struct rs_pacer;
 int dm_engine_start(struct dm_engine *de, const struct conf *conf,
+    struct rs_pacer *pacer /* a reference is taken; may be NULL */,
     char *why, size_t whylen);
 /* Asks the engine to stop (a running cycle stops between batches, unsent
  * requests are cancelled) and joins it; the queues stay for the loop to
@@ -115,6 +121,8 @@ struct daemon {
 	struct dm_watch watch;
 	struct ctl_server *ctl;
 	struct store *ro;		/* read-only handle for commands */
+	struct rs_pacer *pacer;		/* the API budget (a reference) */
+	struct pw_sync *pw;		/* password sync; NULL when off */
 	int sigfd;
 	bool stopping;
 

@@ -118,6 +118,12 @@ struct sync_progress {
  * engine's life; NULL: none). */
 void sync_engine_set_progress(struct sync_engine *e, struct sync_progress *p);
 
+/* The throttle budget the engine's API client shares with other clients
+ * (the daemon's password sync, which has priority): a reference is taken;
+ * before the first cycle. */
+struct rs_pacer;
+void sync_engine_set_pacer(struct sync_engine *e, struct rs_pacer *p);
+
 /* The domain controller the engine reads from ("" before the first
  * read). Borrowed, valid until the next cycle or sync_engine_free(). */
 const char *sync_engine_dc(const struct sync_engine *e);

@@ -55,6 +55,7 @@ sync_engine_free(struct sync_engine *e)
 		return;
 	sync_inv_fini(&e->inv);
 	rs_client_free(e->rs);
+	rs_pacer_unref(e->pacer);
 	secret_free(e->newpw);
 	free(e->changed);
 	ad_conn_free(e->ad);
@@ -65,6 +66,8 @@ sync_engine_free(struct sync_engine *e)
 int
 sync_engine_client(struct sync_engine *e, char *why, size_t whylen)
 {
+	int r;
+
 	if (e->rs != NULL)
 		return 0;
 	if (e->conf->rackspace.user_key[0] == '\0') {
@@ -72,7 +75,19 @@ sync_engine_client(struct sync_engine *e, char *why, size_t whylen)
 		    "register adsync with the API keys of the account first");
 		return -ADSYNC_ECONFIG;
 	}
-	return rs_client_new(&e->conf->rackspace, &e->rs, why, whylen);
+	if ((r = rs_client_new(&e->conf->rackspace, &e->rs, why, whylen)) <
+	    0)
+		return r;
+	if (e->pacer != NULL)
+		rs_client_share_pacer(e->rs, e->pacer, false);
+	return 0;
+}
+
+void
+sync_engine_set_pacer(struct sync_engine *e, struct rs_pacer *p)
+{
+	rs_pacer_unref(e->pacer);
+	e->pacer = p != NULL ? rs_pacer_ref(p) : NULL;
 }
 
 void

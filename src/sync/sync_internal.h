@@ -61,6 +61,7 @@ struct sync_engine {
 	bool settled;		/* the last cycle applied everything it
 				 * planned: no refusal, nothing held */
 	bool pushing;		/* a bulk pipeline's pusher is running */
+	struct rs_pacer *pacer;	/* a reference; NULL = the client's own */
 };
 
 /* Publishes the stage (and for stage 3 the total) when someone watches. */

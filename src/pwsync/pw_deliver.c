@@ -1,0 +1,469 @@
+/*
+ * The password thread: takes the captures the receiver queued in pw.db and
+ * sets them on the users' mailboxes, by the rules of docs/pwsync.md:
+ *
+ *   1. the account must be a user in AD (read now, by sAMAccountName or
+ *      UPN: the freshest pwdLastSet, and a user created a second ago);
+ *   2. a pre-commit capture waits until pwdLastSet shows the change;
+ *   3. only the newest capture of a user is sent;
+ *   4. a password below the service's rule is never sent: alert;
+ *   5. the user must have a mailbox (a synced row in state.db, in scope);
+ *      a user who does not have one yet keeps the capture for
+ *      password_hold minutes, so that a new employee's first password is
+ *      set as soon as the mailbox is made.
+ * A capture that cannot be used within password_hold minutes is dropped
+ * with a log line that says why.
+ *
+ * Threads and ownership: one thread (pw_sync_start), which owns its pw.db
+ * connection, a read-only state.db handle, an LDAP connection and an API
+ * client of its own; the client shares the engine's throttle budget
+ * through a pacer and has its reserve (priority). Woken by an eventfd:
+ * the receiver after each capture, the daemon after each cycle (a mailbox
+ * made, a pwdLastSet read), and a timer.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ad.h"
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "obj.h"
+#include "plan.h"
+#include "pwsync.h"
+#include "secret.h"
+#include "store.h"
+#include "target.h"
+#include "timing.h"
+#include "xmalloc.h"
+
+/* How often a waiting capture is looked at again without a wake-up. */
+#define PW_IDLE_MS 5000
+/* Transport failures in a row before a capture waits PW_IDLE_MS. */
+#define PW_TRY_NOW 3
+
+struct pw_sync {
+	struct conf *conf;		/* owned copy */
+	struct rs_pacer *pacer;		/* a reference */
+	struct pw_sealer *sealer;	/* owned; the receiver borrows it */
+	struct pw_receiver *rx;		/* owned */
+	pthread_t th;
+	bool running;
+	int efd;			/* wake-ups */
+	atomic_bool stop;
+	/* The thread's own. */
+	struct pw_db *db;
+	struct store *ro;
+	struct ad_conn *ad;
+	struct rs_client *rs;
+};
+
+/* One queued capture and what the pass learnt about it. */
+struct pw_item {
+	struct pw_entry e;
+	struct obj *user;	/* owned; NULL until resolved */
+	bool superseded;
+};
+
+struct pw_list {
+	struct pw_item *v;
+	size_t n, cap;
+};
+
+static int
+pw_list_add(void *arg, const struct pw_entry *e)
+{
+	struct pw_list *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	l->v[l->n++].e = *e;
+	return 0;
+}
+
+static const char *
+pw_who(const struct pw_entry *e)
+{
+	return e->account[0] ? e->account : e->upn;
+}
+
+/* Drops entry `it` for good, with the reason in the log. */
+static void
+pw_drop(struct pw_sync *p, struct pw_item *it, const char *why)
+{
+	log_info("password: dropped the change of %s (capture %s from %s): %s",
+	    pw_who(&it->e), it->e.capture_id, it->e.dc, why);
+	if (pw_db_queue_done(p->db, it->e.id, timing_now_ms()) < 0)
+		log_warnx("password: cannot remove capture %s: %s",
+		    it->e.capture_id, pw_db_errmsg(p->db));
+}
+
+static void
+pw_wait(struct pw_sync *p, struct pw_item *it, const char *note,
+    bool attempt)
+{
+	if (strcmp(it->e.note, note) != 0)
+		log_info("password: the change of %s waits: %s",
+		    pw_who(&it->e), note);
+	if (pw_db_queue_note(p->db, it->e.id, note, attempt) < 0)
+		log_warnx("password: cannot note capture %s: %s",
+		    it->e.capture_id, pw_db_errmsg(p->db));
+}
+
+static void
+pw_alert(struct pw_sync *p, struct pw_item *it, const char *msg)
+{
+	char g[OBJ_GUID_TEXT];
+
+	obj_guid_format(&it->user->guid, g);
+	log_warnx("password: %s", msg);
+	if (pw_db_alert_set(p->db, pw_who(&it->e), g, it->user->dn, msg,
+	    (int64_t)time(NULL)) < 0)
+		log_warnx("password: cannot record the alert: %s",
+		    pw_db_errmsg(p->db));
+}
+
+/* The thread's connections, made on first need (AD or the API may be
+ * down at start; the queue waits). */
+static int
+pw_connect(struct pw_sync *p, char *why, size_t whylen)
+{
+	int r;
+
+	if (p->ro == NULL && (r = store_open_readonly(
+	    p->conf->sync.state_dir, &p->ro, why, whylen)) < 0)
+		return r;
+	if (p->ad == NULL && (r = ad_conn_new(&p->conf->ad, &p->ad, why,
+	    whylen)) < 0)
+		return r;
+	if (p->rs == NULL) {
+		if (p->conf->rackspace.user_key[0] == '\0') {
+			snprintf(why, whylen, "[rackspace] user_key is not "
+			    "set");
+			return -ADSYNC_ECONFIG;
+		}
+		if ((r = rs_client_new(&p->conf->rackspace, &p->rs, why,
+		    whylen)) < 0)
+			return r;
+		if (p->pacer != NULL)
+			rs_client_share_pacer(p->rs, p->pacer, true);
+	}
+	return 0;
+}
+
+/* The user's mailbox: its synced row, in scope. 1 with *svc, or 0. */
+static int
+pw_mailbox(struct pw_sync *p, const struct obj *u, struct plan_row *row)
+{
+	enum plan_service s;
+	int r;
+
+	for (s = 0; s < PLAN_SVC_COUNT; s++) {
+		plan_row_init(row);
+		r = store_row_get(p->ro, &u->guid, s, row);
+		if (r == 0 && row->kind == PLAN_K_MAILBOX && row->in_scope &&
+		    row->domain != NULL && row->name != NULL)
+			return 1;
+		plan_row_fini(row);
+		if (r < 0 && r != -ADSYNC_ENOTFOUND)
+			return r;
+	}
+	return 0;
+}
+
+/* Sends the password of `it` to its mailbox. 1 done, 0 wait, <0 drop. */
+static int
+pw_send(struct pw_sync *p, struct pw_item *it, const struct plan_row *row,
+    char *why, size_t whylen)
+{
+	struct rs_error err;
+	struct secret *pw;
+	unsigned char *blob;
+	const unsigned char *b;
+	char msg[768];
+	size_t len;
+	int r;
+
+	if ((blob = pw_db_queue_sealed(p->db, it->e.id, &len)) == NULL) {
+		snprintf(why, whylen, "the queued row has no password");
+		return -ADSYNC_EPARSE;
+	}
+	pw = pw_unseal(p->sealer, blob, len);
+	free(blob);
+	if (pw == NULL) {
+		snprintf(why, whylen, "the queued password does not open with "
+		    "pki/queue.key (was the key replaced?)");
+		return -ADSYNC_EPARSE;
+	}
+	b = secret_bytes(pw, &len);
+	if (rs_password_check((const char *)b, len, msg, sizeof(msg)) < 0) {
+		/* The rule of the seed ("Rackspace Email and Hosted Exchange
+		 * password requirements"), in its words. */
+		snprintf(why, whylen, "The password of %s was not synchronized: "
+		    "it does not meet the password requirements of the mail "
+		    "service (%s; at least eight characters, with at least 3 "
+		    "of: a lowercase letter, an uppercase letter, a number, a "
+		    "non-alphanumeric character). Change the domain password "
+		    "rules to meet or exceed these requirements, and have the "
+		    "user change the password again.", pw_who(&it->e), msg);
+		secret_free(pw);
+		pw_alert(p, it, why);
+		return -ADSYNC_EVALIDATION;
+	}
+	r = row->service == PLAN_SVC_EX ?
+	    ex_mailbox_set_password(p->rs, row->domain, row->name, pw, &err) :
+	    rs_mailbox_set_password(p->rs, row->domain, row->name, pw, &err);
+	secret_free(pw);
+	if (r == 0)
+		return 1;
+	if (r == -ADSYNC_EVALIDATION || (err.http_status >= 400 &&
+	    err.http_status < 500 && r != -ADSYNC_ETHROTTLED &&
+	    r != -ADSYNC_EAUTH)) {
+		snprintf(why, whylen, "The password of %s was refused by the "
+		    "mail service for %s@%s: %s", pw_who(&it->e), row->name,
+		    row->domain, err.message);
+		pw_alert(p, it, why);
+		return r;
+	}
+	snprintf(why, whylen, "cannot reach the mail service: %s",
+	    err.message);
+	return 0;
+}
+
+/* One pass over the queue. Returns the ms until the next pass is due. */
+static int
+pw_pass(struct pw_sync *p)
+{
+	struct pw_list l = { NULL, 0, 0 };
+	struct plan_row row;
+	int64_t now = timing_now_ms(), hold, lat;
+	char why[1024], g[OBJ_GUID_TEXT];
+	size_t i, j;
+	int r, next = PW_IDLE_MS;
+
+	if (pw_db_queue_each(p->db, pw_list_add, &l) < 0) {
+		log_warnx("password: cannot read the queue: %s",
+		    pw_db_errmsg(p->db));
+		return next;
+	}
+	if (l.n == 0)
+		goto out;
+	if ((r = pw_connect(p, why, sizeof(why))) < 0) {
+		log_warnx("password: %zu change(s) wait: %s", l.n, why);
+		goto out;
+	}
+	hold = (int64_t)p->conf->daemon.password_hold * 60000;
+	/* Resolve every capture first: the newest per user wins. */
+	for (i = 0; i < l.n && !atomic_load(&p->stop); i++) {
+		struct pw_item *it = &l.v[i];
+
+		why[0] = '\0';
+		r = ad_read_account(p->ad, it->e.account, it->e.upn, &it->user,
+		    why, sizeof(why));
+		if (r == -ADSYNC_ENOTFOUND || r == -EEXIST) {
+			if (now - it->e.received_ms > hold)
+				pw_drop(p, it, r == -EEXIST ? why :
+				    "no such user in AD");
+			else
+				pw_wait(p, it, r == -EEXIST ? why :
+				    "no such user in AD (yet)", false);
+		} else if (r < 0) {
+			pw_wait(p, it, why, false);
+		}
+	}
+	for (i = 0; i < l.n; i++)
+		for (j = i + 1; j < l.n && l.v[i].user != NULL; j++)
+			if (l.v[j].user != NULL &&
+			    obj_guid_equal(&l.v[i].user->guid, &l.v[j].user->guid))
+				l.v[i].superseded = true;
+	for (i = 0; i < l.n && !atomic_load(&p->stop); i++) {
+		struct pw_item *it = &l.v[i];
+		bool expired = now - it->e.received_ms > hold;
+
+		if (it->user == NULL)
+			continue;
+		if (it->superseded) {
+			pw_drop(p, it, "a newer change of the same user came");
+			continue;
+		}
+		/* pwdLastSet has second resolution; the capture ran on the
+		 * same DC's clock just before the commit. */
+		if (!it->e.committed &&
+		    it->user->pwd_last_set * 1000 < it->e.captured_ms - 1000) {
+			if (expired)
+				pw_drop(p, it, "AD never showed the change "
+				    "(pwdLastSet did not move): it failed "
+				    "after the hook saw it");
+			else
+				pw_wait(p, it, "waiting for AD to show the "
+				    "change (pwdLastSet)", false);
+			continue;
+		}
+		if ((r = pw_mailbox(p, it->user, &row)) <= 0) {
+			if (r < 0)
+				pw_wait(p, it, store_errmsg(p->ro), false);
+			else if (expired)
+				pw_drop(p, it, "the user has no mailbox (not "
+				    "in a sync group, or not synced) after "
+				    "password_hold minutes");
+			else
+				pw_wait(p, it, "no mailbox yet (not in a sync "
+				    "group, or not synced yet)", false);
+			continue;
+		}
+		why[0] = '\0';
+		r = pw_send(p, it, &row, why, sizeof(why));
+		if (r == 1) {
+			lat = timing_now_ms() - it->e.captured_ms;
+			obj_guid_format(&it->user->guid, g);
+			log_info("password: set for %s on %s %s@%s (capture %s "
+			    "from %s, %lld ms after the change)",
+			    pw_who(&it->e), plan_service_name(row.service),
+			    row.name, row.domain, it->e.capture_id, it->e.dc,
+			    (long long)lat);
+			(void)pw_db_alert_clear(p->db, pw_who(&it->e));
+			if (pw_db_queue_done(p->db, it->e.id,
+			    timing_now_ms()) < 0)
+				log_warnx("password: cannot remove capture "
+				    "%s: %s", it->e.capture_id,
+				    pw_db_errmsg(p->db));
+		} else if (r < 0) {
+			pw_drop(p, it, why);
+		} else {
+			pw_wait(p, it, why, true);
+			if (it->e.attempts + 1 < PW_TRY_NOW)
+				next = 1000;
+		}
+		plan_row_fini(&row);
+	}
+out:
+	for (i = 0; i < l.n; i++)
+		obj_free(l.v[i].user);
+	free(l.v);
+	return next;
+}
+
+static void *
+pw_thread(void *arg)
+{
+	struct pw_sync *p = arg;
+	struct pollfd pfd;
+	uint64_t v;
+	int wait = 0;
+
+	log_thread_name("password");
+	while (!atomic_load(&p->stop)) {
+		pfd.fd = p->efd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, wait) > 0)
+			(void)read(p->efd, &v, sizeof(v));
+		if (atomic_load(&p->stop))
+			break;
+		wait = pw_pass(p);
+	}
+	return NULL;
+}
+
+void
+pw_sync_wake(struct pw_sync *p)
+{
+	uint64_t one = 1;
+
+	if (p != NULL)
+		(void)write(p->efd, &one, sizeof(one));
+}
+
+static void
+pw_sync_rx_notify(void *arg)
+{
+	pw_sync_wake(arg);
+}
+
+int
+pw_sync_start(const struct conf *conf, struct rs_pacer *pacer,
+    struct pw_sync **out, char *why, size_t whylen)
+{
+	struct pw_sync *p;
+	int r, err;
+
+	*out = NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->efd = -1;
+	atomic_init(&p->stop, false);
+	if ((p->conf = conf_dup(conf)) == NULL) {
+		free(p);
+		return -ENOMEM;
+	}
+	if (pacer != NULL)
+		p->pacer = rs_pacer_ref(pacer);
+	if ((r = pw_pki_ensure(conf->sync.state_dir, conf->daemon.hook_names,
+	    why, whylen)) < 0 ||
+	    (r = pw_sealer_open(conf->sync.state_dir, &p->sealer, why,
+	    whylen)) < 0 ||
+	    (r = pw_db_open(conf->sync.state_dir, false, &p->db, why,
+	    whylen)) < 0)
+		goto fail;
+	if ((p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		r = -errno;
+		snprintf(why, whylen, "eventfd: %s", adsync_strerror(r));
+		goto fail;
+	}
+	if (conf->daemon.hook_listen[0] != '\0' &&
+	    (r = pw_receiver_start(conf->daemon.hook_listen,
+	    conf->sync.state_dir, p->sealer, pw_sync_rx_notify, p, &p->rx,
+	    why, whylen)) < 0)
+		goto fail;
+	if ((err = pthread_create(&p->th, NULL, pw_thread, p)) != 0) {
+		r = -err;
+		snprintf(why, whylen, "cannot start the password thread: %s",
+		    adsync_strerror(r));
+		goto fail;
+	}
+	p->running = true;
+	*out = p;
+	return 0;
+fail:
+	pw_sync_stop(p);
+	return r;
+}
+
+const char *
+pw_sync_receiver_addr(const struct pw_sync *p)
+{
+	return p != NULL && p->rx != NULL ? pw_receiver_addr(p->rx) : "";
+}
+
+void
+pw_sync_stop(struct pw_sync *p)
+{
+	if (p == NULL)
+		return;
+	/* The receiver first: nothing new comes in while the thread ends. */
+	pw_receiver_stop(p->rx);
+	atomic_store(&p->stop, true);
+	if (p->running) {
+		pw_sync_wake(p);
+		pthread_join(p->th, NULL);
+	}
+	if (p->efd >= 0)
+		close(p->efd);
+	rs_client_free(p->rs);
+	ad_conn_free(p->ad);
+	store_close(p->ro);
+	pw_db_close(p->db);
+	pw_sealer_free(p->sealer);
+	rs_pacer_unref(p->pacer);
+	conf_free(p->conf);
+	free(p);
+}
