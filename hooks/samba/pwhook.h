@@ -15,6 +15,7 @@
 
 #include "attributes.h"
 #include "buf.h"
+#include "pwhook_complexity.h"
 #include "pwproto.h"
 #include "secret.h"
 
@@ -26,6 +27,10 @@
 #define PWHOOK_CAPTURE_TIMEOUT_MS 2000L
 /* Deadline of a send by the sender. */
 #define PWHOOK_SENDER_TIMEOUT_MS 15000L
+/* Largest password read in the check password mode, for the complexity
+ * check: AD allows 256 UTF-16 units ([MS-SAMR] 3.1.1.7.2), at most 768
+ * bytes of UTF-8. Only PW_PASSWORD_MAX bytes of it can be captured. */
+#define PWHOOK_CHECK_MAX 4096
 /* Largest LDIF read from samba-tool (one object, a few attributes). */
 #define PWHOOK_LDIF_MAX 65536
 
@@ -118,8 +123,18 @@ int pwhook_ldif_parse(const char *text, size_t len,
     struct pwhook_ldif *out /* OUT */, char *why, size_t whylen);
 void pwhook_ldif_fini(struct pwhook_ldif *l);
 
-/* ---- pwhook_capture.c: the capture modes (always exit 0) ---- */
+/* ---- pwhook_capture.c: the capture modes ---- */
+/*
+ * Samba's check password script. Reads the password and applies the
+ * domain's complexity rule (pwhook_complexity.c) first, whatever the hook
+ * file: returns 1 (Samba refuses the change) when the password breaks it
+ * or cannot be read, and captures nothing. Otherwise captures it (spool,
+ * one send) and returns 0, also when capturing fails. `hookfile` NULL:
+ * check only (the caller has logged why), without libsodium.
+ */
 int pwhook_check_password(const char *hookfile, const char *spooldir);
+/* samba-tool syncpasswords' script: always answers DONE-EXIT: 0, returns
+ * 0. `hookfile` NULL: answers and drains stdin only. */
 int pwhook_syncpasswords(const char *hookfile, const char *spooldir);
 
 /* ---- pwhook_sender.c: --sender ---- */

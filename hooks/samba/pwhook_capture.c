@@ -7,10 +7,14 @@
  * one object's LDIF on stdin, committed changes only, and a reply that
  * must start with "DONE-EXIT: ".
  *
- * Both always succeed (exit 0, DONE-EXIT: 0): adsync being down, a bad
- * hook file or a full disk must never block or fail a password change.
- * They spool the capture durably first, then try one send with a short
- * deadline, and leave what fails to the sender. Single thread; stdin and
+ * adsync's own troubles never fail a password change (exit 0, DONE-EXIT:
+ * 0): adsync being down, a bad hook file or a full disk. They spool the
+ * capture durably first, then try one send with a short deadline, and
+ * leave what fails to the sender. The one exception is the domain's own
+ * policy: Samba runs a check password script only while complexity is on
+ * and takes its exit status INSTEAD of its own check, so `-c` applies the
+ * complexity rule first, independently of the hook file, and exits 1 when
+ * the password breaks it (pwhook_complexity.c). Single thread; stdin and
  * the environment come from Samba and are bounded and checked.
  */
 #include <errno.h>
@@ -193,64 +197,130 @@ pwhook_env_name(const char *var, char *dst, size_t dstlen)
 	return true;
 }
 
+/*
+ * The domain's complexity rule, applied before anything else. Returns 0
+ * when the password meets it, 1 (logged, naming the account and the rule,
+ * never the password) when it does not.
+ */
+static int
+pwhook_check_complexity(const unsigned char *pw, size_t n, const char *who)
+{
+	const char *account = getenv("SAMBA_CPS_ACCOUNT_NAME");
+	const char *full = getenv("SAMBA_CPS_FULL_NAME");
+	enum pwhook_cpx rule;
+	unsigned cats;
+
+	if (pwhook_complexity_init() < 0)
+		pwhook_warnx("locale C.UTF-8 not available: non-ASCII letters "
+		    "count in no complexity category");
+	rule = pwhook_complexity_check(pw, n, account, full, &cats);
+	pwhook_complexity_fini();
+	if (rule == PWHOOK_CPX_OK)
+		return 0;
+	if (rule == PWHOOK_CPX_CATEGORIES)
+		pwhook_warnx("account=%s: password refused by the domain's "
+		    "complexity rule: characters from %u of the 5 categories "
+		    "(upper case, lower case, digits, symbols, letters without "
+		    "case), %d needed; not captured", who,
+		    pwhook_complexity_count(cats), PWHOOK_CPX_NEEDED);
+	else
+		pwhook_warnx("account=%s: password refused by the domain's "
+		    "complexity rule: %s; not captured", who,
+		    pwhook_complexity_str(rule));
+	return 1;
+}
+
 int
 pwhook_check_password(const char *hookfile, const char *spooldir)
 {
+	/* Check-only mode (no libsodium) and out-of-memory fallback. */
+	unsigned char local[PWHOOK_CHECK_MAX + 1];
 	struct pw_capture c;
-	unsigned char *pw;
+	unsigned char *pw = NULL;
 	int64_t deadline = pwhook_mono_ms() + PWHOOK_STDIN_TIMEOUT_MS;
+	const char *name;
 	char who[PW_ACCOUNT_MAX + 1];
 	ssize_t n;
+	int status = 0;
 
 	memset(&c, 0, sizeof(c));
 	/* sodium_malloc: guard pages, locked, wiped by sodium_free. */
-	if ((pw = sodium_malloc(PW_PASSWORD_MAX + 1)) == NULL) {
-		pwhook_warnx("out of memory: password change not captured");
-		return 0;
+	if (hookfile != NULL &&
+	    (pw = sodium_malloc(PWHOOK_CHECK_MAX + 1)) == NULL) {
+		pwhook_warnx("out of memory: password change checked but not "
+		    "captured");
+		hookfile = NULL;
 	}
-	n = pwhook_read_stdin(pw, PW_PASSWORD_MAX + 1, deadline);
+	if (pw == NULL)
+		pw = local;
+	n = pwhook_read_stdin(pw, PWHOOK_CHECK_MAX + 1, deadline);
+	name = getenv("SAMBA_CPS_ACCOUNT_NAME");
+	if (name == NULL || name[0] == '\0')
+		name = getenv("SAMBA_CPS_USER_PRINCIPAL_NAME");
+	pwhook_log_safe(name != NULL && name[0] != '\0' ? name : "?", who,
+	    sizeof(who));
+
+	/*
+	 * SECURITY: a password that cannot be checked is refused: exiting 0
+	 * would make Samba accept it unchecked. Samba itself refuses the
+	 * change when its check cannot run.
+	 */
+	if (n < 0) {
+		pwhook_warnx("account=%s: reading the password: %s: password "
+		    "refused, the domain's complexity rule cannot be checked",
+		    who, adsync_strerror((int)n));
+		status = 1;
+		goto out;
+	}
+	if (n > PWHOOK_CHECK_MAX) {
+		pwhook_warnx("account=%s: password longer than %d bytes "
+		    "(AD allows 256 characters): refused", who,
+		    PWHOOK_CHECK_MAX);
+		pwhook_drain_stdin(deadline);
+		status = 1;
+		goto out;
+	}
+	if ((status = pwhook_check_complexity(pw, (size_t)n, who)) != 0)
+		goto out;
+	if (hookfile == NULL) {
+		pwhook_info("account=%s: password meets the complexity rule; "
+		    "not captured (see above)", who);
+		goto out;
+	}
+
+	/* From here on, adsync's own failures never refuse the change. */
 	if (!pwhook_env_name("SAMBA_CPS_ACCOUNT_NAME", c.account,
 	    sizeof(c.account)) ||
 	    !pwhook_env_name("SAMBA_CPS_USER_PRINCIPAL_NAME", c.upn,
 	    sizeof(c.upn)))
 		goto out;
-	pwhook_log_safe(c.account[0] ? c.account : c.upn, who, sizeof(who));
 	if (c.account[0] == '\0' && c.upn[0] == '\0') {
 		pwhook_warnx("no SAMBA_CPS_ACCOUNT_NAME or "
 		    "SAMBA_CPS_USER_PRINCIPAL_NAME (not run by Samba?): "
 		    "password change not captured");
 		goto out;
 	}
-	if (n < 0) {
-		pwhook_warnx("account=%s: reading the password: %s: password "
-		    "change not captured", who, adsync_strerror((int)n));
-		goto out;
-	}
 	if (n > PW_PASSWORD_MAX) {
 		pwhook_warnx("account=%s: password longer than %d bytes: "
 		    "password change not captured", who, PW_PASSWORD_MAX);
-		pwhook_drain_stdin(deadline);
-		goto out;
-	}
-	if (n == 0) {
-		pwhook_warnx("account=%s: empty password: password change not "
-		    "captured", who);
 		goto out;
 	}
 	if ((c.password = secret_new(pw, (size_t)n, "password")) == NULL) {
 		pwhook_warnx("out of memory: password change not captured");
 		goto out;
 	}
-	sodium_memzero(pw, PW_PASSWORD_MAX + 1);
+	sodium_memzero(pw, PWHOOK_CHECK_MAX + 1);
 	pw_capture_new_id(c.id);
 	c.source = PW_SRC_CHECK_PASSWORD;
 	c.committed = false;
 	c.captured_ms = pwhook_now_ms();
 	pwhook_capture_deliver(hookfile, spooldir, &c);
 out:
-	sodium_free(pw);
+	if (pw != local)
+		sodium_free(pw);
+	explicit_bzero(local, sizeof(local));
 	pw_capture_fini(&c);
-	return 0;
+	return status;
 }
 
 int

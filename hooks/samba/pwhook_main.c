@@ -42,6 +42,19 @@ pwhook_harden(void)
 	(void)signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * A capture mode that cannot capture: syncpasswords still answers
+ * DONE-EXIT: 0; the check password mode still checks complexity (no
+ * libsodium needed) and exits 1 for a password that breaks it.
+ */
+static int
+pwhook_capture_fallback(bool sync)
+{
+	if (sync)
+		return pwhook_syncpasswords(NULL, NULL);
+	return pwhook_check_password(NULL, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -74,8 +87,11 @@ main(int argc, char **argv)
 	pwhook_log_init(sender ? PWHOOK_LOG_STDERR : sync ?
 	    PWHOOK_LOG_DEFERRED : PWHOOK_LOG_SYSLOG, verbosity);
 	/*
-	 * A capture mode must never fail a password change, not even on a
-	 * command line mistake: report and accept (exit 0, DONE-EXIT: 0).
+	 * A capture mode must never fail a password change for adsync's own
+	 * sake, not even on a command line mistake: report and accept (exit
+	 * 0, DONE-EXIT: 0). But the check password mode still applies the
+	 * domain's complexity rule, which Samba leaves to us: a broken
+	 * installation must not switch the domain's policy off.
 	 */
 	if (i < argc || hookfile == NULL || (sync && sender) ||
 	    (once && !sender)) {
@@ -85,23 +101,17 @@ main(int argc, char **argv)
 			pwhook_usage();
 			return 2;
 		}
-		if (sync)
-			(void)pwhook_syncpasswords(NULL, NULL);
-		return 0;
+		return pwhook_capture_fallback(sync);
 	}
 	if (sodium_init() < 0) {
 		pwhook_warnx("libsodium cannot start");
-		if (sync)
-			(void)pwhook_syncpasswords(NULL, NULL);
-		return capture ? 0 : 1;
+		return capture ? pwhook_capture_fallback(sync) : 1;
 	}
 	/* jansson must wipe what it frees: it parses spooled bodies. */
 	pw_json_wipe_install();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		pwhook_warnx("libcurl cannot start");
-		if (sync)
-			(void)pwhook_syncpasswords(NULL, NULL);
-		return capture ? 0 : 1;
+		return capture ? pwhook_capture_fallback(sync) : 1;
 	}
 	if (sender)
 		status = pwhook_sender(hookfile, spool, once);

@@ -12,6 +12,9 @@
 
 /* Milliseconds on the monotonic clock (an arbitrary origin). */
 int64_t timing_now_ms(void);
+/* Unix milliseconds on the wall clock: for times other hosts compare with
+ * (a hook's capture time) and that outlive the process. */
+int64_t timing_wall_ms(void);
 /* The monotonic time `ms` from now, for pthread_cond_timedwait() on a
  * condition variable whose clock is CLOCK_MONOTONIC. */
 struct timespec timing_deadline(long ms);

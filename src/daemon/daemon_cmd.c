@@ -17,6 +17,7 @@
 #include "err.h"
 #include "log.h"
 #include "plan.h"
+#include "pwsync.h"
 #include "timing.h"
 #include "xmalloc.h"
 
@@ -87,6 +88,45 @@ dm_ro(struct daemon *d, char *why, size_t whylen)
 		return NULL;
 	}
 	return d->ro;
+}
+
+struct dm_list {
+	json_t *arr;
+};
+
+static int
+dm_pw_alert_cb(void *arg, const struct pw_alert *a)
+{
+	struct dm_list *l = arg;
+
+	json_array_append_new(l->arr, json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "level", "error",
+	    "service", "password", "guid", a->guid, "dn", a->dn,
+	    "message", a->message, "first_seen", (json_int_t)a->first_seen,
+	    "last_seen", (json_int_t)a->last_seen));
+	return 0;
+}
+
+/* The password sync's alerts (pw.db, written by its own thread) appended
+ * to `l`, and their number; nothing when there is no pw.db yet. */
+static size_t
+dm_pw_alerts(struct daemon *d, struct dm_list *l)
+{
+	struct dm_list tmp = { json_array() };
+	struct pw_db *db = NULL;
+	char why[512];
+	size_t n;
+
+	if (pw_db_open(d->conf->sync.state_dir, true, &db, why,
+	    sizeof(why)) < 0) {
+		json_decref(tmp.arr);
+		return 0;
+	}
+	(void)pw_db_alert_each(db, dm_pw_alert_cb, l != NULL ? l : &tmp);
+	pw_db_close(db);
+	n = json_array_size(l != NULL ? l->arr : tmp.arr);
+	json_decref(tmp.arr);
+	return n;
 }
 
 /* The running cycle: trigger, start, stage, operations done of total,
@@ -177,7 +217,7 @@ dm_cmd_status(struct daemon *d)
 		}
 		if (store_alert_count(st, &alerts) == 0)
 			json_object_set_new(j, "alerts", json_integer(
-			    (json_int_t)alerts));
+			    (json_int_t)(alerts + dm_pw_alerts(d, NULL))));
 		held = 0;
 		if (store_held_each_in(st, STORE_OP_HELD, dm_cmd_held_cb,
 		    &held) >= 0 && held > 0)
@@ -318,10 +358,6 @@ dm_cmd_explain(struct daemon *d, struct ctl_req *req, const json_t *body)
 	return NULL;
 }
 
-struct dm_list {
-	json_t *arr;
-};
-
 static json_t *
 dm_cmd_history(struct daemon *d, const json_t *body)
 {
@@ -398,6 +434,7 @@ dm_cmd_alerts(struct daemon *d)
 		return dm_error("cannot read the alerts: %s",
 		    store_errmsg(st));
 	}
+	(void)dm_pw_alerts(d, &l);
 	return json_pack("{s:o}", "alerts", l.arr);
 }
 

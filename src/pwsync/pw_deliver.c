@@ -47,6 +47,9 @@
 
 /* How often a waiting capture is looked at again without a wake-up. */
 #define PW_IDLE_MS 5000
+/* How much older than a pre-commit capture AD's pwdLastSet may be for the
+ * capture to count as committed (see pw_pass). */
+#define PW_CONFIRM_MS 5000
 /* Transport failures in a row before a capture waits PW_IDLE_MS. */
 #define PW_TRY_NOW 3
 
@@ -104,7 +107,7 @@ pw_drop(struct pw_sync *p, struct pw_item *it, const char *why)
 {
 	log_info("password: dropped the change of %s (capture %s from %s): %s",
 	    pw_who(&it->e), it->e.capture_id, it->e.dc, why);
-	if (pw_db_queue_done(p->db, it->e.id, timing_now_ms()) < 0)
+	if (pw_db_queue_done(p->db, it->e.id, timing_wall_ms()) < 0)
 		log_warnx("password: cannot remove capture %s: %s",
 		    it->e.capture_id, pw_db_errmsg(p->db));
 }
@@ -247,7 +250,7 @@ pw_pass(struct pw_sync *p)
 {
 	struct pw_list l = { NULL, 0, 0 };
 	struct plan_row row;
-	int64_t now = timing_now_ms(), hold, lat;
+	int64_t now = timing_wall_ms(), hold, lat;
 	char why[1024], g[OBJ_GUID_TEXT];
 	size_t i, j;
 	int r, next = PW_IDLE_MS;
@@ -297,17 +300,26 @@ pw_pass(struct pw_sync *p)
 			pw_drop(p, it, "a newer change of the same user came");
 			continue;
 		}
-		/* pwdLastSet has second resolution; the capture ran on the
-		 * same DC's clock just before the commit. */
-		if (!it->e.committed &&
-		    it->user->pwd_last_set * 1000 < it->e.captured_ms - 1000) {
+		/* Samba stamps pwdLastSet when the change starts, then runs
+		 * the script (measured: 40 ms before the capture), and our
+		 * copy has second resolution: a change counts as shown when
+		 * pwdLastSet is at most PW_CONFIRM_MS older than the capture.
+		 * A change that failed within that window of a successful
+		 * one is taken for it (docs/pwsync.md). */
+		if (!it->e.committed && it->user->pwd_last_set * 1000 <
+		    it->e.captured_ms - PW_CONFIRM_MS) {
 			if (expired)
 				pw_drop(p, it, "AD never showed the change "
 				    "(pwdLastSet did not move): it failed "
 				    "after the hook saw it");
-			else
+			else {
+				log_debug("password: %s: pwdLastSet %lld s, "
+				    "captured %lld ms", pw_who(&it->e),
+				    (long long)it->user->pwd_last_set,
+				    (long long)it->e.captured_ms);
 				pw_wait(p, it, "waiting for AD to show the "
 				    "change (pwdLastSet)", false);
+			}
 			continue;
 		}
 		if ((r = pw_mailbox(p, it->user, &row)) <= 0) {
@@ -325,7 +337,7 @@ pw_pass(struct pw_sync *p)
 		why[0] = '\0';
 		r = pw_send(p, it, &row, why, sizeof(why));
 		if (r == 1) {
-			lat = timing_now_ms() - it->e.captured_ms;
+			lat = timing_wall_ms() - it->e.captured_ms;
 			obj_guid_format(&it->user->guid, g);
 			log_info("password: set for %s on %s %s@%s (capture %s "
 			    "from %s, %lld ms after the change)",
@@ -334,7 +346,7 @@ pw_pass(struct pw_sync *p)
 			    (long long)lat);
 			(void)pw_db_alert_clear(p->db, pw_who(&it->e));
 			if (pw_db_queue_done(p->db, it->e.id,
-			    timing_now_ms()) < 0)
+			    timing_wall_ms()) < 0)
 				log_warnx("password: cannot remove capture "
 				    "%s: %s", it->e.capture_id,
 				    pw_db_errmsg(p->db));

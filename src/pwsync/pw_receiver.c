@@ -203,7 +203,7 @@ pw_rx_capture(struct pw_receiver *rx, struct MHD_Connection *conn,
 		return pw_rx_answer(conn, MHD_HTTP_BAD_REQUEST, false,
 		    "{\"error\":\"%s\"}", msg);
 	}
-	r = pw_db_queue_put(rx->db, rx->sealer, q->dc, &c, timing_now_ms());
+	r = pw_db_queue_put(rx->db, rx->sealer, q->dc, &c, timing_wall_ms());
 	if (r < 0) {
 		log_warnx("hook receiver: cannot queue the capture %s from %s "
 		    "for %s: %s", c.id, q->dc, c.account[0] ? c.account :

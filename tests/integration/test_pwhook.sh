@@ -8,6 +8,10 @@
 # certificate of another CA is refused by the hook before any body is
 # sent; --syncpasswords answers DONE-EXIT: 0 first and delivers a committed
 # change; no password ever appears in the hook's output or in the spool.
+# The check-password mode applies the domain's complexity rule first: a
+# weak password (too few categories, the account name, a display name
+# token, not UTF-8) exits 1 and is neither spooled nor sent, also with a
+# broken hook file or command line; a strong one is still delivered.
 # Exits 77 when python3 or openssl is missing. SHOWLOG=1 prints the hook's
 # output even when every check passes.
 # Usage: test_pwhook.sh ADSYNC_PWHOOK PWHOOK_MKFILE PWHOOK_STUB_PY
@@ -113,16 +117,21 @@ ALLPW="$T/passwords"
 : >"$ALLPW"
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # hook_cp SPOOL PASSWORD [HOOKFILE]: the check-password mode as Samba runs
-# it; sets RC and MS (elapsed).
+# it (SAMBA_CPS_FULL_NAME from $CPS_FULL when set); sets RC and MS
+# (elapsed).
 hook_cp() {
 	printf '%s\n' "$2" >>"$ALLPW"
 	t0=$(now_ms)
-	printf '%s' "$2" | SAMBA_CPS_ACCOUNT_NAME=alice \
+	printf '%s' "$2" | env SAMBA_CPS_ACCOUNT_NAME=alice \
 	    SAMBA_CPS_USER_PRINCIPAL_NAME=alice@example.test \
+	    ${CPS_FULL:+"SAMBA_CPS_FULL_NAME=$CPS_FULL"} \
 	    "$HOOK" -c "${3:-hf}" --spool "$1" 2>>"$T/hook.err"
 	RC=$?
 	MS=$(($(now_ms) - t0))
 }
+# logged PATTERN: the hook's output since the last mark() matches.
+mark() { MARK=$(wc -c <"$T/hook.err" 2>/dev/null || echo 0); }
+logged() { tail -c +$((MARK + 1)) "$T/hook.err" | grep -q "$1"; }
 entries() { ls "$1" 2>/dev/null | grep -cE '^[0-9a-f]{32}$'; }
 lines() { [ -f "$1" ] && wc -l <"$1" | tr -d ' ' || echo 0; }
 # check_last FILE key=value...: the last JSON body of FILE has these fields
@@ -157,6 +166,55 @@ check_last rec/password.jsonl 'account="alice"' \
 [ "$(stat -c %a sp1)" = 700 ] && ok || bad "spool mode $(stat -c %a sp1)"
 [ "$(stat -c %a sp1/spool.key)" = 600 ] && ok || bad "spool.key mode"
 [ "$(stat -c %s sp1/spool.key)" = 32 ] && ok || bad "spool.key size"
+
+# ---- 1b. the domain's complexity rule ----------------------------------
+# weak SPOOL PASSWORD WHY LOGPATTERN [HOOKFILE]: exit 1, nothing sent or
+# spooled, one line naming the account and the rule.
+weak() {
+	n0=$(lines rec/password.jsonl)
+	mark
+	hook_cp "$1" "$2" "${5:-hf}"
+	[ $RC -eq 1 ] && ok || bad "$3: exit $RC, wanted 1"
+	[ "$(lines rec/password.jsonl)" = "$n0" ] && ok || bad "$3: a body was sent"
+	[ "$(entries "$1")" = 0 ] && ok || bad "$3: spooled"
+	logged "account=alice: password refused by the domain's complexity rule: $4" &&
+	    ok || bad "$3: no log line naming the account and the rule"
+}
+weak spw1 simple "simple" "characters from 1 of the 5 categories"
+weak spw2 'xalice1A!' "account name" "it contains the account name"
+CPS_FULL='Erin M. Hagens' weak spw3 'Hagens#2024x' "display name" \
+    "it contains a part of the user's display name"
+weak spw4 "$(printf 'Ab1!\377')" "not UTF-8" "it is not valid UTF-8"
+weak spw5 'Pässwörd€€' "euro is no symbol" "characters from 2 of"
+# A 2-character token of the display name is ignored; the password still
+# goes out.
+n0=$(lines rec/password.jsonl)
+CPS_FULL='Al Bo' hook_cp spw6 'Al-Bo-2024x'
+[ $RC -eq 0 ] && [ "$(lines rec/password.jsonl)" = $((n0 + 1)) ] &&
+    ok || bad "short display name tokens: exit $RC"
+# The rule does not depend on the hook file: a missing one refuses a weak
+# password all the same, and accepts (and spools) a strong one.
+weak spw7 simple "missing hook file" "characters from 1" "$T/no-such-file"
+hook_cp spw8 'Strong-Pass8' "$T/no-such-file"
+[ $RC -eq 0 ] && [ "$(entries spw8)" = 1 ] && ok ||
+    bad "missing hook file, strong password: exit $RC, $(entries spw8) entries"
+# Nor on the command line: a broken one still checks, and captures nothing.
+for pw in simple 'Strong-Pass9'; do
+	printf '%s\n' "$pw" >>"$ALLPW"
+	printf '%s' "$pw" | SAMBA_CPS_ACCOUNT_NAME=alice "$HOOK" --bogus \
+	    2>>"$T/hook.err"
+	RC=$?
+	want=0
+	[ "$pw" = simple ] && want=1
+	[ $RC -eq $want ] && ok || bad "bad command line, $pw: exit $RC, wanted $want"
+done
+# A strong password right after the weak ones is delivered as before.
+n0=$(lines rec/password.jsonl)
+hook_cp spw10 'Strong-Pass10'
+[ $RC -eq 0 ] && ok || bad "strong password: exit $RC"
+[ "$(lines rec/password.jsonl)" = $((n0 + 1)) ] && ok || bad "strong password not delivered"
+check_last rec/password.jsonl 'password="Strong-Pass10"' && ok ||
+    bad "strong password body"
 
 # ---- 2. receiver down: spooled encrypted, the sender delivers later ------
 kill "$STUB_PID"; wait "$STUB_PID" 2>/dev/null; STUB_PID=
@@ -231,15 +289,32 @@ hook_cp sp8 'Loose-Mode8' hf-loose
 grep -q 'chmod 600' "$T/hook.err" && ok || bad "loose hook file: no message naming the fix"
 [ "$(entries sp8)" = 1 ] && ok || bad "loose hook file: not spooled"
 
-# ---- 9. too long a password: exit 0, nothing spooled or sent ------------
+# ---- 9. too long a password: checked, but nothing spooled or sent -------
+# Longer than the 512 bytes adsync captures: still checked (a weak one
+# exits 1); a strong one is accepted (0) but not captured. Beyond 4096
+# bytes it cannot be checked (AD allows 256 characters): refused.
+# long_pw BYTES PATTERN: a password of that size made of the pattern.
+long_pw() { python3 -c 'import sys; n = int(sys.argv[1]); p = sys.argv[2]; print((p * n)[:n], end="")' "$1" "$2"; }
 n0=$(lines rec/password.jsonl)
-LONG=$(python3 -c 'print("x" * 600, end="")')
-printf '%s' "$LONG" | SAMBA_CPS_ACCOUNT_NAME=bob "$HOOK" -c hf --spool sp9 \
-    2>>"$T/hook.err"
-RC=$?
-[ $RC -eq 0 ] && [ "$(entries sp9)" = 0 ] &&
-    [ "$(lines rec/password.jsonl)" = "$n0" ] && ok || bad "long password: exit $RC"
-grep -q 'longer than 512' "$T/hook.err" && ok || bad "long password: not logged"
+LONG=$(long_pw 600 x)
+LONG2=$(long_pw 600 'Aa1!')
+LONG3=$(long_pw 5000 'Aa1!')
+for case in "$LONG:1" "$LONG2:0" "$LONG3:1"; do
+	pw=${case%:*}
+	want=${case##*:}
+	printf '%s' "$pw" | SAMBA_CPS_ACCOUNT_NAME=bob "$HOOK" -c hf \
+	    --spool sp9 2>>"$T/hook.err"
+	RC=$?
+	[ $RC -eq "$want" ] && [ "$(entries sp9)" = 0 ] &&
+	    [ "$(lines rec/password.jsonl)" = "$n0" ] && ok ||
+	    bad "long password (${#pw} bytes): exit $RC, wanted $want"
+done
+grep -q 'account=bob: password refused by the domain.s complexity rule' \
+    "$T/hook.err" && ok || bad "long weak password: not logged"
+grep -q 'account=bob: password longer than 512 bytes: password change not captured' \
+    "$T/hook.err" && ok || bad "long strong password: not logged"
+grep -q 'account=bob: password longer than 4096 bytes' "$T/hook.err" &&
+    ok || bad "overlong password: not logged"
 
 # ---- 10. --syncpasswords: DONE-EXIT first, committed=true ---------------
 PW10='Sync€Pass10'
@@ -309,7 +384,9 @@ while IFS= read -r pw; do
 	[ -n "$pw" ] || continue
 	grep -qaF "$pw" "$T/hook.err" && bad "a password appears in the hook's output"
 done <"$ALLPW"
-grep -qaF "$LONG" "$T/hook.err" && bad "the long password appears in the output"
+for pw in "$LONG" "$LONG2" "$LONG3"; do
+	grep -qaF "$pw" "$T/hook.err" && bad "a long password appears in the output"
+done
 ok
 
 echo "$pass passed, $fail failed"
