@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -19,6 +21,7 @@
 #include "daemon.h"
 #include "err.h"
 #include "log.h"
+#include "pwproto.h"
 #include "strparse.h"
 
 /* Exit statuses (adsync(8)). */
@@ -37,6 +40,13 @@ cmd_daemon(const struct cli_ctx *ctx, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	(void)argv;
+	/* SECURITY: the daemon receives passwords (the hook receiver): no
+	 * core dump may hold one, no same-user process may attach to read
+	 * them, and jansson's buffers that held one are wiped when freed
+	 * (before any thread starts). */
+	(void)setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	pw_json_wipe_install();
 	if (cli_conf_load(ctx, "daemon", &conf) < 0)
 		return CTL_EXIT_FAIL;
 	if (daemon_run(ctx->conf_path, conf, why, sizeof(why)) < 0) {
