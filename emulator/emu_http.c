@@ -120,17 +120,9 @@ emu_http_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void
 emu_http_mhdlog(void *cls, const char *fmt, va_list ap)
 {
-	char line[512];
-	size_t n;
-
 	(void)cls;
-	/* MHD reports client mistakes (bad TLS, bad requests) here: useful
-	 * when debugging, noise otherwise. Its lines end in a newline. */
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	log_debug("mhd: %s", line);
+	/* MHD reports client mistakes (bad TLS, bad requests) here. */
+	log_vdebug_lib("mhd: ", fmt, ap);
 }
 
 static enum MHD_Result

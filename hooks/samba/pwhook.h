@@ -141,7 +141,4 @@ int pwhook_syncpasswords(const char *hookfile, const char *spooldir);
 /* Runs until SIGTERM/SIGINT (once: one pass). Returns the exit status. */
 int pwhook_sender(const char *hookfile, const char *spooldir, bool once);
 
-/* Unix time in milliseconds. */
-int64_t pwhook_now_ms(void);
-
 #endif

@@ -29,6 +29,7 @@
 
 #include "err.h"
 #include "pwhook.h"
+#include "timing.h"
 
 /* Reading stdin may not take longer than this: a caller that never closes
  * it must not hold the password change until Samba's 10 s limit. */
@@ -36,24 +37,6 @@
 /* What is drained (and discarded) after an overlong password, so that the
  * writer does not see a broken pipe. */
 #define PWHOOK_DRAIN_MAX (1024 * 1024)
-
-int64_t
-pwhook_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-pwhook_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Reads stdin into `p` (at most `max` bytes) until EOF or the deadline.
@@ -70,7 +53,7 @@ pwhook_read_stdin(unsigned char *p, size_t max, int64_t deadline)
 	int pr;
 
 	while (got < max) {
-		left = deadline - pwhook_mono_ms();
+		left = deadline - timing_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		pr = poll(&pfd, 1, (int)left);
@@ -237,7 +220,7 @@ pwhook_check_password(const char *hookfile, const char *spooldir)
 	unsigned char local[PWHOOK_CHECK_MAX + 1];
 	struct pw_capture c;
 	unsigned char *pw = NULL;
-	int64_t deadline = pwhook_mono_ms() + PWHOOK_STDIN_TIMEOUT_MS;
+	int64_t deadline = timing_now_ms() + PWHOOK_STDIN_TIMEOUT_MS;
 	const char *name;
 	char who[PW_ACCOUNT_MAX + 1];
 	ssize_t n;
@@ -313,7 +296,7 @@ pwhook_check_password(const char *hookfile, const char *spooldir)
 	pw_capture_new_id(c.id);
 	c.source = PW_SRC_CHECK_PASSWORD;
 	c.committed = false;
-	c.captured_ms = pwhook_now_ms();
+	c.captured_ms = timing_wall_ms();
 	pwhook_capture_deliver(hookfile, spooldir, &c);
 out:
 	if (pw != local)
@@ -330,7 +313,7 @@ pwhook_syncpasswords(const char *hookfile, const char *spooldir)
 	struct pwhook_ldif l;
 	struct pw_capture c;
 	unsigned char *text;
-	int64_t deadline = pwhook_mono_ms() + PWHOOK_STDIN_TIMEOUT_MS;
+	int64_t deadline = timing_now_ms() + PWHOOK_STDIN_TIMEOUT_MS;
 	char why[256], who[PW_ACCOUNT_MAX + 1];
 	ssize_t n;
 
@@ -384,7 +367,7 @@ pwhook_syncpasswords(const char *hookfile, const char *spooldir)
 	memcpy(c.guid, l.guid, sizeof(c.guid));
 	c.password = l.password;	/* moved */
 	l.password = NULL;
-	c.captured_ms = pwhook_now_ms();
+	c.captured_ms = timing_wall_ms();
 	pwhook_capture_deliver(hookfile, spooldir, &c);
 done:
 	sodium_free(text);

@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "pwhook.h"
+#include "timing.h"
 
 #define PWHOOK_HEARTBEAT_MS (60 * 1000)
 #define PWHOOK_BACKOFF_MIN_MS 1000
@@ -66,7 +67,7 @@ pwhook_sender_pass(struct pwhook_spool *sp, struct pwhook_client *cl)
 	struct pwhook_spool_ent *ents = NULL;
 	struct pw_capture c;
 	enum pwhook_result res;
-	int64_t now = pwhook_now_ms();
+	int64_t now = timing_wall_ms();
 	char why[300], who[PW_ACCOUNT_MAX + 1];
 	size_t n = 0, i, kept;
 	int r;

@@ -173,3 +173,18 @@ log_fatal_exit(const char *func, bool with_errno, const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+void
+log_vdebug_lib(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	if (log_verbosity + LOG_LVL_INFO < LOG_LVL_DEBUG)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_debug("%s%s", prefix, line);
+}

@@ -49,6 +49,15 @@ void log_emit(enum log_level lvl, const char *func, bool with_errno,
 void log_vemit(enum log_level lvl, const char *func, bool with_errno,
     const char *fmt, va_list ap) ATTR_PRINTF(4, 0);
 
+/*
+ * A library's printf-style message (libmicrohttpd's external logger has
+ * this shape) as one debug line: `prefix`, then the message without its
+ * trailing newlines. Peers' TLS and HTTP mistakes arrive this way: useful
+ * when debugging, noise otherwise.
+ */
+void log_vdebug_lib(const char *prefix, const char *fmt, va_list ap)
+    ATTR_PRINTF(2, 0);
+
 /* fatal/fatalx: start-up and small fixed-size allocation failures only. */
 ATTR_NORETURN void log_fatal_exit(const char *func, bool with_errno,
     const char *fmt, ...) ATTR_PRINTF(3, 4);

@@ -160,31 +160,19 @@ pw_pki_pem(X509 *x, EVP_PKEY *k, size_t *len)
 	return out;
 }
 
+/* Writes `x` (a certificate, 0644) or `k` (a private key, 0600) as PEM. */
 static int
-pw_pki_save_key(const char *path, EVP_PKEY *k, char *why, size_t whylen)
+pw_pki_save(const char *path, X509 *x, EVP_PKEY *k, char *why,
+    size_t whylen)
 {
 	size_t len = 0;
-	char *pem = pw_pki_pem(NULL, k, &len);
+	char *pem = pw_pki_pem(x, k, &len);
 	int r;
 
 	if (pem == NULL)
 		return -ENOMEM;
-	r = pw_pki_write(path, pem, len, 0600, why, whylen);
+	r = pw_pki_write(path, pem, len, k != NULL ? 0600 : 0644, why, whylen);
 	OPENSSL_cleanse(pem, len);
-	free(pem);
-	return r;
-}
-
-static int
-pw_pki_save_cert(const char *path, X509 *x, char *why, size_t whylen)
-{
-	size_t len = 0;
-	char *pem = pw_pki_pem(x, NULL, &len);
-	int r;
-
-	if (pem == NULL)
-		return -ENOMEM;
-	r = pw_pki_write(path, pem, len, 0644, why, whylen);
 	free(pem);
 	return r;
 }
@@ -433,8 +421,8 @@ pw_pki_ensure(const char *state_dir, const char *names, char *why,
 		    (ca = pw_pki_make(ca_key, "adsync hook CA", PKI_CA_DAYS,
 		    NULL, ca_key, 'a', NULL)) == NULL)
 			goto fail;
-		if ((r = pw_pki_save_key(ca_key_p, ca_key, why, whylen)) < 0 ||
-		    (r = pw_pki_save_cert(ca_p, ca, why, whylen)) < 0)
+		if ((r = pw_pki_save(ca_key_p, NULL, ca_key, why, whylen)) < 0 ||
+		    (r = pw_pki_save(ca_p, ca, NULL, why, whylen)) < 0)
 			goto out;
 		(void)unlink(crt_p);
 		log_info("pki: made adsync's hook CA in %s", ca_p);
@@ -461,8 +449,8 @@ pw_pki_ensure(const char *state_dir, const char *names, char *why,
 	    (crt = pw_pki_make(key, "adsync hook receiver", PKI_SERVER_DAYS,
 	    ca, ca_key, 's', san)) == NULL)
 		goto fail;
-	if ((r = pw_pki_save_key(key_p, key, why, whylen)) < 0 ||
-	    (r = pw_pki_save_cert(crt_p, crt, why, whylen)) < 0 ||
+	if ((r = pw_pki_save(key_p, NULL, key, why, whylen)) < 0 ||
+	    (r = pw_pki_save(crt_p, crt, NULL, why, whylen)) < 0 ||
 	    (r = pw_pki_write(names_p, san, strlen(san), 0644, why,
 	    whylen)) < 0)
 		goto out;

@@ -71,17 +71,9 @@ struct pw_rx_req {
 static void
 pw_rx_mhdlog(void *cls, const char *fmt, va_list ap)
 {
-	char line[512];
-	size_t n;
-
 	(void)cls;
-	/* MHD reports peers' TLS and HTTP mistakes here (a DC with a wrong
-	 * certificate shows up as a handshake failure). */
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	log_debug("hook receiver: %s", line);
+	/* A DC with a wrong certificate shows up here as a failed handshake. */
+	log_vdebug_lib("hook receiver: ", fmt, ap);
 }
 
 static enum MHD_Result

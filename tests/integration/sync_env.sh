@@ -64,6 +64,7 @@
 #   expect_out NAME FIXED-STRING (in $W/out or $W/err)  not_out NAME STRING
 #   expect_names NAME DOMAIN KIND "WANT..." ["TOLERATED..."]
 #   sample_mailboxes_as_expected   the sample org's mailbox sets
+#   wait_for NAME SECONDS CMD...   polls CMD until it succeeds (pass/fail)
 #   finish                  prints the result and the time, exits 0 or 1
 # Every adsync and rsemu log is also checked for sanitizer reports.
 
@@ -163,6 +164,24 @@ expect_ge() {	# expect_ge NAME GOT MIN: GOT is a number >= MIN
 		fail "$1: got '$2', want at least $3"; fi
 }
 alive() { kill -0 "$1" 2>/dev/null; }
+# wait_for NAME SECONDS CMD...: polls CMD every 0.1 s; pass/fail. On a
+# failure it calls wait_for_diag when the test defines one (what to show).
+wait_for() {
+	local name=$1 secs=$2 i t0 t1
+	shift 2
+	t0=$(date +%s.%N)
+	for i in $(seq 1 $((secs * 10))); do
+		if "$@" >/dev/null 2>&1; then
+			t1=$(date +%s.%N)
+			pass "$name ($(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s)"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$name (not within $secs s)"
+	if declare -F wait_for_diag >/dev/null; then wait_for_diag; fi
+	return 1
+}
 expect_rc() {	# expect_rc NAME WANT: the last adsync_run's status
 	if [ "$RC" = "$2" ]; then pass "$1: exit $RC"; else
 		fail "$1: exit $RC, want $2"; fi

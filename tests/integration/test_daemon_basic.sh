@@ -25,22 +25,6 @@ GRACE="CN=Grace Green,$PEOPLE"
 SOCK=$W/state/ctl.sock
 
 ctl() { "$ADSYNC" -c "$CONF" "$@"; }
-# wait_for NAME SECONDS CMD...: polls CMD every 0.1 s; pass/fail.
-wait_for() {
-	local name=$1 secs=$2 i t0 t1
-	shift 2
-	t0=$(date +%s.%N)
-	for i in $(seq 1 $((secs * 10))); do
-		if "$@" >/dev/null 2>&1; then
-			t1=$(date +%s.%N)
-			pass "$name ($(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s)"
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "$name (not within $secs s)"
-	return 1
-}
 field_is() {	# DOMAIN KIND NAME FIELD VALUE: rsemu has it now
 	emu_state >/dev/null 2>&1
 	[ "$(st_field "$1" "$2" "$3" "$4")" = "$5" ]

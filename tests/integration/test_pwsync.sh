@@ -30,23 +30,9 @@ HOOKFILE=$W/dc1.hook
 PASSWORDS=()	# every test password, for the leak check at the end
 
 ctl() { "$ADSYNC" -c "$CONF" "$@"; }
-wait_for() {	# NAME SECONDS CMD...: polls CMD every 0.1 s; pass/fail
-	local name=$1 secs=$2 i t0 t1
-	shift 2
-	t0=$(date +%s.%N)
-	for i in $(seq 1 $((secs * 10))); do
-		if "$@" >/dev/null 2>&1; then
-			t1=$(date +%s.%N)
-			pass "$name ($(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s)"
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "$name (not within $secs s)"
-	# What the password side did meanwhile.
+wait_for_diag() {	# what the password side did, after a wait_for failed
 	grep -h "password\|hook receiver\|pwhook" "$W/daemon.log" "$W/sender.log" \
 	    "$AD_DIR"/log/* 2>/dev/null | grep -v "api req" | tail -15 | sed 's/^/     /'
-	return 1
 }
 has_mbx() { emu_state && st_has example.com ex "$1"; }
 pw_matches() {	# MAILBOX PASSWORD: rsemu says the password matches
