@@ -66,6 +66,7 @@ daemon_stop() {
 first_cycle_done() { ctl status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d.get("last") else 1)'; }
 cleanup_pw() {
 	daemon_stop
+	[ -z "${SPS_PID:-}" ] || { kill -TERM "$SPS_PID" 2>/dev/null; wait "$SPS_PID" 2>/dev/null; }
 	[ -z "${SENDER_PID:-}" ] || { kill -TERM "$SENDER_PID" 2>/dev/null; wait "$SENDER_PID" 2>/dev/null; }
 }
 trap 'rc=$?; cleanup_pw; (exit $rc); sync_cleanup' EXIT
@@ -165,6 +166,30 @@ ad_member "Hosted Exchange Users" add "$NEW"
 wait_for "the mailbox is made" 30 has_mbx pat.newcomer
 wait_for "with the password captured before" 30 pw_matches pat.newcomer "$P7"
 
+echo "=== committed changes through samba-tool user syncpasswords"
+# Reversible encryption gives samba-tool the cleartext without GPG; only
+# for bob, whose userAccountControl gets ENCRYPTED_TEXT_PWD_ALLOWED.
+BOB="CN=Bob Baker,$PEOPLE"
+BOB_MBX=$(ldap_search -b "$BOB" -s base mail | sed -n 's/^mail: \(.*\)@example.com$/\1/p')
+samba-tool domain passwordsettings set -s "$AD_DIR/etc/smb.conf" --store-plaintext=on >/dev/null 2>&1 ||
+    fail "reversible encryption on"
+ad_set "$BOB" userAccountControl 640
+printf '#!/bin/sh\nexec %s -c %s --syncpasswords --spool %s\n' "$PWHOOK" "$HOOKFILE" "$SPOOL" > "$W/sps.sh"
+chmod 700 "$W/sps.sh"
+samba-tool user syncpasswords -s "$AD_DIR/etc/smb.conf" --cache-ldb-initialize \
+    --attributes=objectGUID,sAMAccountName,userPrincipalName,pwdLastSet,virtualClearTextUTF8 \
+    --script="$W/sps.sh" > "$W/sps-init.log" 2>&1 || { fail "syncpasswords initialised"; tail -5 "$W/sps-init.log"; }
+setsid samba-tool user syncpasswords -s "$AD_DIR/etc/smb.conf" --logfile="$W/sps.log" \
+    </dev/null >/dev/null 2>&1 &
+SPS_PID=$!
+sleep 2
+P9='Committed-9t'
+admin_reset "$BOB" "$P9"
+wait_for "a committed change (syncpasswords) reaches the mailbox" 30 pw_matches "$BOB_MBX" "$P9"
+check "the receiver took a syncpasswords capture for bob" \
+    grep -q "for bob (syncpasswords)" "$W/daemon.log"
+kill -TERM "$SPS_PID" 2>/dev/null; wait "$SPS_PID" 2>/dev/null; SPS_PID=
+
 echo "=== refused certificates"
 mkdir -p "$W/other"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
@@ -190,7 +215,8 @@ daemon_stop
 cleanup_pw
 leaks=0
 for p in "${PASSWORDS[@]}"; do
-	for f in "$W"/*.log "$W/out" "$W/err" "$W/state"/*.db* "$SPOOL"/* "$AD_DIR"/log/*; do
+	for f in "$W"/*.log "$W/out" "$W/err" "$W/state"/*.db* "$SPOOL"/* "$AD_DIR"/log/* \
+	    "$W/state"/*; do
 		[ -f "$f" ] || continue
 		if grep -qaF -- "$p" "$f"; then
 			echo "     password found in $f"
