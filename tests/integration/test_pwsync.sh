@@ -186,7 +186,7 @@ sleep 2
 P9='Committed-9t'
 admin_reset "$BOB" "$P9"
 wait_for "a committed change (syncpasswords) reaches the mailbox" 30 pw_matches "$BOB_MBX" "$P9"
-check "the receiver took a syncpasswords capture for bob" \
+wait_for "the receiver took a syncpasswords capture for bob" 20 \
     grep -q "for bob (syncpasswords)" "$W/daemon.log"
 kill -TERM "$SPS_PID" 2>/dev/null; wait "$SPS_PID" 2>/dev/null; SPS_PID=
 
