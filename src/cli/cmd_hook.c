@@ -88,7 +88,8 @@ hook_write_file(const char *path, const struct buf *b)
 }
 
 static int
-hook_enroll(const struct conf *c, const char *dc, const char *outfile)
+hook_enroll(const struct conf *c, const char *dc, const char *outfile,
+    bool rsa)
 {
 	struct pw_hookfile hf;
 	struct pw_db *db = NULL;
@@ -111,7 +112,7 @@ hook_enroll(const struct conf *c, const char *dc, const char *outfile)
 		return 1;
 	if ((r = pw_pki_ensure(c->sync.state_dir, c->daemon.hook_names, why,
 	    sizeof(why))) < 0 || (r = pw_pki_issue(c->sync.state_dir, dc,
-	    url, &hf, fp, &not_after, why, sizeof(why))) < 0) {
+	    url, rsa, &hf, fp, &not_after, why, sizeof(why))) < 0) {
 		fprintf(stderr, "adsync hook enroll: %s\n", why);
 		return 1;
 	}
@@ -284,6 +285,7 @@ cmd_hook(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_ctx c = *ctx;
 	const char *verb, *dc = NULL, *outfile = NULL;
+	bool rsa = false;
 	struct conf *conf = NULL;
 	int i, rc;
 
@@ -295,6 +297,9 @@ cmd_hook(const struct cli_ctx *ctx, int argc, char **argv)
 			c.json = true;
 		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			outfile = argv[++i];
+		else if (strcmp(argv[i], "--rsa") == 0 &&
+		    strcmp(verb, "enroll") == 0)
+			rsa = true;
 		else if (argv[i][0] != '-' && dc == NULL)
 			dc = argv[i];
 		else
@@ -309,7 +314,7 @@ cmd_hook(const struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_conf_load(&c, "hook", &conf) < 0)
 		return 1;
 	if (strcmp(verb, "enroll") == 0)
-		rc = hook_enroll(conf, dc, outfile);
+		rc = hook_enroll(conf, dc, outfile, rsa);
 	else if (strcmp(verb, "revoke") == 0)
 		rc = hook_revoke(conf, dc);
 	else
@@ -318,6 +323,7 @@ cmd_hook(const struct cli_ctx *ctx, int argc, char **argv)
 	return rc;
 usage:
 	fprintf(stderr, "usage: adsync [-c FILE] hook enroll DCNAME "
-	    "[-o OUTFILE] | hook revoke DCNAME | hook status [--json]\n");
+	    "[-o OUTFILE] [--rsa] | hook revoke DCNAME | hook status "
+	    "[--json]\n");
 	return 2;
 }

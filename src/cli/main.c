@@ -115,14 +115,16 @@ static const struct main_cmd main_cmds[] = {
 	  "The open alerts: object, message in the seed's words (with the\n"
 	  "fix), first and last seen. An alert clears by itself when its\n"
 	  "object syncs." },
-	{ "hook", cmd_hook, "enroll DCNAME [-o OUTFILE] | revoke DCNAME | "
-	  "status [--json]",
+	{ "hook", cmd_hook, "enroll DCNAME [-o OUTFILE] [--rsa] | revoke DCNAME "
+	  "| status [--json]",
 	  "Manage the domain controllers' password hooks.\n"
 	  "enroll issues a client certificate for DCNAME from adsync's own\n"
 	  "CA (made on first use in state_dir/pki), writes ONE hook file\n"
 	  "for that DC (receiver address, its certificate and key, adsync's\n"
 	  "CA; mode 0600; default DCNAME.adsync-hook) and prints the line\n"
 	  "for its smb.conf. Enrolling a DC again replaces its certificate.\n"
+	  "--rsa issues an RSA key instead of ECDSA P-256, for a DC whose\n"
+	  "TLS stack cannot present an ECDSA client key.\n"
 	  "revoke makes the receiver refuse DCNAME's certificate. status\n"
 	  "lists the DCs: state (ok, quiet: no heartbeat for 10 minutes,\n"
 	  "revoked), last heartbeat, last change, captures, spooled changes\n"

@@ -502,7 +502,7 @@ pw_pki_fingerprint(const unsigned char *der, size_t len,
 
 int
 pw_pki_issue(const char *state_dir, const char *dc, const char *receiver,
-    struct pw_hookfile *hf, char fp[PW_FP_HEX + 1], int64_t *not_after,
+    bool rsa, struct pw_hookfile *hf, char fp[PW_FP_HEX + 1], int64_t *not_after,
     char *why, size_t whylen)
 {
 	char ca_key_p[PATH_MAX], ca_p[PATH_MAX];
@@ -523,7 +523,9 @@ pw_pki_issue(const char *state_dir, const char *dc, const char *receiver,
 		r = -ADSYNC_EPARSE;
 		goto out;
 	}
-	if ((key = pw_pki_keygen()) == NULL ||
+	/* RSA for a DC whose TLS stack cannot present an ECDSA client key
+	 * (measured: wine's PFXImportCertStore imports RSA keys only). */
+	if ((key = rsa ? EVP_RSA_gen(2048) : pw_pki_keygen()) == NULL ||
 	    (crt = pw_pki_make(key, dc, PKI_CLIENT_DAYS, ca, ca_key, 'c',
 	    NULL)) == NULL)
 		goto fail;

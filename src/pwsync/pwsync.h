@@ -43,13 +43,13 @@ int pw_pki_ensure(const char *state_dir, const char *names, char *why,
     size_t whylen) ATTR_NODISCARD;
 
 /*
- * Issues a client certificate for `dc` and fills `hf` (owned by the
- * caller: pw_hookfile_fini) with everything a hook file holds, the
- * receiver URL included; `fp` gets the certificate's fingerprint and
+ * Issues a client certificate for `dc` (an ECDSA P-256 key, or RSA 2048
+ * with `rsa`) and fills `hf` (owned by the caller: pw_hookfile_fini) with
+ * everything a hook file holds, the receiver URL included; `fp` gets the certificate's fingerprint and
  * `not_after` its end (Unix seconds). pw_pki_ensure() must have run.
  */
 int pw_pki_issue(const char *state_dir, const char *dc, const char *receiver,
-    struct pw_hookfile *hf /* OUT */, char fp[PW_FP_HEX + 1] /* OUT */,
+    bool rsa, struct pw_hookfile *hf /* OUT */, char fp[PW_FP_HEX + 1] /* OUT */,
     int64_t *not_after /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
 
 /* SHA-256 of a DER certificate, lowercase hex ("" on failure). */

@@ -4,6 +4,6 @@
 add_test(NAME pwfilter
 	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_pwfilter.sh
 		"${ADSYNC_PWFILTER_DLL}" "${ADSYNC_PWFILTER_DRIVER}"
-		${PROJECT_SOURCE_DIR})
+		${PROJECT_SOURCE_DIR} $<TARGET_FILE:adsync>)
 set_tests_properties(pwfilter PROPERTIES
 	LABELS integration SKIP_RETURN_CODE 77 TIMEOUT 300)

@@ -3,7 +3,7 @@
 # pwfilter-driver.exe plays LSASS against pwfilter_stub.py, a mutual-TLS
 # stand-in for adsync's receiver on 127.0.0.1.
 #
-#   test_pwfilter.sh DLL DRIVER SOURCE_DIR
+#   test_pwfilter.sh DLL DRIVER SOURCE_DIR [ADSYNC]
 #
 # Cases: a broken hook file (LSASS unaffected, change spooled); exports
 # and PasswordFilter; a change delivered (account, password
@@ -11,7 +11,9 @@
 # -> the entry stays in the spool, encrypted, and is delivered once the
 # receiver is back; a receiver whose certificate comes from another CA ->
 # no body is sent and the entry stays; the password never appears in the
-# spool files or the log.
+# spool files or the log; with ADSYNC, the DLL against adsync's own
+# receiver (`adsync daemon`, the DC enrolled with `hook enroll --rsa`):
+# the change is queued in pw.db.
 #
 # Wine 8.0 limits (measured, see README.md): its PFXImportCertStore cannot
 # import an ECDSA key, so the ECDSA enrolment (what `adsync hook enroll`
@@ -25,6 +27,8 @@ set -eu
 DLL=${1:-}
 DRIVER=${2:-}
 SRC=${3:-}
+ADSYNC=${4:-}
+ADSYNC_PID=""
 WINE=/usr/lib/wine/wine64
 WINESERVER=/usr/lib/wine/wineserver
 PW='Pässwörd1€'
@@ -50,6 +54,10 @@ stop_stub() {
 }
 cleanup() {
 	stop_stub
+	if [ -n "$ADSYNC_PID" ]; then
+		kill -TERM "$ADSYNC_PID" 2>/dev/null || true
+		wait "$ADSYNC_PID" 2>/dev/null || true
+	fi
 	"$WINESERVER" -k 2>/dev/null || true
 	rm -rf "$T"
 }
@@ -303,4 +311,61 @@ ok "the kept entry went to the real receiver afterwards"
 # --- 5. No password in the log, nor in what the driver printed.
 no_password "$DATA"/pwfilter.log* out1 out2 out3 out4 out5 out6
 ok "no password in pwfilter.log or the driver's output"
+
+# --- 6. adsync's own receiver: the hook file of `hook enroll --rsa`.
+if [ -n "$ADSYNC" ]; then
+	stop_stub
+	A=$T/adsync
+	mkdir -m 700 "$A"
+	# A fixed free port: the hook file names it before the daemon runs.
+	APORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	umask 077
+	printf 'secret' > "$A/rs.key"
+	{
+		echo "[ad]"
+		echo "uri = ldaps://127.0.0.1:1"
+		echo "base_dn = DC=example,DC=test"
+		echo "[rackspace]"
+		echo "api_url = https://127.0.0.1:1/v1"
+		echo "user_key = pwfilterTestKey1"
+		echo "secret_key_file = $A/rs.key"
+		echo "[sync]"
+		echo "state_dir = $A/state"
+		echo "[daemon]"
+		echo "hook_listen = 127.0.0.1:$APORT"
+		echo "hook_names = localhost"
+	} > "$A/adsync.conf"
+	umask 022
+	"$ADSYNC" -c "$A/adsync.conf" hook enroll DC1 --rsa -o "$T/hook_adsync.txt" \
+	    > "$A/enroll.out" 2>&1 || { cat "$A/enroll.out"; fail "hook enroll --rsa"; }
+	"$ADSYNC" -c "$A/adsync.conf" daemon > "$A/daemon.log" 2>&1 &
+	ADSYNC_PID=$!
+	i=0
+	until grep -q "hook receiver: listening" "$A/daemon.log"; do
+		i=$((i + 1))
+		if [ $i -ge 100 ] || ! kill -0 "$ADSYNC_PID" 2>/dev/null; then
+			cat "$A/daemon.log"
+			fail "adsync's receiver did not start"
+		fi
+		sleep 0.1
+	done
+	set_hook adsync
+	driver out7 20 erin
+	if [ "$DRC" -ne 0 ] || ! grep -qx 'spool=0' out7; then
+		cat "$A/daemon.log"
+		fail "adsync's receiver: not delivered: $(cat out7)"
+	fi
+	grep -q "queued capture [0-9a-f]\{32\} from DC1 for erin (notify)" "$A/daemon.log" ||
+	    { cat "$A/daemon.log"; fail "adsync's receiver: capture not queued"; }
+	"$ADSYNC" -c "$A/adsync.conf" hook status --json > "$A/status.json"
+	python3 - "$A/status.json" <<'PY' || fail "hook status after the capture"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["queued"] == 1, d
+dc = d["dcs"][0]
+assert dc["dc"] == "DC1" and dc["captures"] == 1 and dc["state"] == "ok", dc
+PY
+	no_password "$A/daemon.log" "$A/state"/pw.db* out7
+	ok "adsync's own receiver: the DLL's change is queued (RSA key from hook enroll --rsa); heartbeat recorded"
+fi
 echo "PASS"
