@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -327,7 +328,7 @@ pw_pki_san_has(const char *list, const char *word)
 
 	for (p = strchr(list, ':'); p != NULL; p = strchr(p, ':')) {
 		p++;
-		if (strncmp(p, word, len) == 0 &&
+		if (strncasecmp(p, word, len) == 0 &&
 		    (p[len] == ',' || p[len] == '\0'))
 			return true;
 	}
@@ -415,7 +416,10 @@ pw_pki_ensure(const char *state_dir, const char *names, char *why,
 		return r;
 	}
 	r = -ENOMEM;
-	if (access(ca_key_p, F_OK) < 0) {
+	/* The certificate is written after the key: without it the CA was
+	 * never complete (a crash in between), no DC can hold a certificate
+	 * of it, and it is made again. */
+	if (access(ca_p, F_OK) < 0) {
 		/* The first use: a new CA (and so a new server cert). */
 		if ((ca_key = pw_pki_keygen()) == NULL ||
 		    (ca = pw_pki_make(ca_key, "adsync hook CA", PKI_CA_DAYS,

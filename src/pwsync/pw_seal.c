@@ -24,17 +24,23 @@ struct pw_sealer {
 	struct secret *key;	/* crypto_secretbox_KEYBYTES */
 };
 
-/* Writes a new key file; -EEXIST when another process made one first. */
+/* Writes a new key file: into a temporary name first, then linked into
+ * place, so a crash never leaves an empty key (which would stop every
+ * later start); -EEXIST when another process made one first. */
 static int
 pw_sealer_create(const char *path)
 {
 	unsigned char key[crypto_secretbox_KEYBYTES];
 	char b64[sodium_base64_ENCODED_LEN(crypto_secretbox_KEYBYTES,
-	    sodium_base64_VARIANT_ORIGINAL) + 1];
+	    sodium_base64_VARIANT_ORIGINAL) + 1], tmp[4096 + 16];
 	size_t len;
 	int fd, r = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd < 0)
 		return -errno;
@@ -49,8 +55,11 @@ pw_sealer_create(const char *path)
 	sodium_memzero(b64, sizeof(b64));
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r < 0)
-		(void)unlink(path);
+	/* link(), not rename(): a key another process made meanwhile wins
+	 * (EEXIST), and is never replaced. */
+	if (r == 0 && link(tmp, path) < 0)
+		r = -errno;
+	(void)unlink(tmp);
 	return r;
 }
 
