@@ -17,6 +17,7 @@
 #include "daemon_internal.h"
 #include "err.h"
 #include "log.h"
+#include "pwsync.h"
 #include "sync.h"
 #include "target.h"
 #include "xmalloc.h"
@@ -31,6 +32,39 @@ dm_job_free(void *job)
 	conf_free(j->conf);
 	rs_pacer_unref(j->pacer);
 	free(j);
+}
+
+/* The engine's source of captured passwords for new mailboxes
+ * (src/pwsync/pw_held.c), opened on the engine's thread when needed. */
+static bool
+dm_pw_any(void *arg)
+{
+	struct dm_engine *de = arg;
+	char why[512];
+
+	if (de->held == NULL && pw_held_open(de->conf->sync.state_dir,
+	    &de->held, why, sizeof(why)) < 0) {
+		log_warnx("password: new mailboxes get random passwords: %s",
+		    why);
+		return false;
+	}
+	return pw_held_any(de->held);
+}
+
+static int
+dm_pw_take(void *arg, const char *guid, struct secret **pw, int64_t *token)
+{
+	struct dm_engine *de = arg;
+
+	return pw_held_take(de->held, guid, pw, token);
+}
+
+static void
+dm_pw_used(void *arg, int64_t token)
+{
+	struct dm_engine *de = arg;
+
+	pw_held_used(de->held, token);
 }
 
 /* Makes *e when missing, wired to the daemon's stop flag and progress:
@@ -51,6 +85,9 @@ dm_engine_ensure(struct dm_engine *de, struct sync_engine **e, char *why,
 	sync_engine_set_stop(*e, &de->stop);
 	sync_engine_set_progress(*e, &de->progress);
 	sync_engine_set_pacer(*e, de->pacer);
+	de->pwsource = (struct sync_pwsource){ dm_pw_any, dm_pw_take,
+	    dm_pw_used, de };
+	sync_engine_set_pwsource(*e, &de->pwsource);
 	return 0;
 }
 
@@ -191,4 +228,6 @@ dm_engine_fini(struct dm_engine *de)
 	de->conf = NULL;
 	rs_pacer_unref(de->pacer);
 	de->pacer = NULL;
+	pw_held_close(de->held);
+	de->held = NULL;
 }

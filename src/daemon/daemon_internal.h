@@ -75,6 +75,9 @@ struct dm_engine {
 				 * sync; given to dm_engine_start(), then
 				 * the engine thread's (replaced on RELOAD) */
 	struct sync_progress progress;	/* the running cycle's (atomics) */
+	/* The engine thread's: captured passwords for new mailboxes. */
+	struct pw_held *held;
+	struct sync_pwsource pwsource;
 };
 
 struct rs_pacer;

@@ -57,8 +57,12 @@ static const char pw_db_schema[] =
 	" received INTEGER NOT NULL,"
 	" attempts INTEGER NOT NULL DEFAULT 0,"
 	" note TEXT NOT NULL DEFAULT '',"
+	" user_guid TEXT NOT NULL DEFAULT '',"
+	" ready INTEGER NOT NULL DEFAULT 0,"
 	" sealed BLOB NOT NULL"
 	");"
+	"CREATE INDEX IF NOT EXISTS pw_queue_ready ON pw_queue (user_guid)"
+	" WHERE ready = 1;"
 	"CREATE TABLE IF NOT EXISTS pw_done ("
 	" capture_id TEXT PRIMARY KEY NOT NULL,"
 	" done INTEGER NOT NULL"
@@ -628,4 +632,62 @@ pw_db_alert_each(struct pw_db *db, pw_alert_cb *cb, void *arg)
 		r = pw_db_fail(db, rc, "reading the password alerts");
 	sqlite3_finalize(s);
 	return r;
+}
+
+int
+pw_db_queue_ready(struct pw_db *db, int64_t id, const char *user_guid)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = pw_db_prep(db, "UPDATE pw_queue SET ready = 1,"
+	    " user_guid = ?2 WHERE id = ?1", &s)) < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, user_guid, -1, SQLITE_TRANSIENT);
+	return pw_db_done(db, s, "marking the capture ready");
+}
+
+int
+pw_db_queue_ready_count(struct pw_db *db, uint64_t *n)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	*n = 0;
+	if ((r = pw_db_prep(db, "SELECT count(*) FROM pw_queue"
+	    " WHERE ready = 1", &s)) < 0)
+		return r;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(s, 0);
+	else
+		r = pw_db_fail(db, rc, "counting ready captures");
+	sqlite3_finalize(s);
+	return r;
+}
+
+unsigned char *
+pw_db_queue_ready_get(struct pw_db *db, const char *user_guid, int64_t *id,
+    size_t *len)
+{
+	unsigned char *out = NULL;
+	const void *p;
+	sqlite3_stmt *s;
+	int n;
+
+	if (pw_db_prep(db, "SELECT id, sealed FROM pw_queue WHERE ready = 1"
+	    " AND user_guid = ?1 ORDER BY captured DESC, id DESC LIMIT 1",
+	    &s) < 0)
+		return NULL;
+	sqlite3_bind_text(s, 1, user_guid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (p = sqlite3_column_blob(s, 1)) != NULL &&
+	    (n = sqlite3_column_bytes(s, 1)) > 0) {
+		*id = sqlite3_column_int64(s, 0);
+		out = xmalloc((size_t)n);
+		memcpy(out, p, (size_t)n);
+		*len = (size_t)n;
+	}
+	sqlite3_finalize(s);
+	return out;
 }

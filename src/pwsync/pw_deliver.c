@@ -185,19 +185,22 @@ pw_mailbox(struct pw_sync *p, const struct obj *u, struct plan_row *row)
 	return 0;
 }
 
-/* Sends the password of `it` to its mailbox. 1 done, 0 wait, <0 drop. */
+/*
+ * The password of `it`, opened and checked against the service's rule:
+ * 0 and *out (owned), or a negative code with `why` (the entry is then
+ * dropped; a weak password also raises the user's alert).
+ */
 static int
-pw_send(struct pw_sync *p, struct pw_item *it, const struct plan_row *row,
+pw_open(struct pw_sync *p, struct pw_item *it, struct secret **out,
     char *why, size_t whylen)
 {
-	struct rs_error err;
-	struct secret *pw;
-	unsigned char *blob;
 	const unsigned char *b;
-	char msg[768];
+	unsigned char *blob;
+	struct secret *pw;
+	char msg[256];
 	size_t len;
-	int r;
 
+	*out = NULL;
 	if ((blob = pw_db_queue_sealed(p->db, it->e.id, &len)) == NULL) {
 		snprintf(why, whylen, "the queued row has no password");
 		return -ADSYNC_EPARSE;
@@ -224,10 +227,21 @@ pw_send(struct pw_sync *p, struct pw_item *it, const struct plan_row *row,
 		pw_alert(p, it, why);
 		return -ADSYNC_EVALIDATION;
 	}
+	*out = pw;
+	return 0;
+}
+
+/* Sets `pw` on the mailbox of `row`. 1 done, 0 wait, <0 drop. */
+static int
+pw_send(struct pw_sync *p, struct pw_item *it, const struct plan_row *row,
+    const struct secret *pw, char *why, size_t whylen)
+{
+	struct rs_error err;
+	int r;
+
 	r = row->service == PLAN_SVC_EX ?
 	    ex_mailbox_set_password(p->rs, row->domain, row->name, pw, &err) :
 	    rs_mailbox_set_password(p->rs, row->domain, row->name, pw, &err);
-	secret_free(pw);
 	if (r == 0)
 		return 1;
 	if (r == -ADSYNC_EVALIDATION || (err.http_status >= 400 &&
@@ -250,6 +264,7 @@ pw_pass(struct pw_sync *p)
 {
 	struct pw_list l = { NULL, 0, 0 };
 	struct plan_row row;
+	struct secret *pw;
 	int64_t now = timing_wall_ms(), hold, lat;
 	char why[1024], g[OBJ_GUID_TEXT];
 	size_t i, j;
@@ -322,23 +337,33 @@ pw_pass(struct pw_sync *p)
 			}
 			continue;
 		}
+		why[0] = '\0';
+		if ((r = pw_open(p, it, &pw, why, sizeof(why))) < 0) {
+			pw_drop(p, it, why);
+			continue;
+		}
 		if ((r = pw_mailbox(p, it->user, &row)) <= 0) {
+			secret_free(pw);
 			if (r < 0)
 				pw_wait(p, it, store_errmsg(p->ro), false);
 			else if (expired)
 				pw_drop(p, it, "the user has no mailbox (not "
 				    "in a sync group, or not synced) after "
 				    "password_hold minutes");
-			else
+			else {
+				/* The engine may create the mailbox with it
+				 * (pw_held.c). */
+				obj_guid_format(&it->user->guid, g);
+				(void)pw_db_queue_ready(p->db, it->e.id, g);
 				pw_wait(p, it, "no mailbox yet (not in a sync "
 				    "group, or not synced yet)", false);
+			}
 			continue;
 		}
-		why[0] = '\0';
-		r = pw_send(p, it, &row, why, sizeof(why));
+		r = pw_send(p, it, &row, pw, why, sizeof(why));
+		secret_free(pw);
 		if (r == 1) {
 			lat = timing_wall_ms() - it->e.captured_ms;
-			obj_guid_format(&it->user->guid, g);
 			log_info("password: set for %s on %s %s@%s (capture %s "
 			    "from %s, %lld ms after the change)",
 			    pw_who(&it->e), plan_service_name(row.service),

@@ -141,6 +141,15 @@ unsigned char *pw_db_queue_sealed(struct pw_db *db, int64_t id,
 /* Removes entry `id` and remembers its capture id as done (resends of it
  * are answered "duplicate" for PW_DONE_KEEP_S). */
 int pw_db_queue_done(struct pw_db *db, int64_t id, int64_t now_ms);
+/* Entry `id` is confirmed, meets the service's rule, and waits only for
+ * the mailbox of the user whose objectGUID is `user_guid` (text): the
+ * engine may create that mailbox with it (pw_held_*). */
+int pw_db_queue_ready(struct pw_db *db, int64_t id, const char *user_guid);
+int pw_db_queue_ready_count(struct pw_db *db, uint64_t *n /* OUT */);
+/* The newest ready entry of `user_guid`: its sealed password (malloc'd)
+ * and *id, or NULL. */
+unsigned char *pw_db_queue_ready_get(struct pw_db *db, const char *user_guid,
+    int64_t *id /* OUT */, size_t *len /* OUT */);
 /* Records why entry `id` still waits and counts an attempt. */
 int pw_db_queue_note(struct pw_db *db, int64_t id, const char *note,
     bool attempt);
@@ -185,6 +194,29 @@ int pw_receiver_start(const char *listen_spec, const char *state_dir,
 const char *pw_receiver_addr(const struct pw_receiver *rx);
 /* Stops (connections in flight are cut) and frees; NULL ok. */
 void pw_receiver_stop(struct pw_receiver *rx);
+
+/* ---- pw_held.c ----------------------------------------------------- */
+
+/*
+ * The engine's side of "a new employee's first password": when it creates
+ * a mailbox, the password a DC captured for that user while the mailbox
+ * did not exist yet (docs/pwsync.md). One struct pw_held per engine; the
+ * engine's thread only. pw_held_open() gives NULL (no error) when there
+ * is no pw.db or key yet.
+ */
+struct pw_held;
+int pw_held_open(const char *state_dir, struct pw_held **out /* OUT */,
+    char *why, size_t whylen) ATTR_NODISCARD;
+void pw_held_close(struct pw_held *h);
+/* Whether any capture waits for a mailbox (one query; call once per
+ * batch of creates). */
+bool pw_held_any(struct pw_held *h);
+/* The password waiting for the mailbox of the user `guid`: 1 and *pw
+ * (owned) and *token, or 0. */
+int pw_held_take(struct pw_held *h, const char *guid,
+    struct secret **pw /* OUT */, int64_t *token /* OUT */);
+/* The mailbox was created with the password of `token`: done with it. */
+void pw_held_used(struct pw_held *h, int64_t token);
 
 /* ---- pw_deliver.c -------------------------------------------------- */
 

@@ -118,6 +118,26 @@ struct sync_progress {
  * engine's life; NULL: none). */
 void sync_engine_set_progress(struct sync_engine *e, struct sync_progress *p);
 
+/*
+ * Where a new mailbox's password may come from instead of a random one:
+ * the password a DC captured for that user before the mailbox existed
+ * (the daemon's password sync, src/pwsync/pw_held.c). Called on the
+ * engine's thread: any() once per batch, take() per mailbox create (1 and
+ * an owned *pw and *token, or 0), used() after the create succeeded.
+ */
+struct secret;
+struct sync_pwsource {
+	bool (*any)(void *arg);
+	int (*take)(void *arg, const char *guid, struct secret **pw,
+	    int64_t *token);
+	void (*used)(void *arg, int64_t token);
+	void *arg;
+};
+/* Borrowed until the engine is freed or the source is set again; NULL:
+ * random passwords only. */
+void sync_engine_set_pwsource(struct sync_engine *e,
+    const struct sync_pwsource *src);
+
 /* The throttle budget the engine's API client shares with other clients
  * (the daemon's password sync, which has priority): a reference is taken;
  * before the first cycle. */

@@ -478,6 +478,8 @@ sync_apply_outcome(struct sync_engine *e, struct sync_slot *sl,
 		return 0;
 	}
 	if (sl->code == 0) {
+		if (sl->pw_token != 0 && e->pwsource != NULL)
+			e->pwsource->used(e->pwsource->arg, sl->pw_token);
 		if ((r = sync_apply_record(e, op, sl->op_id)) < 0) {
 			snprintf(rep->why, sizeof(rep->why), "cannot record "
 			    "the result for %s: %s", addr, adsync_strerror(r));
@@ -671,7 +673,10 @@ sync_apply_submit(struct sync_engine *e, struct sync_slot *sl)
 		return rs_client_submit(e->rs, req, sync_apply_done_cb,
 		    sl) == 0;
 	}
-	if (op->op == PLAN_OP_CREATE && op->kind == PLAN_K_MAILBOX) {
+	if (op->op == PLAN_OP_CREATE && op->kind == PLAN_K_MAILBOX &&
+	    sl->pw != NULL) {
+		pw = sl->pw;
+	} else if (op->op == PLAN_OP_CREATE && op->kind == PLAN_K_MAILBOX) {
 		if (e->newpw == NULL)
 			e->newpw = sync_password_new(SYNC_NEW_PASSWORD_LEN);
 		if (e->newpw == NULL || sync_password_renew(e->newpw,
@@ -687,14 +692,42 @@ sync_apply_submit(struct sync_engine *e, struct sync_slot *sl)
 	r = rs_write_prepare(e->rs, op->op == PLAN_OP_CREATE ? RS_POST :
 	    RS_PUT, op->domain, svc, coll, op->name, &op->fields, pw, &req,
 	    &sl->err);
-	if (pw != NULL)
+	if (pw != NULL && pw == sl->pw) {
+		secret_free(sl->pw);
+		sl->pw = NULL;
+	} else if (pw != NULL) {
 		(void)secret_replace(pw, "", 0);
+	}
 	if (r < 0) {
 		sl->code = r;
 		return false;
 	}
 	sl->code = -ADSYNC_ECANCELED;	/* until the callback says */
 	return rs_client_submit(e->rs, req, sync_apply_done_cb, sl) == 0;
+}
+
+/* The captured passwords waiting for the mailboxes this batch creates
+ * (e->pwsource; one query when there are none). */
+static void
+sync_apply_held_passwords(struct sync_engine *e, struct sync_slot *v,
+    size_t n)
+{
+	char g[OBJ_GUID_TEXT];
+	size_t i;
+
+	if (e->pwsource == NULL || !e->pwsource->any(e->pwsource->arg))
+		return;
+	for (i = 0; i < n; i++) {
+		if (v[i].skipped || v[i].op->op != PLAN_OP_CREATE ||
+		    v[i].op->kind != PLAN_K_MAILBOX)
+			continue;
+		obj_guid_format(&v[i].op->anchor, g);
+		if (e->pwsource->take(e->pwsource->arg, g, &v[i].pw,
+		    &v[i].pw_token) != 1) {
+			v[i].pw = NULL;
+			v[i].pw_token = 0;
+		}
+	}
 }
 
 /*
@@ -712,7 +745,14 @@ sync_apply_batch(struct sync_engine *e, struct sync_slot *v, size_t n,
 	size_t i;
 	int r, found;
 
-	if ((r = sync_bulk_run(e, v, n, rep, failed)) < 0)
+	sync_apply_held_passwords(e, v, n);
+	r = sync_bulk_run(e, v, n, rep, failed);
+	for (i = 0; i < n; i++) {
+		/* Not sent (skipped, stopped): the capture stays queued. */
+		secret_free(v[i].pw);
+		v[i].pw = NULL;
+	}
+	if (r < 0)
 		return r;
 	tb = timing_now();
 	/* The rest one by one, through the typed calls (lists, addresses,

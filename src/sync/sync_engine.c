@@ -84,6 +84,13 @@ sync_engine_client(struct sync_engine *e, char *why, size_t whylen)
 }
 
 void
+sync_engine_set_pwsource(struct sync_engine *e,
+    const struct sync_pwsource *src)
+{
+	e->pwsource = src;
+}
+
+void
 sync_engine_set_pacer(struct sync_engine *e, struct rs_pacer *p)
 {
 	rs_pacer_unref(e->pacer);

@@ -62,6 +62,7 @@ struct sync_engine {
 				 * planned: no refusal, nothing held */
 	bool pushing;		/* a bulk pipeline's pusher is running */
 	struct rs_pacer *pacer;	/* a reference; NULL = the client's own */
+	const struct sync_pwsource *pwsource;	/* borrowed; may be NULL */
 };
 
 /* Publishes the stage (and for stage 3 the total) when someone watches. */
@@ -133,6 +134,10 @@ struct sync_slot {
 	unsigned failures;
 	int64_t retry_at;
 	bool recorded;		/* its outcome is committed */
+	/* A mailbox create: the password a DC captured for the user
+	 * (e->pwsource), owned until sent; pw_token its queue entry. */
+	struct secret *pw;
+	int64_t pw_token;
 	struct sync_bulk *bulk;	/* the pipeline sending it, or NULL */
 };
 

@@ -165,6 +165,8 @@ check_not "no mailbox yet, nothing sent" has_mbx pat.newcomer
 ad_member "Hosted Exchange Users" add "$NEW"
 wait_for "the mailbox is made" 30 has_mbx pat.newcomer
 wait_for "with the password captured before" 30 pw_matches pat.newcomer "$P7"
+check "the mailbox was created with it (no second write)" \
+    grep -q "the new mailbox was created with the captured password" "$W/daemon.log"
 
 echo "=== committed changes through samba-tool user syncpasswords"
 # Reversible encryption gives samba-tool the cleartext without GPG; only
