@@ -7,9 +7,11 @@
 # a Markdown table on stdout; run.sh shows it and keeps it in
 # BUILD_DIR/bench/NAME.md. Today: ad (reading AD: full read time, peak RSS,
 # vs ldapsearch; change latency), daemon (change latency against its floor,
-# idle CPU, RSS), rsemu (the emulator's raw capacity), sync (the sync
-# engine against a replay of its own requests). Their own headers say what
-# they measure and what they need (ad, daemon and sync need root and Samba,
+# idle CPU, RSS), pwsync (password latency, AD change -> API, throttle on,
+# idle and behind an object-sync backlog), rsemu (the emulator's raw
+# capacity), sync (the sync engine against a replay of its own requests).
+# Their own headers say what they measure and what they need (ad, daemon,
+# pwsync and sync need root and Samba,
 # and build large AD templates the first time). Benchmarks assert nothing about time; a script fails only if
 # its work fails, and run.sh then goes on with the next one and exits 1 at
 # the end.

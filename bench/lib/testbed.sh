@@ -74,3 +74,35 @@ bench_conf() {
 	max_deletes = 1000000
 	EOF
 }
+
+# bench_conf_set FILE SECTION KEY VALUE: sets KEY in [SECTION] of an
+# adsync.conf (replaced where it is, else added; the section too).
+bench_conf_set() {
+	awk -v sec="[$2]" -v key="$3" -v val="$4" '
+	    /^\[/ {
+		if (insec && !done) { print key " = " val; done = 1 }
+		insec = ($0 == sec)
+	    }
+	    insec && $1 == key { if (!done) print key " = " val; done = 1; next }
+	    { print }
+	    END { if (!done) { if (!insec) print sec; print key " = " val } }' \
+	    "$1" > "$1.new" && mv "$1.new" "$1"
+}
+
+# bench_rsemu_throttle SPEC: replaces the throttle of the rsemu that
+# bench_rsemu_start started (rsemu(1) --throttle SPEC; its windows are
+# cleared), e.g. get=60,write=30,domain=2,altdomain=2,window=6.
+bench_rsemu_throttle() {
+	curl -sf -o /dev/null -X POST --data-raw "$1" "http://$admin/_emu/throttle"
+}
+
+# bench_pwhook_install PWHOOK HOOKFILE SPOOL: makes the testbed DC run
+# PWHOOK as its check password script (as tests/integration/test_pwsync.sh
+# does) and restarts the DC ($AD_SAMBA_AD, $AD_DIR) until it answers.
+bench_pwhook_install() {
+	sed -i "s|^\[global\]\$|[global]\n\tcheck password script = $1 -c $2 --spool $3|" \
+	    "$AD_DIR/etc/smb.conf"
+	"$AD_SAMBA_AD" "$AD_DIR" stop >/dev/null
+	"$AD_SAMBA_AD" "$AD_DIR" start >/dev/null
+	"$AD_SAMBA_AD" "$AD_DIR" wait >/dev/null
+}

@@ -404,7 +404,7 @@ pw_thread(void *arg)
 		pfd.fd = p->efd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, wait) > 0)
-			(void)read(p->efd, &v, sizeof(v));
+			(void)!read(p->efd, &v, sizeof(v));
 		if (atomic_load(&p->stop))
 			break;
 		wait = pw_pass(p);
@@ -418,7 +418,7 @@ pw_sync_wake(struct pw_sync *p)
 	uint64_t one = 1;
 
 	if (p != NULL)
-		(void)write(p->efd, &one, sizeof(one));
+		(void)!write(p->efd, &one, sizeof(one));
 }
 
 static void
