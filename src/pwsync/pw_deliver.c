@@ -74,6 +74,11 @@ struct pw_item {
 	struct pw_entry e;
 	struct obj *user;	/* owned; NULL until resolved */
 	bool superseded;
+	/* Submitted to the API: the mailbox, and the answer when it came. */
+	bool sent, answered;
+	struct plan_row row;
+	int code;
+	struct rs_error err;
 };
 
 struct pw_list {
@@ -231,30 +236,60 @@ pw_open(struct pw_sync *p, struct pw_item *it, struct secret **out,
 	return 0;
 }
 
-/* Sets `pw` on the mailbox of `row`. 1 done, 0 wait, <0 drop. */
-static int
-pw_send(struct pw_sync *p, struct pw_item *it, const struct plan_row *row,
-    const struct secret *pw, char *why, size_t whylen)
+static void
+pw_send_done(void *arg, struct rs_response *resp, const struct rs_error *err)
 {
-	struct rs_error err;
+	struct pw_item *it = arg;
+
+	it->answered = true;
+	it->code = err != NULL ? (err->code < 0 ? err->code :
+	    -ADSYNC_EPROTO) : 0;
+	if (err != NULL)
+		it->err = *err;
+	rs_response_fini(resp);
+}
+
+/* Submits `pw` for the mailbox of it->row: true when queued in the client
+ * (the answer comes to pw_send_done), false with it->code and it->err. */
+static bool
+pw_send(struct pw_sync *p, struct pw_item *it, const struct secret *pw)
+{
+	struct rs_request *req;
 	int r;
 
-	r = row->service == PLAN_SVC_EX ?
-	    ex_mailbox_set_password(p->rs, row->domain, row->name, pw, &err) :
-	    rs_mailbox_set_password(p->rs, row->domain, row->name, pw, &err);
+	r = rs_password_prepare(p->rs, it->row.domain,
+	    it->row.service == PLAN_SVC_EX ? "ex" : "rs", it->row.name, pw,
+	    &req, &it->err);
 	if (r == 0)
+		r = rs_client_submit(p->rs, req, pw_send_done, it);
+	if (r < 0) {
+		it->answered = true;
+		it->code = r;
+		return false;
+	}
+	it->sent = true;
+	return true;
+}
+
+/* What an answer means for `it`: 1 done, 0 wait (the service could not be
+ * reached), <0 drop (refused; the user's alert says why). */
+static int
+pw_outcome(struct pw_sync *p, struct pw_item *it, char *why, size_t whylen)
+{
+	if (it->code == 0)
 		return 1;
-	if (r == -ADSYNC_EVALIDATION || (err.http_status >= 400 &&
-	    err.http_status < 500 && r != -ADSYNC_ETHROTTLED &&
-	    r != -ADSYNC_EAUTH)) {
+	if (it->code == -ADSYNC_EVALIDATION || (it->err.http_status >= 400 &&
+	    it->err.http_status < 500 && it->code != -ADSYNC_ETHROTTLED &&
+	    it->code != -ADSYNC_EAUTH)) {
 		snprintf(why, whylen, "The password of %s was refused by the "
-		    "mail service for %s@%s: %s", pw_who(&it->e), row->name,
-		    row->domain, err.message);
+		    "mail service for %s@%s: %s", pw_who(&it->e), it->row.name,
+		    it->row.domain, it->err.message);
 		pw_alert(p, it, why);
-		return r;
+		return it->code;
 	}
 	snprintf(why, whylen, "cannot reach the mail service: %s",
-	    err.message);
+	    it->err.message[0] ? it->err.message :
+	    adsync_strerror(it->code));
 	return 0;
 }
 
@@ -263,7 +298,6 @@ static int
 pw_pass(struct pw_sync *p)
 {
 	struct pw_list l = { NULL, 0, 0 };
-	struct plan_row row;
 	struct secret *pw;
 	int64_t now = timing_wall_ms(), hold, lat;
 	char why[1024], g[OBJ_GUID_TEXT];
@@ -342,7 +376,7 @@ pw_pass(struct pw_sync *p)
 			pw_drop(p, it, why);
 			continue;
 		}
-		if ((r = pw_mailbox(p, it->user, &row)) <= 0) {
+		if ((r = pw_mailbox(p, it->user, &it->row)) <= 0) {
 			secret_free(pw);
 			if (r < 0)
 				pw_wait(p, it, store_errmsg(p->ro), false);
@@ -360,15 +394,40 @@ pw_pass(struct pw_sync *p)
 			}
 			continue;
 		}
-		r = pw_send(p, it, &row, pw, why, sizeof(why));
+		/* Every password of the pass is queued in the client at
+		 * once: that queue is the password sync's demand on the
+		 * pacer it shares with the engine (rs_pacer.c). */
+		(void)pw_send(p, it, pw);
 		secret_free(pw);
+	}
+	/* Until every answer is in (the callbacks point into l.v): when
+	 * stopping, what is not sent yet is cancelled (its capture stays
+	 * queued), what is in flight finishes or times out. */
+	while (rs_client_pending(p->rs) > 0) {
+		if (atomic_load(&p->stop))
+			rs_client_cancel_queued(p->rs);
+		if (rs_client_run(p->rs, 1000) < 0)
+			break;
+	}
+	for (i = 0; i < l.n; i++) {
+		struct pw_item *it = &l.v[i];
+
+		if (!it->answered)
+			continue;
+		if (it->code == -ADSYNC_ECANCELED) {
+			/* Stopping: the capture stays queued. */
+			plan_row_fini(&it->row);
+			continue;
+		}
+		why[0] = '\0';
+		r = pw_outcome(p, it, why, sizeof(why));
 		if (r == 1) {
 			lat = timing_wall_ms() - it->e.captured_ms;
 			log_info("password: set for %s on %s %s@%s (capture %s "
 			    "from %s, %lld ms after the change)",
-			    pw_who(&it->e), plan_service_name(row.service),
-			    row.name, row.domain, it->e.capture_id, it->e.dc,
-			    (long long)lat);
+			    pw_who(&it->e), plan_service_name(it->row.service),
+			    it->row.name, it->row.domain, it->e.capture_id,
+			    it->e.dc, (long long)lat);
 			(void)pw_db_alert_clear(p->db, pw_who(&it->e));
 			if (pw_db_queue_done(p->db, it->e.id,
 			    timing_wall_ms()) < 0)
@@ -382,7 +441,7 @@ pw_pass(struct pw_sync *p)
 			if (it->e.attempts + 1 < PW_TRY_NOW)
 				next = 1000;
 		}
-		plan_row_fini(&row);
+		plan_row_fini(&it->row);
 	}
 out:
 	for (i = 0; i < l.n; i++)

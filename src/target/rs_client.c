@@ -301,6 +301,31 @@ rs_response_fini(struct rs_response *resp)
 	resp->body_len = 0;
 }
 
+/* The buckets an attempt of `req` needs: its own, and for a domain write
+ * also the write bucket. */
+static int
+rs_client_cats(const struct rs_request *req, enum rs_category cats[2])
+{
+	cats[0] = req->cat;
+	if (req->cat == RS_CAT_DOMAIN_WRITE) {
+		cats[1] = RS_CAT_WRITE;
+		return 2;
+	}
+	return 1;
+}
+
+/* A priority client's queue is its demand on the shared pacer. */
+static void
+rs_client_demand(struct rs_client *c, const struct rs_request *req,
+    int delta)
+{
+	enum rs_category cats[2];
+
+	if (c->prio)
+		rs_pacer_demand(c->pacer, cats, rs_client_cats(req, cats),
+		    delta);
+}
+
 static void
 rs_queue_push(struct rs_client *c, struct rs_request *req, bool head)
 {
@@ -315,6 +340,7 @@ rs_queue_push(struct rs_client *c, struct rs_request *req, bool head)
 		c->qtail = req;
 	}
 	c->nqueued++;
+	rs_client_demand(c, req, 1);
 }
 
 static void
@@ -329,6 +355,7 @@ rs_queue_unlink(struct rs_client *c, struct rs_request *prev,
 		c->qtail = prev;
 	req->next = NULL;
 	c->nqueued--;
+	rs_client_demand(c, req, -1);
 }
 
 /* Runs the callback once and frees the request. */
@@ -664,18 +691,6 @@ rs_client_unlink_xfer(struct rs_client *c, struct rs_xfer *x)
 	x->req->xfer = NULL;
 }
 
-/* The buckets an attempt of `req` needs: its own, and for a domain write
- * also the write bucket. */
-static int
-rs_client_cats(const struct rs_request *req, enum rs_category cats[2])
-{
-	cats[0] = req->cat;
-	if (req->cat == RS_CAT_DOMAIN_WRITE) {
-		cats[1] = RS_CAT_WRITE;
-		return 2;
-	}
-	return 1;
-}
 
 static void
 rs_client_dispatch(struct rs_client *c, int64_t now)

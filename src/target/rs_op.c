@@ -336,6 +336,28 @@ rs_op_edit(struct rs_client *c, const char *dom, const char *s1,
 }
 
 int
+rs_password_prepare(struct rs_client *c, const char *dom, const char *svc,
+    const char *name, const struct secret *password,
+    struct rs_request **out, struct rs_error *err)
+{
+	struct rs_request *req;
+	int r;
+
+	*out = NULL;
+	if ((r = rs_password_check_secret(password, err)) < 0)
+		return r;
+	if ((r = rs_op_item(c, RS_PUT, dom, svc, "mailboxes", name, &req,
+	    err)) < 0)
+		return r;
+	if ((r = rs_request_form_add_secret(req, "password", password)) < 0) {
+		rs_request_free(req);
+		return rs_error_set(err, r, "cannot encode the password");
+	}
+	*out = req;
+	return 0;
+}
+
+int
 rs_op_set_password(struct rs_client *c, const char *dom, const char *s1,
     const char *s2, const char *name, const struct secret *password,
     struct rs_error *err)
@@ -343,14 +365,12 @@ rs_op_set_password(struct rs_client *c, const char *dom, const char *s1,
 	struct rs_request *req;
 	int r;
 
-	if ((r = rs_password_check_secret(password, err)) < 0)
+	if (strcmp(s2, "mailboxes") != 0)
+		return rs_error_set(err, -EINVAL, "passwords are set on "
+		    "mailboxes only");
+	if ((r = rs_password_prepare(c, dom, s1, name, password, &req,
+	    err)) < 0)
 		return r;
-	if ((r = rs_op_item(c, RS_PUT, dom, s1, s2, name, &req, err)) < 0)
-		return r;
-	if ((r = rs_request_form_add_secret(req, "password", password)) < 0) {
-		rs_request_free(req);
-		return rs_error_set(err, r, "cannot encode the password");
-	}
 	return rs_op_write(c, req, NULL, err);
 }
 

@@ -6,8 +6,11 @@
  * "priority" one: ordinary clients leave it a reserve (a tenth of each
  * category, at least one token where there are two or more), so a
  * password change finds a token at once even while a big sync has used
- * the rest of the window. Without sharing, a client makes its own pacer
- * with no reserve, which behaves exactly as the bare buckets did.
+ * the rest of the window; and while a priority request waits for a token
+ * (`demand`), ordinary clients take none in its categories, so the tokens
+ * that come back go to the priority client first. Without sharing, a
+ * client makes its own pacer with no reserve, which behaves exactly as
+ * the bare buckets did.
  *
  * Locking: `mu` guards the buckets; it is taken for a few comparisons at
  * a time and never held across I/O or a callback. Reference counted: the
@@ -20,11 +23,16 @@
 #include "target_internal.h"
 #include "xmalloc.h"
 
+/* How soon an ordinary client held back by a priority request looks
+ * again. */
+#define RS_PACER_YIELD_MS 20
+
 struct rs_pacer {
 	pthread_mutex_t mu;
 	unsigned refs;				/* under mu */
 	struct pace_bucket bucket[RS_CAT_COUNT];
 	unsigned keep[RS_CAT_COUNT];		/* reserve of priority clients */
+	unsigned demand[RS_CAT_COUNT];		/* priority requests queued */
 };
 
 int
@@ -85,6 +93,22 @@ rs_pacer_unref(struct rs_pacer *p)
 	free(p);
 }
 
+void
+rs_pacer_demand(struct rs_pacer *p, const enum rs_category *cats, int n,
+    int delta)
+{
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < n; i++) {
+		if (delta > 0)
+			p->demand[cats[i]]++;
+		else if (p->demand[cats[i]] > 0)
+			p->demand[cats[i]]--;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 int64_t
 rs_pacer_ready_at(struct rs_pacer *p, const enum rs_category *cats, int n,
     bool prio, int64_t now)
@@ -96,6 +120,10 @@ rs_pacer_ready_at(struct rs_pacer *p, const enum rs_category *cats, int n,
 	for (i = 0; i < n; i++) {
 		t = pace_ready_at_keep(&p->bucket[cats[i]], now,
 		    prio ? 0 : p->keep[cats[i]]);
+		/* Behind a priority request: look again shortly (nothing
+		 * wakes an ordinary client when the demand ends). */
+		if (!prio && p->demand[cats[i]] > 0 && t < now + RS_PACER_YIELD_MS)
+			t = now + RS_PACER_YIELD_MS;
 		if (t > best)
 			best = t;
 	}
@@ -113,7 +141,8 @@ rs_pacer_take(struct rs_pacer *p, const enum rs_category *cats, int n,
 	pthread_mutex_lock(&p->mu);
 	/* All or nothing: a domain write needs both of its buckets. */
 	for (i = 0; i < n && ok; i++)
-		ok = pace_ready_at_keep(&p->bucket[cats[i]], now,
+		ok = (prio || p->demand[cats[i]] == 0) &&
+		    pace_ready_at_keep(&p->bucket[cats[i]], now,
 		    prio ? 0 : p->keep[cats[i]]) <= now;
 	for (i = 0; i < n; i++)
 		tokens[i] = ok ? pace_take(&p->bucket[cats[i]], now) : -1;

@@ -441,6 +441,18 @@ int rs_write_prepare(struct rs_client *c, enum rs_method m, const char *dom,
     const struct rs_record *fields, const struct secret *password,
     struct rs_request **out /* OUT */, struct rs_error *err) ATTR_NODISCARD;
 
+/*
+ * The request *_set_password sends (PUT password=... on mailbox `name` of
+ * service `svc`, "rs" or "ex"), built without sending, so that a caller
+ * can submit many at once through rs_client_submit(): the password sync
+ * of the daemon, whose queued requests are its demand on a shared pacer.
+ * The rule is checked first (-ADSYNC_EVALIDATION, nothing built). 0 and
+ * *out (owned; the encoded password in it is wiped when it is freed).
+ */
+int rs_password_prepare(struct rs_client *c, const char *dom, const char *svc,
+    const char *name, const struct secret *password,
+    struct rs_request **out /* OUT */, struct rs_error *err) ATTR_NODISCARD;
+
 /* Options of offset-paged index operations. */
 struct rs_list_opts {
 	const char *fields;	/* "?fields=" extras, e.g. "enabled,size" */

@@ -92,6 +92,10 @@ void pace_unthrottled(struct pace_bucket *b);
  */
 int64_t rs_pacer_ready_at(struct rs_pacer *p, const enum rs_category *cats,
     int n, bool prio, int64_t now);
+/* A priority client's request entered (+1) or left (-1) its queue: while
+ * any waits, ordinary clients take no token in its categories. */
+void rs_pacer_demand(struct rs_pacer *p, const enum rs_category *cats,
+    int n, int delta);
 /* Takes a token of every category in cats[0..n) or none: true when taken
  * (tokens[] set), false (tokens[] -1) when one is not ready. */
 bool rs_pacer_take(struct rs_pacer *p, const enum rs_category *cats, int n,

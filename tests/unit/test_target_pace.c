@@ -317,6 +317,41 @@ test_pacer_reserve(void **state)
 	rs_pacer_unref(p);
 }
 
+/* While a priority request waits, ordinary clients take no token in its
+ * category even where the reserve would let them. */
+static void
+test_pacer_demand(void **state)
+{
+	struct conf_rackspace conf = { .reads_per_minute = 60,
+	    .writes_per_minute = 30, .domain_writes_per_minute = 2,
+	    .throttle_window = 60 };
+	enum rs_category w[1] = { RS_CAT_WRITE }, rd[1] = { RS_CAT_READ };
+	struct rs_pacer *p;
+	int tok[2];
+
+	(void)state;
+	assert_int_equal(rs_pacer_new(&conf, true, &p), 0);
+	assert_true(rs_pacer_take(p, w, 1, false, 1000, tok));
+	rs_pacer_release(p, w, 1, tok, 1000);
+	rs_pacer_demand(p, w, 1, 1);
+	assert_false(rs_pacer_take(p, w, 1, false, 1000, tok));
+	assert_true(rs_pacer_ready_at(p, w, 1, false, 1000) > 1000);
+	/* Other categories are not held back. */
+	assert_true(rs_pacer_take(p, rd, 1, false, 1000, tok));
+	rs_pacer_release(p, rd, 1, tok, 1000);
+	/* The priority client itself goes on. */
+	assert_true(rs_pacer_take(p, w, 1, true, 1000, tok));
+	rs_pacer_release(p, w, 1, tok, 1000);
+	rs_pacer_demand(p, w, 1, -1);
+	assert_true(rs_pacer_take(p, w, 1, false, 1000, tok));
+	rs_pacer_release(p, w, 1, tok, 1000);
+	/* Never below zero. */
+	rs_pacer_demand(p, w, 1, -1);
+	assert_true(rs_pacer_take(p, w, 1, false, 1000, tok));
+	rs_pacer_release(p, w, 1, tok, 1000);
+	rs_pacer_unref(p);
+}
+
 int
 main(void)
 {
@@ -333,6 +368,7 @@ main(void)
 		cmocka_unit_test(test_pace_throttled),
 		cmocka_unit_test(test_pace_keep),
 		cmocka_unit_test(test_pacer_reserve),
+		cmocka_unit_test(test_pacer_demand),
 	};
 
 	if (sodium_init() < 0)
