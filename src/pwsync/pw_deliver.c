@@ -47,6 +47,9 @@
 
 /* How often a waiting capture is looked at again without a wake-up. */
 #define PW_IDLE_MS 5000
+/* A capture received this recently holds the engine's writes back while a
+ * pass resolves it (see pw_pass); older ones wait without holding. */
+#define PW_FRESH_MS 10000
 /* How much older than a pre-commit capture AD's pwdLastSet may be for the
  * capture to count as committed (see pw_pass). */
 #define PW_CONFIRM_MS 5000
@@ -299,6 +302,7 @@ pw_pass(struct pw_sync *p)
 {
 	struct pw_list l = { NULL, 0, 0 };
 	struct secret *pw;
+	bool fresh = false;
 	int64_t now = timing_wall_ms(), hold, lat;
 	char why[1024], g[OBJ_GUID_TEXT];
 	size_t i, j;
@@ -311,6 +315,18 @@ pw_pass(struct pw_sync *p)
 	}
 	if (l.n == 0)
 		goto out;
+	/*
+	 * Fresh captures hold the engine's writes back for the whole pass,
+	 * not only while their requests wait in the client: the account
+	 * reads come first, and a write token the engine took meanwhile
+	 * would make a password wait for the next one back (bench/pwsync.sh).
+	 * Captures that wait long (for a mailbox, for AD) do not hold it.
+	 */
+	for (i = 0; i < l.n; i++)
+		if (now - l.v[i].e.received_ms < PW_FRESH_MS)
+			fresh = true;
+	if (fresh)
+		rs_pacer_hold_writes(p->pacer, 1);
 	if ((r = pw_connect(p, why, sizeof(why))) < 0) {
 		log_warnx("password: %zu change(s) wait: %s", l.n, why);
 		goto out;
@@ -444,6 +460,8 @@ pw_pass(struct pw_sync *p)
 		plan_row_fini(&it->row);
 	}
 out:
+	if (fresh)
+		rs_pacer_hold_writes(p->pacer, -1);
 	for (i = 0; i < l.n; i++)
 		obj_free(l.v[i].user);
 	free(l.v);

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "target_internal.h"
@@ -33,6 +34,14 @@ struct rs_pacer {
 	struct pace_bucket bucket[RS_CAT_COUNT];
 	unsigned keep[RS_CAT_COUNT];		/* reserve of priority clients */
 	unsigned demand[RS_CAT_COUNT];		/* priority requests queued */
+	/* Ordinary takes are spread (one per window/n) where there is a
+	 * reserve: see rs_pacer_new. */
+	int64_t spacing_ms[RS_CAT_COUNT];	/* 0 = no spreading */
+	int64_t next_ordinary[RS_CAT_COUNT];
+	/* When the priority client took its last tokens (a ring of n per
+	 * category): the reserve grows to what it used in the last window. */
+	int64_t *prio_at[RS_CAT_COUNT];
+	unsigned prio_next[RS_CAT_COUNT];
 };
 
 int
@@ -56,8 +65,25 @@ rs_pacer_new(const struct conf_rackspace *conf, bool reserve,
 			free(p);
 			return r;
 		}
-		if (reserve && !p->bucket[i].unlimited && lim[i] >= 2)
+		if (reserve && !p->bucket[i].unlimited && lim[i] >= 2) {
 			p->keep[i] = lim[i] >= 20 ? lim[i] / 10 : 1;
+			p->prio_at[i] = xcalloc(lim[i], sizeof(int64_t));
+			for (unsigned k = 0; k < lim[i]; k++)
+				p->prio_at[i][k] = INT64_MIN;
+			/*
+			 * A token comes back one window after it was spent,
+			 * so tokens an ordinary client spends in a burst come
+			 * back in a burst, and a password arriving after the
+			 * reserve is gone would wait up to a window (measured:
+			 * 9 s p95 with 6 s windows). Spread over the window,
+			 * they come back one every window/n: a waiting
+			 * password gets the next. The ordinary client still
+			 * gets n a window.
+			 */
+			if (i == RS_CAT_WRITE)	/* what passwords use */
+				p->spacing_ms[i] = (int64_t)
+				    conf->throttle_window * 1000 / lim[i];
+		}
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	p->refs = 1;
@@ -87,10 +113,34 @@ rs_pacer_unref(struct rs_pacer *p)
 	pthread_mutex_unlock(&p->mu);
 	if (left > 0)
 		return;
-	for (i = 0; i < RS_CAT_COUNT; i++)
+	for (i = 0; i < RS_CAT_COUNT; i++) {
 		pace_fini(&p->bucket[i]);
+		free(p->prio_at[i]);
+	}
 	pthread_mutex_destroy(&p->mu);
 	free(p);
+}
+
+/*
+ * The tokens ordinary clients leave free in category `c` (mu held): the
+ * fixed reserve, or, when the priority client used more in the last
+ * window, that much and one more. A steady stream of password changes
+ * then always finds a token, and the engine gets the rest; without
+ * passwords the reserve is back to a tenth within a window.
+ */
+static unsigned
+rs_pacer_keep(const struct rs_pacer *p, enum rs_category c, int64_t now)
+{
+	unsigned k, used = 0, n = p->bucket[c].n;
+
+	if (p->prio_at[c] == NULL)
+		return p->keep[c];
+	for (k = 0; k < n; k++)
+		if (p->prio_at[c][k] > now - p->bucket[c].window_ms)
+			used++;
+	if (used + 1 > p->keep[c])
+		return used + 1 < n ? used + 1 : n - 1;
+	return p->keep[c];
 }
 
 void
@@ -119,11 +169,13 @@ rs_pacer_ready_at(struct rs_pacer *p, const enum rs_category *cats, int n,
 	pthread_mutex_lock(&p->mu);
 	for (i = 0; i < n; i++) {
 		t = pace_ready_at_keep(&p->bucket[cats[i]], now,
-		    prio ? 0 : p->keep[cats[i]]);
+		    prio ? 0 : rs_pacer_keep(p, cats[i], now));
 		/* Behind a priority request: look again shortly (nothing
 		 * wakes an ordinary client when the demand ends). */
 		if (!prio && p->demand[cats[i]] > 0 && t < now + RS_PACER_YIELD_MS)
 			t = now + RS_PACER_YIELD_MS;
+		if (!prio && t < p->next_ordinary[cats[i]])
+			t = p->next_ordinary[cats[i]];
 		if (t > best)
 			best = t;
 	}
@@ -141,11 +193,21 @@ rs_pacer_take(struct rs_pacer *p, const enum rs_category *cats, int n,
 	pthread_mutex_lock(&p->mu);
 	/* All or nothing: a domain write needs both of its buckets. */
 	for (i = 0; i < n && ok; i++)
-		ok = (prio || p->demand[cats[i]] == 0) &&
+		ok = (prio || (p->demand[cats[i]] == 0 &&
+		    p->next_ordinary[cats[i]] <= now)) &&
 		    pace_ready_at_keep(&p->bucket[cats[i]], now,
-		    prio ? 0 : p->keep[cats[i]]) <= now;
-	for (i = 0; i < n; i++)
+		    prio ? 0 : rs_pacer_keep(p, cats[i], now)) <= now;
+	for (i = 0; i < n; i++) {
 		tokens[i] = ok ? pace_take(&p->bucket[cats[i]], now) : -1;
+		if (ok && !prio)
+			p->next_ordinary[cats[i]] = now +
+			    p->spacing_ms[cats[i]];
+		if (ok && prio && p->prio_at[cats[i]] != NULL) {
+			p->prio_at[cats[i]][p->prio_next[cats[i]]] = now;
+			p->prio_next[cats[i]] = (p->prio_next[cats[i]] + 1) %
+			    p->bucket[cats[i]].n;
+		}
+	}
 	pthread_mutex_unlock(&p->mu);
 	return ok;
 }
@@ -196,4 +258,13 @@ rs_pacer_answer(struct rs_pacer *p, const enum rs_category *cats, int n,
 		streak = p->bucket[cats[0]].streak;
 	pthread_mutex_unlock(&p->mu);
 	return streak;
+}
+
+void
+rs_pacer_hold_writes(struct rs_pacer *p, int delta)
+{
+	enum rs_category w = RS_CAT_WRITE;
+
+	if (p != NULL)
+		rs_pacer_demand(p, &w, 1, delta);
 }

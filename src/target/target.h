@@ -221,6 +221,9 @@ int rs_pacer_new(const struct conf_rackspace *conf, bool reserve,
     struct rs_pacer **out /* OUT */) ATTR_NODISCARD;
 struct rs_pacer *rs_pacer_ref(struct rs_pacer *p);
 void rs_pacer_unref(struct rs_pacer *p);
+/* A priority client about to send writes (+1) or done (-1): ordinary
+ * clients take no write token meanwhile, as while its requests wait. */
+void rs_pacer_hold_writes(struct rs_pacer *p, int delta);
 /*
  * Makes `c` pace with `p` (a reference is taken) instead of its own
  * budget; `priority` lets it use the reserve. Only before the client's

@@ -291,8 +291,13 @@ test_pacer_reserve(void **state)
 
 	(void)state;
 	assert_int_equal(rs_pacer_new(&conf, true, &p), 0);
-	for (i = 0; i < 30; i++)
-		if (rs_pacer_take(p, w, 1, false, 1000, tok)) {
+	/* Ordinary takes are spread: one per window/n (2 s here). */
+	assert_true(rs_pacer_take(p, w, 1, false, 1000, tok));
+	rs_pacer_release(p, w, 1, tok, 1000);
+	assert_false(rs_pacer_take(p, w, 1, false, 2999, tok));
+	assert_int_equal(rs_pacer_ready_at(p, w, 1, false, 1000), 3000);
+	for (i = 1, taken = 1; i < 30; i++)
+		if (rs_pacer_take(p, w, 1, false, 1000 + 2000 * i, tok)) {
 			taken++;
 			rs_pacer_release(p, w, 1, tok, 1000);
 		}
@@ -305,6 +310,23 @@ test_pacer_reserve(void **state)
 	}
 	assert_false(rs_pacer_take(p, w, 1, true, 1000, tok));
 	assert_int_equal(tok[0], -1);
+	rs_pacer_unref(p);
+	/* The reserve grows to what the priority client used in the last
+	 * window, plus one. */
+	assert_int_equal(rs_pacer_new(&conf, true, &p), 0);
+	for (i = 0; i < 10; i++) {
+		assert_true(rs_pacer_take(p, w, 1, true, 1000, tok));
+		rs_pacer_release(p, w, 1, tok, 1000);
+	}
+	/* 20 free: ordinary clients must leave 11 of them. */
+	for (i = 0, taken = 0; i < 30; i++)
+		if (rs_pacer_take(p, w, 1, false, 2000 + 2000 * i, tok)) {
+			taken++;
+			rs_pacer_release(p, w, 1, tok, 2000);
+		}
+	assert_int_equal(taken, 9);
+	/* A window later the priority use is forgotten: back to 3 kept. */
+	assert_true(rs_pacer_take(p, w, 1, false, 62000, tok));
 	rs_pacer_unref(p);
 	/* Without a reserve, all 30. */
 	assert_int_equal(rs_pacer_new(&conf, false, &p), 0);
@@ -330,7 +352,7 @@ test_pacer_demand(void **state)
 	int tok[2];
 
 	(void)state;
-	assert_int_equal(rs_pacer_new(&conf, true, &p), 0);
+	assert_int_equal(rs_pacer_new(&conf, false, &p), 0);
 	assert_true(rs_pacer_take(p, w, 1, false, 1000, tok));
 	rs_pacer_release(p, w, 1, tok, 1000);
 	rs_pacer_demand(p, w, 1, 1);
