@@ -85,14 +85,7 @@ if [ "${1:-}" = "--inner" ]; then
 	}
 	trap cleanup EXIT
 	trap 'exit 143' TERM INT HUP
-	srv_cpu="" cli_cpu=""
-	if [ "${BENCH_DAEMON_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
-		srv_cpu="taskset -c 0" cli_cpu="taskset -c 1-$(($(nproc) - 1))"
-	fi
-	"$src/tests/testbed/mkcert.sh" "$work/tls" >/dev/null
-	umask 077
-	head -c 24 /dev/urandom | base64 > "$work/secret.key"
-	KEY=benchUserKey0001
+	bench_env "${BENCH_DAEMON_PIN:-1}"
 	# The request log holds the initial sync (about 1.2 requests per
 	# user) and everything after it.
 	bench_rsemu_start $((2 * n + 100000))

@@ -50,14 +50,7 @@ if [ "${1:-}" = "--inner" ]; then
 	# the client's CPU. Here they share the machine, so rsemu gets CPU 0
 	# and the clients (rsemu_load as the peer, then adsync) the others;
 	# BENCH_SYNC_PIN=0 (or a single CPU) lets everything float.
-	srv_cpu="" cli_cpu=""
-	if [ "${BENCH_SYNC_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
-		srv_cpu="taskset -c 0" cli_cpu="taskset -c 1-$(($(nproc) - 1))"
-	fi
-	"$src/tests/testbed/mkcert.sh" "$work/tls" >/dev/null
-	umask 077
-	head -c 24 /dev/urandom | base64 > "$work/secret.key"
-	KEY=benchUserKey0001
+	bench_env "${BENCH_SYNC_PIN:-1}"
 	start_rsemu() { bench_rsemu_start "$@"; }
 	stop_rsemu() { bench_rsemu_stop; }
 

@@ -10,6 +10,22 @@
 # (a taskset prefix or empty); the testbed's AD_* variables for
 # bench_conf. Every process it starts is stopped by its PID.
 
+# bench_env PIN: what every testbed benchmark sets up first. With PIN = 1
+# on a machine of 2+ cores, rsemu runs on CPU 0 and the clients on the
+# others (the real API runs on other machines; sets srv_cpu and cli_cpu,
+# empty otherwise); TLS material in $work/tls, the API secret key in
+# $work/secret.key (umask 077 from here on) and KEY, the user key.
+bench_env() {
+	srv_cpu="" cli_cpu=""
+	if [ "${1:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+		srv_cpu="taskset -c 0" cli_cpu="taskset -c 1-$(($(nproc) - 1))"
+	fi
+	"$src/tests/testbed/mkcert.sh" "$work/tls" >/dev/null
+	umask 077
+	head -c 24 /dev/urandom | base64 > "$work/secret.key"
+	KEY=benchUserKey0001
+}
+
 # bench_rsemu_start LOGSIZE: rsemu over TLS on loopback, --throttle off,
 # request log of LOGSIZE entries (0: none), domains example.com,
 # example.net and bench.example; ${BENCH_RSEMU_WRAP} (a profiler) in
