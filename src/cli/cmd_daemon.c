@@ -246,6 +246,17 @@ cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
 	if (ctl_int(reply, "queue") > 0)
 		printf("queue: %lld operations still to send\n",
 		    (long long)ctl_int(reply, "queue"));
+	if (json_object_get(reply, "passwords") != NULL) {
+		const json_t *pw = json_object_get(reply, "passwords");
+
+		printf("password sync: receiver %s; %lld change(s) queued; "
+		    "%lld DC(s) enrolled, %lld quiet, %lld revoked (adsync "
+		    "hook status)\n", ctl_str(pw, "receiver"),
+		    (long long)ctl_int(pw, "queued"),
+		    (long long)ctl_int(pw, "dcs"),
+		    (long long)ctl_int(pw, "quiet"),
+		    (long long)ctl_int(pw, "revoked"));
+	}
 	if (json_object_get(reply, "held_run") != NULL)
 		printf("held: run %lld waits for `adsync approve %lld` or "
 		    "`adsync reject %lld`\n",

@@ -24,9 +24,6 @@
 #include "pwsync.h"
 #include "strparse.h"
 
-/* A DC silent for longer than this is flagged "quiet". */
-#define HOOK_QUIET_S 600
-
 /* https://NAME:PORT from hook_names (first) or this host, and the port
  * of hook_listen. */
 static int
@@ -190,7 +187,7 @@ hook_state(const struct pw_dc *d, time_t now)
 		return "expired";
 	if (d->last_heartbeat == 0)
 		return "never heard from";
-	if (now - d->last_heartbeat > HOOK_QUIET_S)
+	if (now - d->last_heartbeat > PW_DC_QUIET_S)
 		return "quiet";
 	return "ok";
 }

@@ -166,6 +166,48 @@ dm_cmd_held_cb(const struct store_op *op, void *arg)
 	return 1;	/* the first is enough */
 }
 
+struct dm_dcs {
+	size_t n, quiet, revoked;
+	time_t now;
+};
+
+static int
+dm_dc_cb(void *arg, const struct pw_dc *dc)
+{
+	struct dm_dcs *c = arg;
+
+	c->n++;
+	if (dc->revoked != 0)
+		c->revoked++;
+	else if (c->now - dc->last_heartbeat > PW_DC_QUIET_S)
+		c->quiet++;
+	return 0;
+}
+
+/* The password sync at a glance: the receiver, queued changes, enrolled
+ * DCs and how many went quiet (`adsync hook status` has the detail). */
+static json_t *
+dm_pw_status(struct daemon *d)
+{
+	struct dm_dcs c = { 0, 0, 0, time(NULL) };
+	struct pw_db *db = NULL;
+	uint64_t queued = 0;
+	char why[512];
+
+	if (d->pw == NULL)
+		return NULL;
+	if (pw_db_open(d->conf->sync.state_dir, true, &db, why,
+	    sizeof(why)) == 0) {
+		(void)pw_db_queue_count(db, &queued);
+		(void)pw_db_dc_each(db, dm_dc_cb, &c);
+		pw_db_close(db);
+	}
+	return json_pack("{s:s,s:I,s:I,s:I,s:I}", "receiver",
+	    pw_sync_receiver_addr(d->pw), "queued", (json_int_t)queued,
+	    "dcs", (json_int_t)c.n, "quiet", (json_int_t)c.quiet,
+	    "revoked", (json_int_t)c.revoked);
+}
+
 static json_t *
 dm_cmd_status(struct daemon *d)
 {
@@ -174,7 +216,7 @@ dm_cmd_status(struct daemon *d)
 	struct store *st;
 	size_t alerts = 0, by[PLAN_SVC_COUNT];
 	int64_t held;
-	json_t *j;
+	json_t *j, *pw;
 
 	j = json_pack("{s:s,s:I,s:I,s:b,s:b}",
 	    "state", d->busy ? "syncing" : "idle",
@@ -223,6 +265,8 @@ dm_cmd_status(struct daemon *d)
 		    &held) >= 0 && held > 0)
 			json_object_set_new(j, "held_run", json_integer(held));
 	}
+	if ((pw = dm_pw_status(d)) != NULL)
+		json_object_set_new(j, "passwords", pw);
 	if (d->have_last && d->last.dc[0] != '\0')
 		json_object_set_new(j, "dc", json_string(d->last.dc));
 	/* How old the copy of AD is: since the last cycle that read it. */

@@ -94,6 +94,10 @@ struct pw_dc {
 	char version[64];
 };
 
+/* A DC whose hook sent no heartbeat for this long is "quiet" (hooks send
+ * one at least every minute). */
+#define PW_DC_QUIET_S 600
+
 /* Enrols `dc` with its new certificate (a previous one is replaced, and
  * so refused from now on). */
 int pw_db_dc_enroll(struct pw_db *db, const char *dc, const char *fp,

@@ -95,6 +95,8 @@ check "alice's mailbox exists" has_mbx "$ALICE_MBX"
 P1='Reset-Passw0rd-1'
 admin_reset "$ALICE" "$P1"
 wait_for "an admin reset reaches the mailbox" 20 pw_matches "$ALICE_MBX" "$P1"
+adsync_run status
+expect_out "status: the password sync" "password sync: receiver 127.0.0.1:18732"
 wait_for "the DC's heartbeat is recorded" 20 sh -c "'$ADSYNC' -c '$CONF' hook status | grep -q 'DC1 *ok'"
 
 echo "=== the user's own change over LDAP"
