@@ -110,36 +110,10 @@ if [ "${1:-}" = "--inner" ]; then
 	def fail(msg):
 	    sys.exit("bench/daemon.sh: gen:%d: %s" % (N, msg))
 
-	def ts(s):
-	    # "2026-11-24T16:30:50.742Z" (rsemu and adsync logs): UTC, ms.
-	    t = datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
-	    return t.replace(tzinfo=datetime.timezone.utc).timestamp()
-
-	def pct(v, q):
-	    # Nearest rank.
-	    v = sorted(v)
-	    return v[max(0, -(-len(v) * q // 100) - 1)] if v else float("nan")
-
-	def reqlog(since):
-	    """The API requests rsemu logged after id `since`, and the last id."""
-	    out = []
-	    while True:
-	        url = "http://%s/_emu/requests?since=%d&limit=50000" % (ADMIN, since)
-	        with urllib.request.urlopen(url, timeout=120) as r:
-	            d = json.load(r)
-	        if d.get("dropped"):
-	            fail("rsemu's request log dropped %d requests" % d["dropped"])
-	        if not d["requests"]:
-	            return out, since
-	        out += d["requests"]
-	        since = d["last_id"]
-
-	def ldapmodify(ldif):
-	    r = subprocess.run(["ldapmodify", "-x", "-H", E["AD_URI"], "-D", E["AD_ADMIN_UPN"],
-	                        "-y", E["AD_ADMIN_PASSWORD_FILE"]], input=ldif, text=True,
-	                       capture_output=True, env=dict(E, LDAPTLS_CACERT=E["AD_CA"]))
-	    if r.returncode != 0:
-	        fail("ldapmodify failed: " + r.stderr.strip())
+	sys.path.insert(0, E["B_LIB"])
+	import benchlib
+	from benchlib import admin_get, ldapmodify, pct, reqlog, ts
+	benchlib.init(ADMIN, E, fail)
 
 	def users(k):
 	    """k Exchange users with mail in example.com: (dn line, mailbox name).
@@ -425,6 +399,7 @@ if [ "${1:-}" = "--inner" ]; then
 	{"run": run, "floor": floor, "split": split, "row": row}[sys.argv[1]](*sys.argv[2:])
 	PY
 	export B_ADSYNC=$adsync B_CONF=$work/adsync.conf B_ADMIN=$admin B_WORK=$work B_N=$n
+	export B_LIB=$src/bench/lib
 	export B_PIN=$cli_cpu
 
 	# The daemon; -v: its debug log splits each change's latency.

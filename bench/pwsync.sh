@@ -155,41 +155,13 @@ if [ "${1:-}" = "--inner" ]; then
 	def fail(msg):
 	    sys.exit("bench/pwsync.sh: gen:%d: %s" % (N, msg))
 
-	def ts(s):
-	    # "2026-11-24T16:30:50.742Z" (rsemu and adsync logs): UTC, ms.
-	    t = datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
-	    return t.replace(tzinfo=datetime.timezone.utc).timestamp()
-
-	def pct(v, q):
-	    # Nearest rank.
-	    v = sorted(v)
-	    return v[max(0, -(-len(v) * q // 100) - 1)] if v else float("nan")
-
-	def admin_get(path):
-	    with urllib.request.urlopen("http://%s%s" % (ADMIN, path), timeout=120) as r:
-	        return json.load(r)
-
-	def reqlog(since):
-	    """The API requests rsemu logged after id `since`, and the last id."""
-	    out = []
-	    while True:
-	        d = admin_get("/_emu/requests?since=%d&limit=50000" % since)
-	        if d.get("dropped"):
-	            fail("rsemu's request log dropped %d requests" % d["dropped"])
-	        if not d["requests"]:
-	            return out, since
-	        out += d["requests"]
-	        since = d["last_id"]
+	sys.path.insert(0, E["B_LIB"])
+	import benchlib
+	from benchlib import admin_get, ldapmodify, pct, reqlog, ts
+	benchlib.init(ADMIN, E, fail)
 
 	def throttled():
 	    return admin_get("/_emu/stats").get("throttled", 0)
-
-	def ldapmodify(ldif):
-	    r = subprocess.run(["ldapmodify", "-x", "-H", E["AD_URI"], "-D", E["AD_ADMIN_UPN"],
-	                        "-y", E["AD_ADMIN_PASSWORD_FILE"]], input=ldif, text=True,
-	                       capture_output=True, env=dict(E, LDAPTLS_CACERT=E["AD_CA"]))
-	    if r.returncode != 0:
-	        fail("ldapmodify failed: " + r.stderr.strip()[-500:])
 
 	def users():
 	    """gen-org's Exchange users (u......, i % 5 != 0), in order:
@@ -476,6 +448,7 @@ if [ "${1:-}" = "--inner" ]; then
 	 "row": row, "row_split": row_split}[sys.argv[1]](*sys.argv[2:])
 	PY
 	export B_ADSYNC=$adsync B_CONF=$work/adsync.conf B_ADMIN=$admin B_WORK=$work B_N=$n
+	export B_LIB=$src/bench/lib
 	export B_PWHOOK=$pwhook B_PIN=$cli_cpu
 
 	# The daemon, with the throttled configuration; -v: its log splits
