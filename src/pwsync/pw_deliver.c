@@ -78,7 +78,7 @@ struct pw_item {
 	struct obj *user;	/* owned; NULL until resolved */
 	bool superseded;
 	/* Submitted to the API: the mailbox, and the answer when it came. */
-	bool sent, answered;
+	bool answered;
 	struct plan_row row;
 	int code;
 	struct rs_error err;
@@ -252,9 +252,9 @@ pw_send_done(void *arg, struct rs_response *resp, const struct rs_error *err)
 	rs_response_fini(resp);
 }
 
-/* Submits `pw` for the mailbox of it->row: true when queued in the client
- * (the answer comes to pw_send_done), false with it->code and it->err. */
-static bool
+/* Submits `pw` for the mailbox of it->row; the answer comes to
+ * pw_send_done, or a failure to submit is the answer at once. */
+static void
 pw_send(struct pw_sync *p, struct pw_item *it, const struct secret *pw)
 {
 	struct rs_request *req;
@@ -268,10 +268,7 @@ pw_send(struct pw_sync *p, struct pw_item *it, const struct secret *pw)
 	if (r < 0) {
 		it->answered = true;
 		it->code = r;
-		return false;
 	}
-	it->sent = true;
-	return true;
 }
 
 /* What an answer means for `it`: 1 done, 0 wait (the service could not be
@@ -413,7 +410,7 @@ pw_pass(struct pw_sync *p)
 		/* Every password of the pass is queued in the client at
 		 * once: that queue is the password sync's demand on the
 		 * pacer it shares with the engine (rs_pacer.c). */
-		(void)pw_send(p, it, pw);
+		pw_send(p, it, pw);
 		secret_free(pw);
 	}
 	/* Until every answer is in (the callbacks point into l.v): when
