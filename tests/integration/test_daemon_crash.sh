@@ -11,7 +11,9 @@
 # about 13 s (12 s of apply) and at any moment of its apply max_in_flight
 # creates are done in rsemu but unanswered. `adsync daemon` is started and killed with SIGKILL KILLS
 # times, at random points of its first cycle: odd kills a random 0.1-3 s
-# after that instance's first write reached rsemu (requests in flight);
+# after that instance's first write reached rsemu (requests in flight;
+# the first kill also waits for one create that rsemu answers 10 s late,
+# so some kill always lands on a create made but not yet answered);
 # even kills either a random 1-6 s after its start (start-up, the
 # recovery of the previous kill's pending ops, the read or the apply) or a
 # random 0.1-2 s after its first API request (mostly in the recovery's
@@ -146,6 +148,13 @@ elif cmd == "first":
     sys.exit(0 if any((any_req or r["method"] != "GET") and
                       r.get("user_agent") != sys.argv[3]
                       for r in log["requests"]) else 1)
+elif cmd == "slow":
+    # slow LOG PROBE_UA MS: exit 0 when the log holds a create answered at
+    # least MS late (the slow create of the first instance)
+    log = json.load(open(sys.argv[2], encoding="utf-8"))
+    ms = int(sys.argv[4])
+    sys.exit(0 if any(r.get("user_agent") != sys.argv[3] and created(r) and
+                      r.get("latency_ms", 0) >= ms for r in log["requests"]) else 1)
 elif cmd == "at-kill":
     # at-kill LOG PROBE_UA KILL_EPOCH: this instance's writes, creates, and
     # the writes rsemu had made but not yet answered when it was killed
@@ -260,8 +269,15 @@ for k in ex rs dl; do
 done
 expect "users in scope (AD)" "$(grep -cv ' dl ' "$W/expected.txt")" "$N_USERS"
 
-echo "=== slow writes: every POST and PUT answered $LATENCY_MS ms late"
+# One mailbox create of the first instance, at a random place among its
+# first creates, is answered SLOW_MS late: the first kill waits until it is
+# in rsemu's log, so at least one kill lands on a create made but not yet
+# answered whatever the seed (the other kills stay at random points).
+SLOW_MS=10000
+SLOW_SKIP=$((RANDOM % 100))
+echo "=== slow writes: every POST and PUT answered $LATENCY_MS ms late, create $((SLOW_SKIP + 1)) $SLOW_MS ms"
 emu_faults "{\"rules\":[
+  {\"method\":\"POST\",\"path\":\"/mailboxes/\",\"match\":\"substring\",\"action\":\"latency\",\"ms\":$SLOW_MS,\"count\":1,\"skip\":$SLOW_SKIP},
   {\"method\":\"POST\",\"path\":\"/v1/\",\"match\":\"prefix\",\"action\":\"latency\",\"ms\":$LATENCY_MS,\"count\":0},
   {\"method\":\"PUT\",\"path\":\"/v1/\",\"match\":\"prefix\",\"action\":\"latency\",\"ms\":$LATENCY_MS,\"count\":0}]}" ||
     { echo "FAIL: cannot set rsemu faults"; exit 1; }
@@ -310,6 +326,13 @@ for k in $(seq 1 "$KILLS"); do
 	while [ "$(awk "BEGIN{print ($(date +%s.%N) - $t0 < $delay)}")" = 1 ]; do
 		sleep 0.05
 	done
+	if [ "$k" = 1 ]; then	# and until the slow create is in rsemu (made, unanswered)
+		for _ in $(seq 1 300); do
+			alive "$DPID" || break
+			reqlog_inst && cpy slow "$W/reqlog-inst.json" "$PROBE_UA" "$SLOW_MS" && break
+			sleep 0.05
+		done
+	fi
 	alive "$DPID" || { fail "instance $k died before the kill"; sed 's/^/     /' "$W/daemon.$k.err" | tail -20; break; }
 	kill -KILL "$DPID"
 	kt=$(date +%s.%N)
