@@ -29,6 +29,22 @@ struct secret;
 int secret_load_file(const char *path, const char *tag, size_t max,
     struct secret **out /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
 
+/*
+ * Writes `len` bytes of `data` (1 to SECRET_FILE_MAX) as the file `path`,
+ * mode 0600, atomically: a temporary file beside it (O_EXCL), write,
+ * fsync, rename over `path`, fsync of the directory, so that a reader sees
+ * the old secret or the new one, never a part. When running as root, an
+ * existing file's owner and group are kept (the service user must still
+ * read it); else the file belongs to the effective user. A symbolic link
+ * at `path` is replaced, never written through. `data` stays the caller's
+ * (borrowed, not copied; wipe it after); the content is never logged or
+ * put in `why`. Returns 0, or a negative code (-errno, -EINVAL for no
+ * data, -EISDIR, -ADSYNC_ETOOBIG) with a sentence naming the path and the
+ * fix in `why` (may be NULL). Any thread.
+ */
+int secret_write_file(const char *path, const void *data, size_t len,
+    char *why, size_t whylen) ATTR_NODISCARD;
+
 /* Copies `len` bytes into a new secret; NULL on allocation failure. The
  * caller still owns and must wipe `data`. */
 struct secret *secret_new(const void *data, size_t len, const char *tag);

@@ -432,11 +432,7 @@ conf_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
-/*
- * Like inih's find_chars_or_comment(): the first byte of `chars`, or a ';'
- * after white space (an inline comment), or the end.
- */
-static size_t
+size_t
 conf_line_find(const char *s, size_t len, const char *chars)
 {
 	bool was_space = false;
@@ -896,18 +892,13 @@ fail:
 }
 
 int
-conf_load_file(const char *path, struct conf **out, struct diag *diag)
+conf_parse_checked(const char *buf, size_t len, const char *name,
+    struct conf **out, struct diag *diag)
 {
 	struct conf_parser p;
-	char *data = NULL;
-	size_t len = 0;
 	int r = 0;
 
-	/* conf.h promises -ADSYNC_ECONFIG for every failure; the diag
-	 * says what went wrong. */
-	if (conf_read_file(path, &data, &len, diag) < 0)
-		return -ADSYNC_ECONFIG;
-	conf_parser_init(&p, data, len, path, diag);
+	conf_parser_init(&p, buf, len, name, diag);
 	conf_parser_run(&p);
 	/* Checked even when the file had other problems, so that one run
 	 * of `adsync check` shows them all. */
@@ -917,11 +908,26 @@ conf_load_file(const char *path, struct conf **out, struct diag *diag)
 		goto out;
 	}
 	free(p.conf->path);
-	p.conf->path = xstrdup(path);
+	p.conf->path = xstrdup(p.name);
 	*out = p.conf;
 	p.conf = NULL;
 out:
 	conf_parser_fini(&p);
+	return r;
+}
+
+int
+conf_load_file(const char *path, struct conf **out, struct diag *diag)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	/* conf.h promises -ADSYNC_ECONFIG for every failure; the diag
+	 * says what went wrong. */
+	if (conf_read_file(path, &data, &len, diag) < 0)
+		return -ADSYNC_ECONFIG;
+	r = conf_parse_checked(data, len, path, out, diag);
 	free(data);
 	return r;
 }

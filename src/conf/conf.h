@@ -92,6 +92,16 @@ struct conf_daemon {
 				 * receiver by; "" = this host's name */
 	unsigned password_hold;	/* minutes a captured password waits for
 				 * its user or mailbox, default 60 */
+	char *web_listen;	/* ADDRESS:PORT of the web console, default
+				 * 127.0.0.1:8080; "" = no console */
+	char *web_tls_cert;	/* PEM certificate chain of the console;
+				 * "" = none (then web_listen is loopback) */
+	char *web_tls_key_file;	/* path of its 0600/0400 private key; set
+				 * exactly when web_tls_cert is */
+	char *web_password_file; /* Argon2 hash of the console admin's
+				  * password; "" = STATE_DIR/web.passwd.
+				  * Not checked here: it may not exist
+				  * yet; src/web checks its mode */
 };
 
 struct conf {
@@ -129,5 +139,80 @@ void conf_free(struct conf *conf);
 /* An owned copy of `conf` (through its canonical form), or NULL when out
  * of memory. For a second thread that needs a configuration of its own. */
 struct conf *conf_dup(const struct conf *conf);
+
+/*
+ * True when `listen`, an ADDRESS:PORT string as accepted for hook_listen
+ * and web_listen, names a loopback address: 127.0.0.0/8 in dotted-quad
+ * form, [::1] (any spelling inet_pton takes) or localhost (any case).
+ * Other names are false even if they resolve to 127.0.0.1. NULL, "" or a
+ * string without ':' is false. Pure; any thread.
+ */
+bool conf_listen_is_loopback(const char *listen);
+
+/*
+ * ---- Editing adsync.conf in place (conf_edit.c) ------------------------
+ *
+ * For the web console's Settings page and for registration: change a few
+ * keys and keep everything else of the file byte for byte (comments, blank
+ * lines, line endings, unknown keys, order). Not for `adsync check`: an
+ * edit never reformats the file.
+ */
+struct conf_edit {
+	const char *section;	/* "ad", "rackspace", "sync", "daemon" */
+	const char *key;	/* a key of that section's table */
+	const char *value;	/* the new value as it will be written; NULL
+				 * = remove every line of the key */
+};
+
+/*
+ * Applies `n` edits, in order, to the `len` bytes at `in` (need not be
+ * NUL-terminated, at most 1 MiB). A present key is rewritten on its own
+ * line as "key = value" (the line's indentation, inline comment and line
+ * ending kept); a missing key goes after the last non-comment line of its
+ * section; a missing section is appended ("\n[section]\nkey = value\n",
+ * with the file's line ending). Purely textual: the value is not checked
+ * against its key's type (conf_edit_file() does that by parsing the
+ * result), but it is refused when libinih would not read it back as
+ * written: a control character (newline, CR, ...), a blank at either end,
+ * a ';' first or after a blank (an inline comment), or a resulting line of
+ * 200 bytes or more. `value` is a C string: a caller decoding form data
+ * must refuse a NUL byte itself, since it would cut the value here.
+ *
+ * Returns 0 and *out (owned, malloc'd, NUL-terminated; free() it) with
+ * *outlen bytes before the NUL. Else, with a sentence in `why` (may be
+ * NULL) naming the key: -EINVAL (unknown section or key, refused value),
+ * -ADSYNC_ECONFIG (the key is set more than once in its section: which
+ * line to change is not ours to guess), -ADSYNC_ETOOBIG (input or result
+ * over 1 MiB), -ENOMEM. Out-parameters are written only on success. Pure;
+ * any thread.
+ */
+int conf_edit_buffer(const char *in, size_t len, const struct conf_edit *edits,
+    size_t n, char **out /* OUT */, size_t *outlen /* OUT */, char *why,
+    size_t whylen) ATTR_NODISCARD;
+
+/*
+ * Applies `n` edits to the configuration file at `path` (at most 1 MiB;
+ * created with mode 0640 when missing) and replaces it atomically.
+ *
+ * The result must be a configuration conf_load_file() would accept: it is
+ * parsed and its secret files checked first; if not, every problem goes to
+ * `diag` (caller-owned, not NULL) as path:line (lines of the edited text),
+ * the file is left untouched and -ADSYNC_ECONFIG is returned; so is a key
+ * to set that the file has twice (one diag entry). Then a temporary file
+ * is made beside it (O_EXCL), given the original's mode (and, when running
+ * as root, its owner; else its group where allowed), written, fsync'd,
+ * renamed over `path`, and the directory fsync'd. A file changed by
+ * someone else between the read and the rename is not overwritten
+ * (-EAGAIN: read it again and retry). A symbolic link at `path` is refused
+ * (-ELOOP): the rename would replace the link, not its target.
+ *
+ * Returns 0, or a negative code (-errno, -EINVAL and the others of
+ * conf_edit_buffer(), -ADSYNC_ECONFIG) with a sentence naming the path or
+ * key and the fix in `why` (may be NULL). With n == 0 nothing is read or
+ * written. Does not log. Any thread; two concurrent editors of one file
+ * are not serialised beyond the -EAGAIN check.
+ */
+int conf_edit_file(const char *path, const struct conf_edit *edits, size_t n,
+    struct diag *diag, char *why, size_t whylen) ATTR_NODISCARD;
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Internals of the configuration module: the declarative keyword table that
  * conf.c (parser, loader, defaults), conf_dump.c and the unit tests share.
- * Nothing outside src/conf and tests/unit/test_conf.c includes this file.
+ * Nothing outside src/conf and tests/unit/test_conf*.c includes this file.
  *
  * How a section is declared (redis's config table, one block per section):
  * a file conf_<section>.c holds `static const struct conf_key` entries, one
@@ -116,6 +116,24 @@ void conf_report_add(struct conf_report *r, const char *key,
  */
 const char *conf_suggest(const char *name, const char *const *known,
     size_t n);
+
+/*
+ * Like inih's find_chars_or_comment(): the index in the `len` bytes at `s`
+ * of the first byte of `chars` (may be NULL), or of a ';' after a blank
+ * (an inline comment), or `len`. Shared by the reader (conf.c) and the
+ * editor (conf_edit.c), so that both see a line the same way.
+ */
+size_t conf_line_find(const char *s, size_t len, const char *chars);
+
+/*
+ * What conf_load_file() does once the file is read: conf_parse_buffer()
+ * plus the secret-file checks (mode, owner, type; `needed_if`). `name`
+ * labels the diagnostics and becomes (*out)->path. Same returns as
+ * conf_parse_buffer(). conf_edit_file() uses it on the edited text, so
+ * that it never writes a file the daemon would refuse.
+ */
+int conf_parse_checked(const char *buf, size_t len, const char *name,
+    struct conf **out /* OUT */, struct diag *diag) ATTR_NODISCARD;
 
 /*
  * conf_url.c. conf_url_check_http() is a conf_check_fn for base URLs of

@@ -13,3 +13,6 @@ if(NOT TARGET update-goldens)
 	add_custom_target(update-goldens)
 endif()
 add_dependencies(update-goldens update-goldens-conf)
+
+# conf_edit: editing adsync.conf in place, and secret_write_file().
+adsync_unit_test(test_conf_edit SOURCES test_conf_edit.c LIBS adsync_conf)

@@ -4,8 +4,9 @@
  * (inline comments, 199/200-byte lines, continuation lines, long section
  * names), several errors in one pass, golden dumps and diagnostics
  * (tests/unit/golden/conf/NAME.conf -> NAME.ok), "the dump parses again",
- * the example configuration in packaging/, and secret files through
- * conf_load_file().
+ * the example configuration in packaging/, secret files through
+ * conf_load_file(), and the [daemon] keys of the web console with their
+ * cross-key check.
  *
  * Goldens: run with ADSYNC_UPDATE_GOLDENS=1 (or build the target
  * update-goldens-conf) to rewrite the .ok files, then review the diff.
@@ -1087,6 +1088,169 @@ test_ad_load_secret(void **state)
 	unlink(conf);
 }
 
+/* ---- [daemon]: the web console ---------------------------------------- */
+
+static const struct kv_case web_cases[] = {
+	{ "web_listen = 127.0.0.1:8080", NULL },
+	{ "web_listen = 127.3.2.1:80", NULL },
+	{ "web_listen = localhost:8080", NULL },
+	{ "web_listen = [::1]:8080", NULL },
+	{ "web_listen =", NULL },
+	{ "web_listen = 8080", "\"8080\" is not ADDRESS:PORT; write e.g. "
+	  "127.0.0.1:8080 (this host only) or 0.0.0.0:8732 (every interface)" },
+	{ "web_listen = 127.0.0.1:0", "write a port between 1 and 65535" },
+	{ "web_listen = 127.0.0.1:65536", "write a port between 1 and 65535" },
+	{ "web_listen = web_console:8080", "is not an address" },
+	{ "web_listen = 0.0.0.0:8080", "web_listen = 0.0.0.0:8080 would serve "
+	  "the console in plain HTTP beyond this host; set web_tls_cert and "
+	  "web_tls_key_file, or listen on 127.0.0.1:8080" },
+	{ "web_listen = [::]:8443", "or listen on 127.0.0.1:8443" },
+	{ "web_listen = 10.0.0.5:8080", "plain HTTP beyond this host" },
+	/* A name is judged as written, not by what it resolves to. */
+	{ "web_listen = adsync.example.test:8080", "plain HTTP" },
+	{ "web_listen = 127.1:8080", "plain HTTP" },
+	{ "web_tls_cert = web.crt", "not an absolute path" },
+	{ "web_tls_key_file = web.key", "not an absolute path" },
+	{ "web_password_file =", NULL },
+	{ "web_password_file = /var/lib/adsync/console.passwd", NULL },
+	{ "web_password_file = console.passwd", "not an absolute path" },
+	{ "web_tls_cert = /etc/adsync/web.crt", "web_tls_cert is set but "
+	  "web_tls_key_file is not; set web_tls_key_file to the file holding "
+	  "the certificate's private key (mode 0600), or remove web_tls_cert" },
+	{ "web_tls_key_file = /etc/adsync/web.key", "web_tls_key_file is set "
+	  "but web_tls_cert is not; set web_tls_cert to the PEM certificate "
+	  "chain of that key, or remove web_tls_key_file" },
+};
+
+static void
+test_web_keys(void **state)
+{
+	struct conf *c = NULL, *def = conf_new_default();
+	struct diag d;
+	char text[512];
+	size_t i;
+
+	(void)state;
+	assert_string_equal(def->daemon.web_listen, "127.0.0.1:8080");
+	assert_string_equal(def->daemon.web_tls_cert, "");
+	assert_string_equal(def->daemon.web_tls_key_file, "");
+	assert_string_equal(def->daemon.web_password_file, "");
+	conf_free(def);
+	for (i = 0; i < sizeof(web_cases) / sizeof(web_cases[0]); i++) {
+		snprintf(text, sizeof(text), "[daemon]\n%s\n",
+		    web_cases[i].line);
+		if (web_cases[i].err == NULL)
+			expect_ok(text);
+		else
+			expect_error(text, 2, web_cases[i].err);
+	}
+	assert_int_equal(parse("[daemon]\n"
+	    "web_listen = 0.0.0.0:8443\n"
+	    "web_tls_cert = /etc/adsync/web.crt\n"
+	    "web_tls_key_file = /etc/adsync/web.key\n"
+	    "web_password_file = /var/lib/adsync/console.passwd\n", &c, &d),
+	    0);
+	assert_string_equal(c->daemon.web_listen, "0.0.0.0:8443");
+	assert_string_equal(c->daemon.web_tls_cert, "/etc/adsync/web.crt");
+	assert_string_equal(c->daemon.web_tls_key_file, "/etc/adsync/web.key");
+	assert_string_equal(c->daemon.web_password_file,
+	    "/var/lib/adsync/console.passwd");
+	assert_dump_roundtrip(c);
+	conf_free(c);
+	diag_fini(&d);
+}
+
+static void
+test_web_cross_check(void **state)
+{
+	(void)state;
+	/* TLS on loopback is allowed; so is no console at all. */
+	expect_ok("[daemon]\nweb_tls_cert = /etc/adsync/web.crt\n"
+	    "web_tls_key_file = /etc/adsync/web.key\n");
+	expect_ok("[daemon]\nweb_listen =\n");
+	/* The line of the key to fix, even when the other comes first. */
+	expect_error("[daemon]\nweb_tls_key_file = /k\nweb_listen = "
+	    "0.0.0.0:1\n", 2, "web_tls_key_file is set but web_tls_cert is "
+	    "not");
+	expect_error("# x\n[daemon]\nhook_listen = 0.0.0.0:8732\n"
+	    "web_tls_cert = /c\nweb_listen = 0.0.0.0:80\n", 4,
+	    "web_tls_cert is set but web_tls_key_file is not");
+	expect_error("[daemon]\nweb_listen = 0.0.0.0:80\n"
+	    "web_password_file = /p\n", 2, "listen on 127.0.0.1:80");
+	/* A refused value does not also draw the joined complaint. */
+	expect_error("[daemon]\nweb_listen = 0.0.0.0:80\npassword_hold = 0\n",
+	    3, "password_hold");
+	/* hook_listen has its own TLS and may face the network. */
+	expect_ok("[daemon]\nhook_listen = 0.0.0.0:8732\n");
+}
+
+static void
+test_listen_is_loopback(void **state)
+{
+	static const char *const yes[] = {
+		"127.0.0.1:8080", "127.255.0.9:1", "localhost:8080",
+		"LocalHost:80", "[::1]:8080", "[0:0:0:0:0:0:0:1]:443",
+	};
+	static const char *const no[] = {
+		"", "127.0.0.1", "localhost", ":8080", "[::1]", "0.0.0.0:8080",
+		"[::]:8080", "10.0.0.5:8080", "127.1:8080", "128.0.0.1:80",
+		"localhost.example.test:80", "[::ffff:127.0.0.1]:80",
+		"127.0.0.1.nip.io:80", "[::2]:80",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!conf_listen_is_loopback(yes[i]))
+			fail_msg("%s: wanted loopback", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (conf_listen_is_loopback(no[i]))
+			fail_msg("%s: wanted not loopback", no[i]);
+	assert_false(conf_listen_is_loopback(NULL));
+}
+
+/* web_tls_key_file is a secret: mode checked, needed once a cert is set. */
+static void
+test_web_load_secret(void **state)
+{
+	char conf[512], key[512], text[1200];
+	struct conf *c = NULL;
+	struct diag d;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "%s/web.conf", tmpdir);
+	snprintf(key, sizeof(key), "%s/web.key", tmpdir);
+	snprintf(text, sizeof(text), "[daemon]\nweb_listen = 0.0.0.0:8443\n"
+	    "web_tls_cert = /etc/adsync/web.crt\nweb_tls_key_file = %s\n"
+	    "web_password_file = %s/missing.passwd\n", key, tmpdir);
+	write_file(conf, text, 0644);
+	/* Missing while a certificate is set. */
+	unlink(key);
+	diag_init(&d);
+	assert_int_equal(conf_load_file(conf, &c, &d), -ADSYNC_ECONFIG);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].line, 4);
+	assert_non_null(strstr(d.v[0].msg, "web_tls_key_file: "));
+	assert_non_null(strstr(d.v[0].msg, "create it with mode 0600"));
+	diag_fini(&d);
+	write_file(key, "-----BEGIN PRIVATE KEY-----\nhunter2\n", 0640);
+	diag_init(&d);
+	assert_int_equal(conf_load_file(conf, &c, &d), -ADSYNC_ECONFIG);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "chmod 600"));
+	assert_null(strstr(d.v[0].msg, "hunter2"));
+	diag_fini(&d);
+	/* Right mode; the password file may not exist yet. */
+	write_file(key, "-----BEGIN PRIVATE KEY-----\nhunter2\n", 0600);
+	diag_init(&d);
+	assert_int_equal(conf_load_file(conf, &c, &d), 0);
+	assert_string_equal(c->daemon.web_tls_key_file, key);
+	conf_free(c);
+	diag_fini(&d);
+	unlink(key);
+	unlink(conf);
+}
+
 /* ---- golden files and the example configuration --------------------- */
 
 static int
@@ -1511,6 +1675,10 @@ main(void)
 		cmocka_unit_test(test_load_all_problems),
 		cmocka_unit_test(test_load_config_file),
 		cmocka_unit_test(test_ad_load_secret),
+		cmocka_unit_test(test_web_keys),
+		cmocka_unit_test(test_web_cross_check),
+		cmocka_unit_test(test_listen_is_loopback),
+		cmocka_unit_test(test_web_load_secret),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
