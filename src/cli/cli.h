@@ -49,6 +49,7 @@ cli_cmd_fn cmd_approve;	/* cmd_daemon.c: adsync approve RUN */
 cli_cmd_fn cmd_explain;	/* cmd_daemon.c: adsync explain KEY */
 cli_cmd_fn cmd_reject;	/* cmd_daemon.c: adsync reject RUN */
 cli_cmd_fn cmd_hook;	/* cmd_hook.c: adsync hook enroll|revoke|status */
+cli_cmd_fn cmd_web_passwd;	/* cmd_web.c: adsync web passwd */
 /* cmd_daemon.c: adsync sync --now [--full]: asks the running daemon for a
  * cycle and prints its result; the exit status as sync --once. */
 int cmd_sync_now(const struct cli_ctx *ctx, bool full);

@@ -86,6 +86,8 @@ ctl_ask(const struct cli_ctx *ctx, const char *cmd, json_t *req,
 	if ((err = json_string_value(json_object_get(*reply,
 	    "error"))) != NULL && json_object_size(*reply) == 1) {
 		fprintf(stderr, "adsync %s: %s\n", cmd, err);
+		json_decref(*reply);
+		*reply = NULL;
 		goto out;
 	}
 	r = 0;
@@ -195,6 +197,12 @@ cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	if (ctx->json) {
 		ctl_print_json(reply);
+		json_decref(reply);
+		return CTL_EXIT_OK;
+	}
+	if (json_object_get(reply, "setup") != NULL) {
+		/* Nothing runs until the set-up is done. */
+		printf("state: setup\n%s\n", ctl_str(reply, "setup"));
 		json_decref(reply);
 		return CTL_EXIT_OK;
 	}

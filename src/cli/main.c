@@ -130,6 +130,14 @@ static const struct main_cmd main_cmds[] = {
 	  "revoked), last heartbeat, last change, captures, spooled changes\n"
 	  "and hook version, and the password changes queued. Run as the\n"
 	  "user the daemon runs as." },
+	{ "web passwd", cmd_web_passwd, "",
+	  "Set the web console's admin password.\n"
+	  "Reads it twice from the terminal without echo or, when standard\n"
+	  "input is not a terminal, as one line of it. At least 10\n"
+	  "characters, at most 1024 bytes, no control characters. Writes\n"
+	  "its Argon2id hash to [daemon] web_password_file (default\n"
+	  "state_dir/web.passwd, mode 0600); the daemon reads it at each\n"
+	  "login. Run as the user the daemon runs as." },
 	{ "help", main_cmd_help, "[COMMAND]",
 	  "Show the commands, or the usage and help of one command." },
 	{ "version", cmd_version, "",

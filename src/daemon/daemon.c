@@ -28,6 +28,7 @@
 #include "sdnotify.h"
 #include "target.h"
 #include "timing.h"
+#include "web.h"
 #include "xmalloc.h"
 
 /* A burst of changes is read as one: the cycle starts this long after the
@@ -62,11 +63,42 @@ dm_dispatch(struct daemon *d, bool full, const char *trigger)
 	queue_push(d->engine.jobs, job);
 }
 
+bool
+dm_setup_missing(const struct conf *c, char *why, size_t whylen)
+{
+	const char *what = NULL;
+
+	if (c->rackspace.user_key[0] == '\0')
+		what = "the API keys are not registered ([rackspace] "
+		    "user_key and secret_key_file)";
+	else if (c->ad.uri[0] == '\0' || c->ad.base_dn[0] == '\0')
+		what = "the AD connection is not set ([ad] uri and base_dn)";
+	else if (c->sync.exchange_group[0] == '\0' &&
+	    c->sync.rackspace_email_group[0] == '\0')
+		what = "no service group is chosen ([sync] exchange_group or "
+		    "rackspace_email_group)";
+	if (what == NULL)
+		return false;
+	if (whylen > 0)
+		snprintf(why, whylen, "adsync is not set up yet: %s; finish "
+		    "the set-up in the console (web_listen) or in %s, then "
+		    "reload", what, c->path[0] != '\0' ? c->path :
+		    "the configuration file");
+	return true;
+}
+
 void
 dm_schedule(struct daemon *d, bool full, const char *trigger)
 {
 	if (d->stopping)
 		return;
+	/* Nothing to sync before the set-up is done; the reload that
+	 * completes it schedules the first cycle. */
+	if (dm_setup_missing(d->conf, NULL, 0))
+		return;
+	/* The first cycle of a daemon reads AD in full. */
+	if (d->cycles == 0 && !d->busy)
+		full = true;
 	if (!d->busy) {
 		dm_dispatch(d, full, trigger);
 		return;
@@ -121,6 +153,7 @@ dm_on_result(struct daemon *d, struct dm_result *res)
 	}
 	d->busy = false;
 	d->cycles++;
+	dm_metrics_cycle_done(d, res);
 	/* Mailboxes made and pwdLastSet read may free waiting passwords. */
 	pw_sync_wake(d->pw);
 	if (res->rc == 0) {
@@ -229,48 +262,57 @@ dm_conf_diff(const struct conf *a, const struct conf *b)
 
 /* SIGHUP: read the file again; take it between cycles, or keep the old
  * one and say why. */
-static void
-dm_reload(struct daemon *d)
+int
+dm_reload(struct daemon *d, const char *who, char *why, size_t whylen)
 {
 	struct rs_pacer *pacer;
 	struct conf *nc = NULL;
 	struct dm_job *job;
 	struct diag dg;
-	char why[512];
+	char w[512];
 	unsigned n;
 
 	sdnotify_reloading();
 	diag_init(&dg);
 	if (conf_load_file(d->conf_path, &nc, &dg) < 0) {
-		log_warnx("SIGHUP: %s has errors; the running configuration "
-		    "stays:", d->conf_path);
+		log_warnx("%s: %s has errors; the running configuration "
+		    "stays:", who, d->conf_path);
 		diag_print(&dg, stderr);
+		if (dg.n > 0 && dg.v[0].line > 0)
+			snprintf(why, whylen, "%s:%u: %s (the running "
+			    "configuration stays)", d->conf_path,
+			    dg.v[0].line, dg.v[0].msg);
+		else
+			snprintf(why, whylen, "%s has errors: %s (the "
+			    "running configuration stays)", d->conf_path,
+			    dg.n > 0 ? dg.v[0].msg : "see the log");
 		diag_fini(&dg);
 		sdnotify_ready("configuration not reloaded: errors in the "
 		    "file");
-		return;
+		return -ADSYNC_ECONFIG;
 	}
 	diag_fini(&dg);
 	if (strcmp(nc->sync.state_dir, d->conf->sync.state_dir) != 0) {
-		log_warnx("SIGHUP: state_dir changed from %s to %s; that "
+		snprintf(why, whylen, "state_dir changed from %s to %s; that "
 		    "takes a restart (systemctl restart adsync); the running "
 		    "configuration stays", d->conf->sync.state_dir,
 		    nc->sync.state_dir);
+		log_warnx("%s: %s", who, why);
 		conf_free(nc);
 		sdnotify_ready("configuration not reloaded: state_dir "
 		    "changed");
-		return;
+		return -ADSYNC_ECONFIG;
 	}
 	n = dm_conf_diff(d->conf, nc);
 	if (n == 0) {
-		log_info("SIGHUP: %s read again; nothing changed",
+		log_info("%s: %s read again; nothing changed", who,
 		    d->conf_path);
 		conf_free(nc);
 		sdnotify_ready("configuration unchanged");
-		return;
+		return 0;
 	}
-	log_info("SIGHUP: %u setting(s) changed; they apply from the next "
-	    "cycle", n);
+	log_info("%s: %u setting(s) changed; they apply from the next "
+	    "cycle", who, n);
 	job = xcalloc(1, sizeof(*job));
 	job->kind = DM_JOB_RELOAD;
 	snprintf(job->trigger, sizeof(job->trigger), "reload");
@@ -278,9 +320,10 @@ dm_reload(struct daemon *d)
 	if (job->conf == NULL) {
 		dm_job_free(job);
 		conf_free(nc);
-		log_warnx("SIGHUP: out of memory; the running configuration "
-		    "stays");
-		return;
+		snprintf(why, whylen, "out of memory; the running "
+		    "configuration stays");
+		log_warnx("%s: %s", who, why);
+		return -ENOMEM;
 	}
 	/* A new budget when the limits changed; the engine takes it with the
 	 * new configuration, the password sync below. */
@@ -292,13 +335,13 @@ dm_reload(struct daemon *d)
 	queue_push(d->engine.jobs, job);
 	pw_sync_stop(d->pw);
 	d->pw = NULL;
-	if (dm_pw_start(d, nc, why, sizeof(why)) < 0)
-		log_warnx("SIGHUP: %s; passwords are not received until "
-		    "this is fixed", why);
+	if (dm_pw_start(d, nc, w, sizeof(w)) < 0)
+		log_warnx("%s: %s; passwords are not received until "
+		    "this is fixed", who, w);
 	/* The watcher reconnects with the new [ad] settings. */
 	dm_watch_stop(&d->watch);
-	if (dm_watch_start(&d->watch, nc, why, sizeof(why)) < 0)
-		log_warnx("SIGHUP: %s", why);
+	if (dm_watch_start(&d->watch, nc, w, sizeof(w)) < 0)
+		log_warnx("%s: %s", who, w);
 	conf_free(d->conf);
 	d->conf = nc;
 	d->next_interval_ms = timing_now_ms() +
@@ -306,17 +349,19 @@ dm_reload(struct daemon *d)
 	/* What changed (groups, domains) may change the scope. */
 	dm_schedule(d, false, "reload");
 	sdnotify_ready("configuration reloaded");
+	return (int)n;
 }
 
 static void
 dm_on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
+	char why[512];
 
 	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			dm_reload(d);
+			(void)dm_reload(d, "SIGHUP", why, sizeof(why));
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -340,6 +385,7 @@ dm_on_watch(struct daemon *d)
 		snprintf(d->notify_why, sizeof(d->notify_why), "%s", ev->why);
 		if (ev->changed && d->change_at_ms == 0)
 			d->change_at_ms = timing_now_ms() + DM_DEBOUNCE_MS;
+		dm_metrics_change_seen(d);
 		free(ev);
 	}
 }
@@ -433,6 +479,10 @@ dm_setup(struct daemon *d, char *why, size_t whylen)
 		return r;
 	if ((r = dm_pw_start(d, d->conf, why, whylen)) < 0)
 		return r;
+	/* The console last: it asks the loop, which is ready now. */
+	if ((r = web_start(d->conf, d->conf_path, &d->web, why,
+	    whylen)) < 0)
+		return r;
 	if (sdnotify_watchdog_usec(&d->watchdog_usec) == 1)
 		d->next_watchdog_ms = timing_now_ms();
 	return 0;
@@ -461,6 +511,10 @@ daemon_run(const char *conf_path, struct conf *conf, char *why,
 	log_info("adsync daemon started (state %s, control socket %s/%s)",
 	    conf->sync.state_dir, conf->sync.state_dir, CTL_SOCKET_NAME);
 	/* First a full reconcile; then changes as they come. */
+	if (dm_setup_missing(d->conf, why, whylen)) {
+		log_warnx("%s", why);
+		why[0] = '\0';
+	}
 	dm_schedule(d, true, "start");
 	sdnotify_ready("started; first cycle running");
 	while (!d->stopping) {
@@ -526,6 +580,11 @@ out:
 	dm_answer_waiters(&d->waiting, NULL, "the daemon is stopping");
 	dm_answer_waiters(&d->waiting_next, NULL, "the daemon is stopping");
 	ctl_server_close(d->ctl);
+	/* The console after the socket: a page waiting on the loop has its
+	 * "stopping" answer, a later one finds no socket, so no connection
+	 * thread waits out its timeout. */
+	web_stop(d->web);
+	d->web = NULL;
 	store_close(d->ro);
 	if (d->sigfd >= 0)
 		close(d->sigfd);

@@ -21,13 +21,7 @@
 #include "timing.h"
 #include "xmalloc.h"
 
-/* Most runs `history` returns. */
-#define DM_HISTORY_MAX 1000
-
-static json_t *
-dm_error(const char *fmt, ...) ATTR_PRINTF(1, 2);
-
-static json_t *
+json_t *
 dm_error(const char *fmt, ...)
 {
 	char msg[1024];
@@ -39,7 +33,7 @@ dm_error(const char *fmt, ...)
 	return json_pack("{s:s}", "error", msg);
 }
 
-static json_t *
+json_t *
 dm_counts_json(const struct store_run_counts *c)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
@@ -79,7 +73,7 @@ dm_cmd_result_json(const struct dm_result *res)
 
 /* The read-only store handle, opened on first use (the engine creates the
  * database on its first cycle). NULL with `why` when not there yet. */
-static struct store *
+struct store *
 dm_ro(struct daemon *d, char *why, size_t whylen)
 {
 	if (d->ro == NULL && store_open_readonly(d->conf->sync.state_dir,
@@ -218,6 +212,10 @@ dm_cmd_status(struct daemon *d)
 	int64_t held;
 	json_t *j, *pw;
 
+	if (dm_setup_missing(d->conf, why, sizeof(why)))
+		return json_pack("{s:s,s:s,s:I,s:I}", "state", "setup",
+		    "setup", why, "started", (json_int_t)d->started,
+		    "cycles", (json_int_t)d->cycles);
 	j = json_pack("{s:s,s:I,s:I,s:b,s:b}",
 	    "state", d->busy ? "syncing" : "idle",
 	    "started", (json_int_t)d->started,
@@ -294,8 +292,21 @@ dm_cmd_sync(struct daemon *d, struct ctl_req *req, const json_t *body)
 {
 	const json_t *full = json_object_get(body, "full");
 
+	char why[1024];
+
 	if (full != NULL && !json_is_boolean(full))
 		return dm_error("\"full\" must be true or false");
+	if (dm_setup_missing(d->conf, why, sizeof(why)))
+		return dm_error("%s", why);
+	if (json_is_false(json_object_get(body, "wait"))) {
+		/* The console: scheduled now, followed on the dashboard. */
+		bool running = d->busy;
+
+		dm_schedule(d, json_is_true(full), json_is_true(full) ?
+		    "now-full" : "now");
+		return json_pack("{s:b,s:b}", "scheduled", true, "after_running",
+		    running);
+	}
 	dm_cmd_wait(d, req);
 	dm_schedule(d, json_is_true(full), json_is_true(full) ? "now-full" :
 	    "now");
@@ -359,6 +370,11 @@ dm_cmd_approve(struct daemon *d, struct ctl_req *req, const json_t *body)
 		    "the next cycle; try again when it ended",
 		    (long long)d->approve_run);
 	d->approve_run = run;
+	if (json_is_false(json_object_get(body, "wait"))) {
+		dm_schedule(d, false, "approve");
+		return json_pack("{s:b,s:I}", "scheduled", true, "run",
+		    (json_int_t)run);
+	}
 	dm_cmd_wait(d, req);
 	dm_schedule(d, false, "approve");
 	return NULL;
@@ -400,50 +416,6 @@ dm_cmd_explain(struct daemon *d, struct ctl_req *req, const json_t *body)
 	snprintf(job->trigger, sizeof(job->trigger), "explain");
 	queue_push(d->engine.jobs, job);
 	return NULL;
-}
-
-static json_t *
-dm_cmd_history(struct daemon *d, const json_t *body)
-{
-	const json_t *jn = json_object_get(body, "n");
-	struct store_run *runs;
-	struct store *st;
-	char why[512];
-	size_t n = 20, got = 0, i;
-	json_t *arr, *o;
-	int r;
-
-	if (jn != NULL && (!json_is_integer(jn) ||
-	    json_integer_value(jn) < 1 ||
-	    json_integer_value(jn) > DM_HISTORY_MAX))
-		return dm_error("\"n\" must be a number of runs from 1 to "
-		    "%d", DM_HISTORY_MAX);
-	if (jn != NULL)
-		n = (size_t)json_integer_value(jn);
-	if ((st = dm_ro(d, why, sizeof(why))) == NULL)
-		return dm_error("no history yet: %s", why);
-	runs = xcalloc(n, sizeof(*runs));
-	if ((r = store_run_list(st, runs, n, &got)) < 0) {
-		free(runs);
-		return dm_error("cannot read the history: %s",
-		    store_errmsg(st));
-	}
-	arr = json_array();
-	for (i = 0; i < got; i++) {
-		o = json_pack("{s:I,s:s,s:I,s:I,s:s,s:o}",
-		    "run", (json_int_t)runs[i].id,
-		    "trigger", runs[i].trigger,
-		    "started", (json_int_t)runs[i].started,
-		    "finished", (json_int_t)runs[i].finished,
-		    "status", store_run_status_name(runs[i].status),
-		    "counts", dm_counts_json(&runs[i].counts));
-		if (o != NULL && runs[i].message[0] != '\0')
-			json_object_set_new(o, "error",
-			    json_string(runs[i].message));
-		json_array_append_new(arr, o);
-	}
-	free(runs);
-	return json_pack("{s:o}", "runs", arr);
 }
 
 static int
@@ -512,9 +484,20 @@ dm_cmd_handle(void *arg, struct ctl_req *req)
 		reply = dm_cmd_history(d, body);
 	else if (strcmp(cmd, "alerts") == 0)
 		reply = dm_cmd_alerts(d);
+	else if (strcmp(cmd, "ops") == 0)
+		reply = dm_cmd_ops(d, body);
+	else if (strcmp(cmd, "objects") == 0)
+		reply = dm_cmd_objects(d, body);
+	else if (strcmp(cmd, "hooks") == 0)
+		reply = dm_cmd_hooks(d);
+	else if (strcmp(cmd, "reload") == 0)
+		reply = dm_cmd_reload(d);
+	else if (strcmp(cmd, "metrics") == 0)
+		reply = dm_cmd_metrics(d);
 	else
 		reply = dm_error("unknown command \"%.64s\" (this daemon knows "
-		    "status, sync, history, alerts, explain, approve, reject)",
+		    "status, sync, history, alerts, explain, approve, reject, ops, "
+		    "objects, hooks, reload, metrics)",
 		    cmd);
 	if (reply == NULL)
 		reply = dm_error("out of memory");

@@ -116,6 +116,26 @@ struct dm_waiter {
 	struct dm_waiter *next;
 };
 
+/* Upper bounds of adsync_change_latency_seconds's buckets (+Inf aside). */
+#define DM_LATENCY_NBOUNDS 9
+
+/* What the metrics count on the loop thread (daemon_metrics.c). */
+struct dm_metrics {
+	int64_t window;			/* the debounce (change_at_ms) last
+					 * seen: a new one is a new change */
+	int64_t change_ms;		/* first change the next cycle to end
+					 * reads, timing_now_ms(); 0 none */
+	int64_t change_next_ms;		/* ... noticed while a cycle ran: the
+					 * cycle after it reads it */
+	unsigned long cycles[STORE_RUN_HELD + 1];	/* by status */
+	uint64_t latency[DM_LATENCY_NBOUNDS + 1];	/* per bucket, not
+							 * cumulative; last:
+							 * +Inf */
+	double latency_sum;
+	double last_duration;		/* seconds, the engine's timing */
+	struct store_op_tally ops;	/* the journal counted so far */
+};
+
 /* The loop's state (daemon.c); owned by the loop thread. */
 struct daemon {
 	const char *conf_path;
@@ -126,6 +146,7 @@ struct daemon {
 	struct store *ro;		/* read-only handle for commands */
 	struct rs_pacer *pacer;		/* the API budget (a reference) */
 	struct pw_sync *pw;		/* password sync; NULL when off */
+	struct web *web;		/* the console; NULL when off */
 	int sigfd;
 	bool stopping;
 
@@ -154,15 +175,97 @@ struct daemon {
 	bool notify_ok;
 	char notify_why[512];
 	unsigned long cycles;
+	struct dm_metrics metrics;	/* daemon_metrics.c */
 };
 
 /* Schedules a cycle: `full` or incremental, with a trigger name. Runs it at
  * once if the engine is idle, else after the running one (coalesced). */
 void dm_schedule(struct daemon *d, bool full, const char *trigger);
 
+/* Whether `c` lacks what a cycle needs (API keys, the AD connection, a
+ * service group); then `why` (when whylen > 0) says what and where to set
+ * it. No cycle runs until a reload brings the missing settings. */
+bool dm_setup_missing(const struct conf *c, char *why, size_t whylen);
+
+/* Reads the configuration file again and applies it (SIGHUP, the console's
+ * "Save"): `who` labels the log lines. The number of changed settings, or
+ * a negative code with `why` (the running configuration then stays). */
+int dm_reload(struct daemon *d, const char *who, char *why, size_t whylen);
+
 /* The control socket's handler (daemon_cmd.c). */
 void dm_cmd_handle(void *arg, struct ctl_req *req);
+/* {"error": formatted sentence}. */
+json_t *dm_error(const char *fmt, ...) ATTR_PRINTF(1, 2);
+/* The loop's read-only store handle, opened on first use; NULL and `why`
+ * before the engine created the database. */
+struct store *dm_ro(struct daemon *d, char *why, size_t whylen);
+json_t *dm_counts_json(const struct store_run_counts *c);
+
+/* Most runs `history` returns at once. */
+#define DM_HISTORY_MAX 1000
+/* The console's queries (daemon_query.c): history [n, from], ops of a run,
+ * object search, the password hooks, reload. */
+json_t *dm_cmd_history(struct daemon *d, const json_t *body);
+json_t *dm_cmd_ops(struct daemon *d, const json_t *body);
+json_t *dm_cmd_objects(struct daemon *d, const json_t *body);
+json_t *dm_cmd_hooks(struct daemon *d);
+json_t *dm_cmd_reload(struct daemon *d);
+json_t *dm_op_json(const struct store_op *op);
 /* The JSON answer of `sync --now` for a finished cycle. */
 json_t *dm_cmd_result_json(const struct dm_result *res);
+
+/* ---- metrics (daemon_metrics.c, docs/daemon.md "Metrics") ---------- */
+
+/* The watcher's events were taken: a change noted now (a new debounce)
+ * starts the change latency of the cycle that will read it. */
+void dm_metrics_change_seen(struct daemon *d);
+/* A cycle ended (`res` borrowed): counts it, and observes the change
+ * latency of the changes it read if it made operations. */
+void dm_metrics_cycle_done(struct daemon *d, const struct dm_result *res);
+/* `{"text": exposition}`: the Prometheus text format 0.0.4 (owned). */
+json_t *dm_cmd_metrics(struct daemon *d);
+
+/* An enrolled DC's hook, as the metrics show it. */
+struct dm_metrics_dc {
+	char name[72];			/* PW_DC_MAX fits */
+	int64_t last_heartbeat;		/* Unix s; 0 never */
+	bool up;			/* heard from within PW_DC_QUIET_S */
+};
+
+struct rs_metrics;
+
+/* Everything an exposition shows, collected first so that rendering is
+ * pure (and tested: tests/unit/test_daemon_metrics.c). */
+struct dm_metrics_view {
+	const char *version;		/* borrowed */
+	int64_t started, last_ok;	/* Unix s; last_ok 0: never */
+	bool busy, notify_ok;
+	size_t queue;
+	const struct dm_metrics *m;	/* borrowed */
+	const struct rs_metrics *api;	/* borrowed */
+	bool store_ok;			/* the store fields below were read */
+	size_t objects[PLAN_SVC_COUNT][PLAN_K_COUNT][2];
+	struct store_op_counts ops;
+	size_t alerts;			/* store's and password's */
+	bool pw_ok;			/* pw.db was read */
+	bool pw_enabled;		/* the password sync runs */
+	uint64_t pw_queue;
+	struct dm_metrics_dc *dcs;	/* borrowed; not revoked */
+	size_t ndcs, dcs_revoked;
+};
+
+struct buf;
+/* Appends the exposition of `v` to `b`: 0 or buf's codes. */
+int dm_metrics_render(struct buf *b, const struct dm_metrics_view *v)
+    ATTR_NODISCARD;
+/* Counts one change latency of `secs` into m's histogram. */
+void dm_metrics_observe(struct dm_metrics *m, double secs);
+/* Text format pieces: "# HELP" and "# TYPE" lines (help escaped); one
+ * sample `name{k="v",...} value` with `labels` a NULL-terminated list of
+ * name, value pairs (NULL: none; values escaped: \\, \", \n). */
+int dm_prom_head(struct buf *b, const char *name, const char *type,
+    const char *help) ATTR_NODISCARD;
+int dm_prom_sample(struct buf *b, const char *name,
+    const char *const *labels, double v) ATTR_NODISCARD;
 
 #endif

@@ -111,6 +111,8 @@ dm_watch_start(struct dm_watch *w, const struct conf *conf, char *why,
 	}
 	if (!conf->ad.notify)
 		return 0;	/* the interval alone, as configured */
+	if (conf->ad.uri[0] == '\0' || conf->ad.base_dn[0] == '\0')
+		return 0;	/* not set up yet: nothing to watch */
 	if ((err = pthread_create(&w->th, NULL, dm_watch_main, w)) != 0) {
 		snprintf(why, whylen, "cannot start the watcher thread: %s",
 		    adsync_strerror(-err));

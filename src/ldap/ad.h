@@ -154,6 +154,23 @@ int ad_read_full(struct ad_conn *conn, ad_obj_fn *fn, void *arg,
 int ad_read_account(struct ad_conn *conn, const char *sam, const char *upn,
     struct obj **out /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
 
+/* A group of the directory, for choosing the service groups. */
+struct ad_group {
+	char dn[512];
+	char name[256];		/* cn */
+	char mail[256];		/* "" when not mail-enabled */
+	bool security;		/* a security group (groupType) */
+};
+typedef int ad_group_fn(void *arg, const struct ad_group *g);
+
+/*
+ * Calls `fn` for each group under base_dn, at most `max` of them, in the
+ * order the server returns them. Returns 0, 1 when there were more than
+ * `max`, fn's own non-zero code, or a negative code and `why`.
+ */
+int ad_list_groups(struct ad_conn *conn, size_t max, ad_group_fn *fn,
+    void *arg, char *why, size_t whylen) ATTR_NODISCARD;
+
 /*
  * The watermark of "now", without reading objects (e.g. `ad watch`
  * starting from the present). Same returns as ad_read_full().

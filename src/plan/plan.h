@@ -294,6 +294,9 @@ struct plan_map_entry {
 };
 extern const struct plan_map_entry plan_map[];
 extern const size_t plan_map_n;
+/* The column of `e` for (s, k); NULL when not synced there. */
+const char *plan_map_column(const struct plan_map_entry *e,
+    enum plan_service s, enum plan_kind k);
 
 /*
  * The write fields the object `o` should have in service `s` as kind `k`

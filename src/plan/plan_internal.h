@@ -158,9 +158,6 @@ enum plan_service plan_service_other(enum plan_service s);
 const char *plan_quote(const char *s, char *out, size_t outlen);
 
 /* plan_map.c */
-/* The column of `e` for (s, k); NULL when not synced there. */
-const char *plan_map_column(const struct plan_map_entry *e,
-    enum plan_service s, enum plan_kind k);
 /* The AD attribute that feeds `field` of (s, k), for reasons ("title"
  * for jobTitle); `field` itself when none does. Static or borrowed. */
 const char *plan_map_attr_of(enum plan_service s, enum plan_kind k,

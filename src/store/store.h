@@ -217,6 +217,34 @@ int store_row_count(struct store *st, size_t *out /* OUT */) ATTR_NODISCARD;
 /* The same per service (indexed by enum plan_service). */
 int store_row_count_by_service(struct store *st,
     size_t out[PLAN_SVC_COUNT] /* OUT */) ATTR_NODISCARD;
+/* The same per service, kind and state: out[service][kind][enabled]
+ * (enabled 1, disabled 0), for the daemon's metrics. One scan of the
+ * rows' flags; a row that names an unknown service or kind is
+ * -ADSYNC_EPARSE. */
+int store_row_count_by_service_state(struct store *st,
+    size_t out[PLAN_SVC_COUNT][PLAN_K_COUNT][2] /* OUT */) ATTR_NODISCARD;
+
+/* One object found by store_search(). */
+struct store_hit {
+	struct obj_guid guid;
+	bool in_mirror;			/* false: only a synced row is left */
+	enum obj_kind obj_kind;		/* OBJ_UNKNOWN when !in_mirror */
+	char dn[512];
+	bool synced;			/* the fields below are set */
+	enum plan_service service;
+	char name[128], domain[256];
+	bool enabled, in_scope;
+};
+
+/*
+ * At most `max` objects whose DN or synced address (name@domain) contains
+ * `q` (any case; at most 256 bytes), or whose GUID is `q`, ordered by DN:
+ * fn per object (borrowed for the call) until it returns non-zero, which
+ * is returned. An object synced to both services comes once per service.
+ */
+int store_search(struct store *st, const char *q, size_t max,
+    int (*fn)(const struct store_hit *h, void *arg), void *arg)
+    ATTR_NODISCARD;
 
 /* ---- transactions around several calls ----------------------------- */
 
@@ -275,6 +303,10 @@ int store_run_close_stale(struct store *st, int64_t current,
 /* The newest `max` runs, newest first, into `out`; *n how many. */
 int store_run_list(struct store *st, struct store_run *out, size_t max,
     size_t *n /* OUT */) ATTR_NODISCARD;
+/* The same from run `from` down (from itself included): pages of the
+ * history, or one run with from = its id and max = 1 (check its id). */
+int store_run_page(struct store *st, int64_t from, struct store_run *out,
+    size_t max, size_t *n /* OUT */) ATTR_NODISCARD;
 
 enum store_op_state {
 	STORE_OP_PENDING = 0,	/* journaled; the call may or may not have
@@ -289,6 +321,11 @@ enum store_op_state {
 	STORE_OP_SUPERSEDED	/* a later run held again, or no longer
 				 * planned */
 };
+/* "pending", "done", "failed", "held", "approved", "rejected",
+ * "superseded". */
+const char *store_op_state_name(enum store_op_state s);
+/* The number of states, for arrays indexed by state. */
+#define STORE_OP_STATE_COUNT (STORE_OP_SUPERSEDED + 1)
 
 /* One journaled operation. Text fields are copies, cut at a UTF-8
  * character boundary when longer than the array; no secrets. */
@@ -354,6 +391,34 @@ int store_op_failures(struct store *st, const struct obj_guid *anchor,
     enum plan_service s, enum plan_opkind op, unsigned *count /* OUT */,
     int64_t *last /* OUT */, char *result, size_t resultlen)
     ATTR_NODISCARD;
+
+/* Operations by kind (enum plan_opkind) and state (enum store_op_state). */
+struct store_op_counts {
+	uint64_t n[PLAN_OP_COUNT][STORE_OP_STATE_COUNT];
+};
+
+/*
+ * What store_op_count_by_kind_state() remembers between calls. The journal
+ * only grows and an op's state only leaves "pending", so the ops before
+ * the oldest still pending one are final: they are counted once and kept
+ * here, and each later call reads only the rows after them (a scrape of a
+ * journal of millions of ops then costs the last cycle's rows, not a scan
+ * of the table). Zero it before the first call; use it with one database.
+ */
+struct store_op_tally {
+	struct store_op_counts settled;	/* the final ops up to settled_id */
+	int64_t settled_id;
+};
+
+/*
+ * Counts the journal by kind and state into *out: every journaled op
+ * (pending, done, failed) and every removal the guard held back (held_op,
+ * by its decision: held, approved, rejected, superseded). `t` (may be
+ * NULL: the whole journal is read) is updated as described above, only on
+ * success. -ADSYNC_EPARSE for a row with an unknown kind or state.
+ */
+int store_op_count_by_kind_state(struct store *st, struct store_op_tally *t,
+    struct store_op_counts *out /* OUT */) ATTR_NODISCARD;
 
 /* ---- removals held back by the guard ------------------------------- */
 

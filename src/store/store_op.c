@@ -16,6 +16,7 @@
  * design; a field or change named like one is refused all the same.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -464,5 +465,113 @@ store_op_failures(struct store *st, const struct obj_guid *anchor,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = store_sql_fail(st, rc, "reading an operation's failures");
 	sqlite3_reset(s);
+	return r;
+}
+
+/* Adds the rows (op, state, count) of `s`, stepped to the end, to `c`. */
+static int
+store_op_count_rows(struct store *st, sqlite3_stmt *s, const char *table,
+    struct store_op_counts *c)
+{
+	int rc, op, state;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		op = sqlite3_column_int(s, 0);
+		state = sqlite3_column_int(s, 1);
+		if (op < 0 || op >= PLAN_OP_COUNT || state < 0 ||
+		    state >= STORE_OP_STATE_COUNT)
+			return store_sql_failf(st, -ADSYNC_EPARSE, "an op in %s "
+			    "has kind %d and state %d (corrupt %s)", st->path,
+			    op, state, table);
+		c->n[op][state] += (uint64_t)sqlite3_column_int64(s, 2);
+	}
+	if (rc != SQLITE_DONE)
+		return store_sql_fail(st, rc, "counting the journal");
+	return 0;
+}
+
+/* Counts the journal's ops with `after` < id <= `upto` into `c`. */
+static int
+store_op_count_range(struct store *st, sqlite3_stmt *s, int64_t after,
+    int64_t upto, struct store_op_counts *c)
+{
+	int r;
+
+	sqlite3_reset(s);
+	if ((r = store_sql_code(sqlite3_bind_int64(s, 1, after))) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int64(s, 2, upto))) < 0)
+		return store_sql_failf(st, r, "counting the journal: binding "
+		    "failed");
+	return store_op_count_rows(st, s, "journal_op", c);
+}
+
+/*
+ * Not cached statements (enum store_q): they run once per metrics scrape,
+ * seconds apart, where preparing them costs microseconds. Each statement
+ * has its own snapshot, which is enough: the ops up to the bound read
+ * first were final then and stay final, and ops journaled meanwhile get
+ * ids above it.
+ */
+int
+store_op_count_by_kind_state(struct store *st, struct store_op_tally *t,
+    struct store_op_counts *out)
+{
+	sqlite3_stmt *bound = NULL, *range = NULL, *held = NULL;
+	struct store_op_tally nt;
+	struct store_op_counts c;
+	int64_t upto;
+	int rc, r;
+
+	memset(&nt, 0, sizeof(nt));
+	if (t != NULL)
+		nt = *t;
+	if ((rc = sqlite3_prepare_v2(st->db, "SELECT"
+	    " (SELECT min(id) FROM journal_op WHERE state = 0 AND id > ?1),"
+	    " (SELECT max(id) FROM journal_op)", -1, &bound, NULL)) !=
+	    SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(st->db, "SELECT op, state, count(*)"
+	    " FROM journal_op WHERE id > ?1 AND id <= ?2 GROUP BY op, state",
+	    -1, &range, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(st->db, "SELECT op, decision + 3,"
+	    " count(*) FROM held_op GROUP BY op, decision", -1, &held,
+	    NULL)) != SQLITE_OK) {
+		r = store_sql_fail(st, rc, "counting the journal");
+		goto out;
+	}
+	if (t != NULL) {
+		/* The final ops after the tally: up to the oldest pending one,
+		 * or to the newest op when none is pending. */
+		if ((r = store_sql_code(sqlite3_bind_int64(bound, 1,
+		    nt.settled_id))) < 0)
+			goto out;
+		if ((rc = sqlite3_step(bound)) != SQLITE_ROW) {
+			r = store_sql_fail(st, rc, "counting the journal");
+			goto out;
+		}
+		if (sqlite3_column_type(bound, 0) != SQLITE_NULL)
+			upto = sqlite3_column_int64(bound, 0) - 1;
+		else if (sqlite3_column_type(bound, 1) != SQLITE_NULL)
+			upto = sqlite3_column_int64(bound, 1);
+		else
+			upto = nt.settled_id;
+		if (upto > nt.settled_id) {
+			if ((r = store_op_count_range(st, range, nt.settled_id,
+			    upto, &nt.settled)) < 0)
+				goto out;
+			nt.settled_id = upto;
+		}
+	}
+	c = nt.settled;
+	if ((r = store_op_count_range(st, range, nt.settled_id, INT64_MAX,
+	    &c)) < 0 ||
+	    (r = store_op_count_rows(st, held, "held_op", &c)) < 0)
+		goto out;
+	*out = c;
+	if (t != NULL)
+		*t = nt;
+out:
+	sqlite3_finalize(held);
+	sqlite3_finalize(range);
+	sqlite3_finalize(bound);
 	return r;
 }

@@ -373,3 +373,45 @@ store_row_count_by_service(struct store *st, size_t out[PLAN_SVC_COUNT])
 	sqlite3_reset(s);
 	return r;
 }
+
+/*
+ * Not one of the cached statements (enum store_q): it runs once per
+ * metrics scrape, seconds apart, where preparing it costs microseconds
+ * against the scan.
+ */
+int
+store_row_count_by_service_state(struct store *st,
+    size_t out[PLAN_SVC_COUNT][PLAN_K_COUNT][2])
+{
+	size_t n[PLAN_SVC_COUNT][PLAN_K_COUNT][2];
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0, svc, kind;
+
+	memset(n, 0, sizeof(n));
+	rc = sqlite3_prepare_v2(st->db, "SELECT service, kind, enabled,"
+	    " count(*) FROM sync_row GROUP BY service, kind, enabled", -1, &s,
+	    NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_fail(st, rc, "counting state rows");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		svc = sqlite3_column_int(s, 0);
+		kind = sqlite3_column_int(s, 1);
+		if (svc < 0 || svc >= PLAN_SVC_COUNT || kind < 0 ||
+		    kind >= PLAN_K_COUNT) {
+			r = store_sql_failf(st, -ADSYNC_EPARSE, "a state row in "
+			    "%s has service %d and kind %d (corrupt sync_row)",
+			    st->path, svc, kind);
+			goto out;
+		}
+		n[svc][kind][sqlite3_column_int(s, 2) != 0] +=
+		    (size_t)sqlite3_column_int64(s, 3);
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_sql_fail(st, rc, "counting state rows");
+		goto out;
+	}
+	memcpy(out, n, sizeof(n));
+out:
+	sqlite3_finalize(s);
+	return r;
+}

@@ -114,6 +114,13 @@ int
 store_run_list(struct store *st, struct store_run *out, size_t max,
     size_t *n)
 {
+	return store_run_page(st, INT64_MAX, out, max, n);
+}
+
+int
+store_run_page(struct store *st, int64_t from, struct store_run *out,
+    size_t max, size_t *n)
+{
 	struct store_run *run;
 	sqlite3_stmt *s;
 	size_t got = 0;
@@ -127,11 +134,13 @@ store_run_list(struct store *st, struct store_run *out, size_t max,
 	    "SELECT id, started, finished, run_trigger, status, n_created,"
 	    " n_updated, n_enabled, n_disabled, n_deleted, n_errors,"
 	    " n_alerts, n_held, n_api_calls, message"
-	    " FROM journal_run ORDER BY id DESC LIMIT ?1", &s);
+	    " FROM journal_run WHERE id <= ?2 ORDER BY id DESC LIMIT ?1",
+	    &s);
 	if (r < 0)
 		return r;
 	if ((r = store_sql_code(sqlite3_bind_int64(s, 1,
-	    max > INT64_MAX ? INT64_MAX : (int64_t)max))) < 0)
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max))) < 0 ||
+	    (r = store_sql_code(sqlite3_bind_int64(s, 2, from))) < 0)
 		goto out;
 	while (got < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		run = &out[got];
@@ -168,6 +177,16 @@ store_run_list(struct store *st, struct store_run *out, size_t max,
 out:
 	sqlite3_reset(s);
 	return r;
+}
+
+const char *
+store_op_state_name(enum store_op_state s)
+{
+	static const char *const name[] = { "pending", "done", "failed",
+	    "held", "approved", "rejected", "superseded" };
+
+	return (unsigned)s < sizeof(name) / sizeof(name[0]) ? name[s] :
+	    "unknown";
 }
 
 const char *

@@ -286,7 +286,8 @@ sync_engine_alerts(struct sync_engine *e, const struct sync_report *rep)
 		    anchors, rep->focused, sync_now());
 	/* Shallow copies: the strings stay the plan's and the report's. */
 	all = xcalloc(n, sizeof(*all));
-	memcpy(all, p->alerts, p->nalerts * sizeof(*all));
+	if (p->nalerts > 0)	/* a focused plan may have none (NULL) */
+		memcpy(all, p->alerts, p->nalerts * sizeof(*all));
 	memcpy(all + p->nalerts, rep->errors, rep->nerrors * sizeof(*all));
 	r = store_alerts_set_some(e->st, all, n, anchors, rep->focused,
 	    sync_now());

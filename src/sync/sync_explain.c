@@ -209,8 +209,50 @@ sync_explain_ad(const struct obj *o)
 	return j;
 }
 
+/* The value of write field `name` in `row`, or NULL. */
+static const char *
+sync_explain_field(const struct plan_row *row, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < row->fields.n; i++)
+		if (strcmp(row->fields.v[i].name, name) == 0)
+			return row->fields.v[i].value != NULL ?
+			    row->fields.v[i].value : "";
+	return NULL;
+}
+
+/* Attribute by attribute, what AD holds (o may be NULL: no longer in AD)
+ * and what adsync last wrote to the field it feeds in this row's service
+ * and kind: the mapping table of plan_map.c made concrete. */
 static json_t *
-sync_explain_rows(struct sync_engine *e, const struct obj_guid *g)
+sync_explain_mapping(const struct obj *o, const struct plan_row *row)
+{
+	json_t *arr = json_array(), *m;
+	const char *col, *ad, *applied;
+	size_t i;
+
+	for (i = 0; i < plan_map_n; i++) {
+		col = plan_map_column(&plan_map[i], row->service, row->kind);
+		if (col == NULL)
+			continue;
+		ad = o != NULL ? obj_value(o, plan_map[i].attr) : NULL;
+		applied = sync_explain_field(row, col);
+		m = json_pack("{s:s,s:s,s:s}", "attribute",
+		    obj_attr_desc(plan_map[i].attr)->ldap, "field", col,
+		    "ad", ad != NULL ? ad : "");
+		if (m == NULL)
+			continue;
+		json_object_set_new(m, "applied", applied != NULL ?
+		    json_string(applied) : json_null());
+		json_array_append_new(arr, m);
+	}
+	return arr;
+}
+
+static json_t *
+sync_explain_rows(struct sync_engine *e, const struct obj_guid *g,
+    const struct obj *o)
 {
 	json_t *arr = json_array(), *j, *f;
 	struct plan_row row;
@@ -234,8 +276,11 @@ sync_explain_rows(struct sync_engine *e, const struct obj_guid *g)
 			    "kind", plan_kind_name(row.kind),
 			    "address", addr, "enabled", row.enabled,
 			    "in_scope", row.in_scope, "fields", f);
-			if (j != NULL)
+			if (j != NULL) {
+				json_object_set_new(j, "mapping",
+				    sync_explain_mapping(o, &row));
 				json_array_append_new(arr, j);
+			}
 		}
 		plan_row_fini(&row);
 	}
@@ -245,8 +290,6 @@ sync_explain_rows(struct sync_engine *e, const struct obj_guid *g)
 static json_t *
 sync_explain_journal(struct sync_engine *e, const struct obj_guid *g)
 {
-	static const char *const state[] = { "pending", "done", "failed",
-	    "held", "approved", "rejected", "superseded" };
 	struct store_op *ops = xcalloc(SYNC_EXPLAIN_OPS, sizeof(*ops));
 	json_t *arr = json_array();
 	size_t n = 0, i;
@@ -259,7 +302,7 @@ sync_explain_journal(struct sync_engine *e, const struct obj_guid *g)
 			    "run", (json_int_t)ops[i].run_id,
 			    "op", plan_opkind_name(ops[i].op),
 			    "service", plan_service_name(ops[i].service),
-			    "state", state[ops[i].state],
+			    "state", store_op_state_name(ops[i].state),
 			    "reason", ops[i].reason,
 			    "detail", ops[i].detail,
 			    "result", ops[i].result,
@@ -325,7 +368,7 @@ sync_engine_explain(struct sync_engine *e, const char *key, json_t **out,
 		    "%s", store_errmsg(e->st));
 		goto out;
 	}
-	json_object_set_new(j, "synced", sync_explain_rows(e, &g));
+	json_object_set_new(j, "synced", sync_explain_rows(e, &g, o));
 	pending = json_array();
 	for (i = 0; i < p->nops; i++)
 		if (obj_guid_equal(&p->ops[i].anchor, &g))

@@ -667,6 +667,7 @@ rs_client_start(struct rs_client *c, struct rs_request *req, int64_t now,
 	c->nactive++;
 	c->stats.sent[req->cat]++;
 	c->stats.waited_ms += (unsigned long)(now - req->queued_at);
+	rs_metrics_attempt(req->cat, now - req->queued_at);
 	return 0;
 fail:
 	buf_fini(&url);
@@ -881,6 +882,7 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		rs_client_log(req, status, now - x->started, "");
 		next = rs_client_answer(c, x, status, &err);
 	}
+	rs_metrics_answer(status);
 	/* Throttling is about the category; any other answer in it ends
 	 * the category's streak. */
 	streak = rs_pacer_answer(c->pacer, cats, n, next == RS_NEXT_THROTTLED ||
@@ -897,6 +899,7 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		/* The call was refused, not processed, so even a POST may be
 		 * sent again; but only after the category backed off. */
 		c->stats.throttled++;
+		rs_metrics_throttled();
 		req->throttles++;
 		log_info("api req=%lu throttled category=%d streak=%u",
 		    req->id, req->cat, streak);
@@ -905,6 +908,7 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		break;
 	case RS_NEXT_RETRY:
 		c->stats.retried++;
+		rs_metrics_retried();
 		log_info("api req=%lu retry method=%s attempt=%u "
 		    "error=\"%s\"", req->id, rs_method_name(req->method),
 		    req->attempts,
@@ -930,8 +934,10 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		rs_client_finish(c, req, NULL, 0, status, &err);
 		break;
 	case RS_NEXT_FAIL:
-		if (err.code == -ADSYNC_ETHROTTLED)
+		if (err.code == -ADSYNC_ETHROTTLED) {
 			c->stats.throttled++;
+			rs_metrics_throttled();
+		}
 		rs_xfer_free(c, x);
 		rs_client_finish(c, req, NULL, 0, status, &err);
 		break;

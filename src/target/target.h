@@ -5,7 +5,8 @@
  * it never decides *what* to change (that is the sync engine's job).
  *
  * Threads: a struct rs_client and everything made from it belong to one
- * owning thread (the API pusher). There are no globals; curl_global_init()
+ * owning thread (the API pusher). There are no globals but the
+ * process-wide API counters (rs_metrics_*, atomics); curl_global_init()
  * and sodium_init() must have been called once by main before any thread
  * starts (docs/style.md §3).
  *
@@ -33,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "attributes.h"
 #include "conf.h"
@@ -301,6 +303,43 @@ struct rs_client_stats {
 };
 void rs_client_stats(const struct rs_client *c,
     struct rs_client_stats *out /* OUT */);
+
+/* ---------------------------------------------------------------------
+ * Process-wide API counters (rs_metrics.c), for the daemon's metrics
+ * (docs/daemon.md "Metrics"): every rs_client of the process adds to them
+ * (the engine's, its pusher's, the password sync's), so they say what the
+ * process did to the API whichever thread did it. They are the module's
+ * one piece of global state: lock-free atomic counters that only grow
+ * from the process's start, updated with relaxed ordering (each is exact;
+ * a snapshot taken while requests run may show one counter a step ahead of
+ * another). Any thread may call any of these.
+ */
+
+/* HTTP statuses counted one by one: 0 (no answer) .. 999. */
+#define RS_METRICS_STATUS_MAX 1000
+
+struct rs_metrics {
+	/* Attempts that ended, by the HTTP status of their answer; [0]: no
+	 * answer (a transport failure: connect, TLS, timeout, reset). */
+	unsigned long answers[RS_METRICS_STATUS_MAX];
+	unsigned long sent[RS_CAT_COUNT];	/* attempts, by category */
+	unsigned long throttled;	/* 403 "Exceeded request limits" */
+	unsigned long retried;		/* transport/5xx retries */
+	unsigned long waited_ms;	/* time attempts spent queued (pacing,
+					 * backoff, the in-flight cap) */
+	unsigned long waits;		/* attempts whose wait was counted */
+};
+
+/* The counters now into *out. */
+void rs_metrics_snapshot(struct rs_metrics *out /* OUT */);
+
+/* An attempt of category `cat` was sent after `waited_ms` in the queue. */
+void rs_metrics_attempt(enum rs_category cat, int64_t waited_ms);
+/* An attempt ended with HTTP `status` (0: no answer; out of range: not
+ * counted). */
+void rs_metrics_answer(long status);
+void rs_metrics_throttled(void);
+void rs_metrics_retried(void);
 
 /* ---------------------------------------------------------------------
  * Records (rs_record.c) and string lists (rs_strlist.c)
