@@ -42,7 +42,11 @@ NEW_TITLE="Chief Demo Officer"
 THROTTLE_WINDOW=2
 export LDAPTLS_CACERT=$AD_CA LDAPTLS_REQCERT=demand
 
+# The console inside the namespace; scripts/demo.sh bridges the host's
+# 127.0.0.1:$WEB_PORT to it through the UNIX socket $demo/console.sock.
+WEB_PORT=${WEB_PORT:-8080}
 rsemu_pid=""
+bridge_pid=""
 daemon_pid=""
 cmd_pid=""
 shell_pid=""
@@ -61,6 +65,9 @@ stop() {
 	[ -z "$daemon_pid" ] || kill -TERM "$daemon_pid" 2>/dev/null
 	[ -z "$cmd_pid" ] || kill -TERM "$cmd_pid" 2>/dev/null
 	[ -z "$sleep_pid" ] || kill -TERM "$sleep_pid" 2>/dev/null
+	[ -z "$bridge_pid" ] || kill -TERM "$bridge_pid" 2>/dev/null
+	[ -z "$bridge_pid" ] || wait "$bridge_pid" 2>/dev/null
+	rm -f "$demo/console.sock"
 	[ -z "$daemon_pid" ] || wait "$daemon_pid" 2>/dev/null
 	[ -z "$rsemu_pid" ] || kill -TERM "$rsemu_pid" 2>/dev/null
 	[ -z "$shell_pid" ] || wait "$shell_pid" 2>/dev/null
@@ -190,7 +197,25 @@ rackspace_email_group = $RSG
 domains = example.com example.net
 sync_proxy_addresses = true
 state_dir = $demo/state
+
+[daemon]
+; The local web console (registration, settings, Sync Now, history,
+; alerts, objects, password hooks; /metrics and /healthz).
+web_listen = 127.0.0.1:$WEB_PORT
 CONF
+
+# The console's password: random, in a 0600 file (never printed).
+( umask 077; openssl rand -base64 18 > "$demo/console-password" )
+"$adsync" -c "$CONF" web passwd < "$demo/console-password" > /dev/null ||
+    die "adsync web passwd failed"
+# The bridge for scripts/demo.sh: the socket file is reachable from the
+# host's network namespace, the namespace's loopback is not.
+rm -f "$demo/console.sock"
+if command -v socat >/dev/null; then
+	socat UNIX-LISTEN:"$demo/console.sock",fork,mode=600 \
+	    TCP:127.0.0.1:"$WEB_PORT" 2>/dev/null &
+	bridge_pid=$!
+fi
 
 cat <<TXT
 == adsync demo ====================================================
@@ -205,6 +230,8 @@ throttle       on, $((60 / THROTTLE_WINDOW))x faster: Rackspace's limits per key
                (throttle_window = $THROTTLE_WINDOW): the first sync takes seconds, not the
                minute or more it would take at the real rate.
 configuration  $CONF
+console        http://127.0.0.1:$WEB_PORT/ from a browser on this host (bridged out of the
+               namespace); the password is in $demo/console-password
 "adsync" below is $adsync -c $CONF
 TXT
 

@@ -43,6 +43,32 @@ for b in "$build/src/cli/adsync" "$build/emulator/rsemu"; do
 	[ -x "$b" ] || { say "$b not built (make PRESET=release build)"; exit 1; }
 done
 export RSEMU_PORT=${RSEMU_PORT:-8443} ADMIN_PORT=${ADMIN_PORT:-8444}
+export WEB_PORT=${WEB_PORT:-8080}
+
+# The console listens on the namespace's 127.0.0.1:$WEB_PORT; a browser on
+# this host reaches it through this bridge: the host's 127.0.0.1:$WEB_PORT
+# to the UNIX socket demo-inside.sh bridges to the daemon (stopped by PID
+# at the end).
+bridge=""
+mkdir -p "$build/demo"
+if command -v socat >/dev/null; then
+	socat TCP-LISTEN:"$WEB_PORT",bind=127.0.0.1,reuseaddr,fork \
+	    UNIX-CONNECT:"$build/demo/console.sock" 2>/dev/null &
+	bridge=$!
+	sleep 0.2
+	kill -0 "$bridge" 2>/dev/null || {
+		say "127.0.0.1:$WEB_PORT is taken on this host: the console is"
+		say "reachable inside the namespace only (WEB_PORT=N picks another port)"
+		bridge=""
+	}
+else
+	say "socat is missing (scripts/deps.sh installs it): the console is"
+	say "reachable inside the namespace only"
+fi
+stop_bridge() {
+	[ -z "$bridge" ] || { kill -TERM "$bridge" 2>/dev/null; wait "$bridge" 2>/dev/null; }
+	bridge=""
+}
 
 # with-ad.sh runs in the background so that a signal reaches us at once
 # (bash defers traps while a foreground child runs); a background child of
@@ -70,6 +96,7 @@ while :; do
 done
 set -e
 wad=""
+stop_bridge
 t=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}")
 
 case $rc in

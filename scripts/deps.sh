@@ -1,5 +1,7 @@
 #!/bin/sh
-# Installs every Debian package adsync's build, tests, demo and benchmarks need.
+# Installs every Debian package adsync's build, tests, demo and benchmarks need
+# (chromium, nodejs and npm: the console's browser tests, tests/browser/;
+# socat: make demo's bridge to the console).
 # Idempotent and non-interactive; fast (a dpkg query) when everything is present.
 # Runs as root (CI and the developer machines are root); otherwise through sudo.
 set -eu
@@ -11,10 +13,15 @@ libmicrohttpd-dev libsodium-dev libinih-dev libcmocka-dev libldap-dev
 clang curl python3 procps iproute2 groff-base man-db
 samba-ad-dc samba-ad-provision ldap-utils krb5-user ldb-tools python3-gpg gnupg
 util-linux time gcc-mingw-w64-x86-64 wine64
+chromium nodejs npm socat
 "
 
 missing=""
 for p in $PKGS; do
+	# NodeSource's nodejs package bundles npm and conflicts with Debian's.
+	if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then
+		continue
+	fi
 	# dpkg-query prints "install ok installed" only for a fully installed package.
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	[ "$st" = "install ok installed" ] || missing="$missing $p"
