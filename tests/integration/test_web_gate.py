@@ -24,7 +24,10 @@ send, and checks each answer:
   - every answer carries the CSP and the other security headers; the
     console never shows the password back;
   - unknown paths 404, wrong methods 405;
-  - the daemon's log has no password and no sanitizer report.
+  - the daemon's log has no password and no sanitizer report;
+  - with web_tls_cert and web_tls_key_file, the console speaks TLS only
+    (verified against the test CA: TLS 1.2+, HSTS, the cookie Secure) and
+    refuses plain HTTP on its port.
 
 Exit 0 when every check passes, 1 otherwise, 77 when a prerequisite lacks.
 """
@@ -32,6 +35,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -180,10 +184,87 @@ def main():
     check("failed logins are logged with the address",
           "failed login from 127.0.0.1" in text)
     check("refused CSRF is logged", "no valid CSRF token" in text)
+    tls_checks(w)
     subprocess.run(["rm", "-rf", w])
     print("%s: %d checks, %d failed" % ("PASS" if fails == 0 else "FAILED",
                                         checks, fails))
     return 0 if fails == 0 else 1
+
+
+def tls_checks(w):
+    """The console over TLS (the test CA of tests/testbed/mkcert.sh)."""
+    mkcert = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                          "testbed", "mkcert.sh")
+    tls = os.path.join(w, "tls")
+    r = subprocess.run(["sh", mkcert, tls], capture_output=True)
+    check("mkcert.sh", r.returncode == 0, r.stderr.decode())
+    if r.returncode != 0:
+        return
+    port = free_port()
+    conf = os.path.join(w, "tls.conf")
+    with open(conf, "w") as f:
+        f.write("[sync]\nstate_dir = %s/state\n[daemon]\nhook_listen =\n"
+                "web_listen = 127.0.0.1:%d\nweb_tls_cert = %s/server.pem\n"
+                "web_tls_key_file = %s/server.key\n" % (w, port, tls, tls))
+    os.chmod(conf, 0o600)
+    log = open(os.path.join(w, "tls.err"), "wb")
+    d = subprocess.Popen([ADSYNC, "-c", conf, "daemon"], stdout=log,
+                         stderr=log)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        ctx = ssl.create_default_context(cafile=os.path.join(tls,
+                                                             "ca.pem"))
+        raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+        with ctx.wrap_socket(raw, server_hostname="localhost") as t:
+            check("TLS verified against the CA, version %s" % t.version(),
+                  t.version() in ("TLSv1.2", "TLSv1.3"), str(t.version()))
+            t.sendall(("GET /login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                       "Connection: close\r\n\r\n" % port).encode())
+            out = b""
+            while True:
+                b = t.recv(65536)
+                if not b:
+                    break
+                out += b
+        a = Answer(out)
+        check("TLS: the login page", a.status == 200, str(a.status))
+        check("TLS: HSTS", "max-age" in a.headers.get(
+            "strict-transport-security", ""))
+        tok = csrf_of(a.text())
+        raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+        body = form({"csrf": tok, "password": PASSWORD})
+        with ctx.wrap_socket(raw, server_hostname="localhost") as t:
+            t.sendall(("POST /login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                       "Content-Type: application/x-www-form-urlencoded\r\n"
+                       "Content-Length: %d\r\nConnection: close\r\n\r\n"
+                       % (port, len(body))).encode() + body)
+            out = b""
+            while True:
+                b = t.recv(65536)
+                if not b:
+                    break
+                out += b
+        a = Answer(out)
+        cookie = a.cookies[0] if a.cookies else ""
+        check("TLS: the session cookie is Secure", a.status == 303 and
+              "; Secure" in cookie, "%d %s" % (a.status, cookie))
+        a = http(port, "GET", "/login")
+        check("TLS: plain HTTP on its port gets no page", a.status != 200,
+              str(a.status))
+    finally:
+        d.send_signal(signal.SIGTERM)
+        try:
+            rc = d.wait(20)
+        except subprocess.TimeoutExpired:
+            d.kill()
+            rc = d.wait()
+        log.close()
+    check("TLS daemon stopped cleanly", rc == 0, "exit %s" % rc)
 
 
 def run_checks(port):

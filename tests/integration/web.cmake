@@ -1,7 +1,8 @@
 # The web console's gate (src/web, docs/web.md): raw HTTP against `adsync
 # daemon` in set-up mode (no AD, no API: loopback only): Host checks, login
 # and its lock, CSRF, Origin, content types, body and header limits,
-# security headers, logout (test_web_gate.py). The browser tests with
+# security headers, logout, and TLS with web_tls_cert (test_web_gate.py).
+# The browser tests with
 # Samba and rsemu are tests/browser. Skipped (77) without python3.
 if(TARGET adsync)
 	add_test(NAME web_gate
