@@ -66,7 +66,8 @@ else
 	say "reachable inside the namespace only"
 fi
 stop_bridge() {
-	[ -z "$bridge" ] || { kill -TERM "$bridge" 2>/dev/null; wait "$bridge" 2>/dev/null; }
+	# `|| true`: wait returns the bridge's 143, and set -e would exit.
+	[ -z "$bridge" ] || { kill -TERM "$bridge" 2>/dev/null; wait "$bridge" 2>/dev/null || true; }
 	bridge=""
 }
 

@@ -313,6 +313,16 @@ dm_reload(struct daemon *d, const char *who, char *why, size_t whylen)
 	}
 	log_info("%s: %u setting(s) changed; they apply from the next "
 	    "cycle", who, n);
+	/* The console's own settings: it serves the page that asked for
+	 * this reload, so it is not restarted under it. */
+	if (strcmp(nc->daemon.web_listen, d->conf->daemon.web_listen) != 0 ||
+	    strcmp(nc->daemon.web_tls_cert, d->conf->daemon.web_tls_cert) !=
+	    0 || strcmp(nc->daemon.web_tls_key_file,
+	    d->conf->daemon.web_tls_key_file) != 0 ||
+	    strcmp(nc->daemon.web_password_file,
+	    d->conf->daemon.web_password_file) != 0)
+		log_warnx("%s: the console's settings (web_*) changed; they "
+		    "take a restart (systemctl restart adsync)", who);
 	job = xcalloc(1, sizeof(*job));
 	job->kind = DM_JOB_RELOAD;
 	snprintf(job->trigger, sizeof(job->trigger), "reload");

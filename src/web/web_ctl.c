@@ -31,3 +31,17 @@ web_ctl(struct web *w, json_t *req, int timeout_ms, char *why, size_t whylen)
 	}
 	return reply;
 }
+
+const char *
+web_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+json_int_t
+web_int(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}

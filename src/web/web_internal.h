@@ -140,6 +140,10 @@ const char *web_static(const char *url, const char **ctype);
  */
 json_t *web_ctl(struct web *w, json_t *req, int timeout_ms, char *why,
     size_t whylen);
+/* A member of an answer: its text ("" when absent or not text), its
+ * number (0 when absent). */
+const char *web_str(const json_t *o, const char *key);
+json_int_t web_int(const json_t *o, const char *key);
 
 /* ---- request helpers (web_server.c) ---------------------------------- */
 

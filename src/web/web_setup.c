@@ -139,6 +139,23 @@ web_conf_now(struct web *w, struct diag *dg)
 	return c;
 }
 
+/* The file for a POST: NULL, and the answer sends back to the page that
+ * lists the problems, when it has errors. */
+static struct conf *
+web_conf_for_post(struct web_req *r, struct web_page *p)
+{
+	struct diag dg;
+	struct conf *c;
+
+	diag_init(&dg);
+	c = web_conf_now(r->w, &dg);
+	diag_fini(&dg);
+	if (c == NULL)
+		wp_redirect_err(p, "/setup", "The configuration file has "
+		    "errors; fix them first.");
+	return c;
+}
+
 static void
 web_diag_note(struct web_page *p, const struct diag *dg)
 {
@@ -492,14 +509,8 @@ web_post_register(struct web_req *r, struct web_page *p)
 	size_t i, off = 0;
 	bool applied;
 
-	diag_init(&dg);
-	if ((c = web_conf_now(r->w, &dg)) == NULL) {
-		diag_fini(&dg);
-		wp_redirect_err(p, "/setup", "The configuration file has "
-		    "errors; fix them first.");
+	if ((c = web_conf_for_post(r, p)) == NULL)
 		return;
-	}
-	diag_fini(&dg);
 	if (key[0] == '\0' || secret[0] == '\0' || strlen(key) >=
 	    WEB_VAL_MAX) {
 		conf_free(c);
@@ -610,20 +621,13 @@ web_post_test_ad(struct web_req *r, struct web_page *p)
 	struct web_setup_vals v;
 	struct ad_conn *conn = NULL;
 	struct conf_ad ad;
-	struct diag dg;
 	struct conf *c;
 	char why[AD_WHY_MAX], tmp[4096], msg[AD_WHY_MAX + 256];
 	bool ok = false;
 
 	web_vals_from_form(&v, r);
-	diag_init(&dg);
-	if ((c = web_conf_now(r->w, &dg)) == NULL) {
-		diag_fini(&dg);
-		wp_redirect_err(p, "/setup", "The configuration file has "
-		    "errors; fix them first.");
+	if ((c = web_conf_for_post(r, p)) == NULL)
 		return;
-	}
-	diag_fini(&dg);
 	if (web_posted_ad(r, c, &v, &ad, tmp, sizeof(tmp), why,
 	    sizeof(why)) == 0) {
 		if (ad.uri[0] == '\0' || ad.base_dn[0] == '\0')
@@ -659,14 +663,8 @@ web_post_settings(struct web_req *r, struct web_page *p)
 	size_t n = 0;
 
 	web_vals_from_form(&v, r);
-	diag_init(&dg);
-	if ((c = web_conf_now(r->w, &dg)) == NULL) {
-		diag_fini(&dg);
-		wp_redirect_err(p, "/setup", "The configuration file has "
-		    "errors; fix them first.");
+	if ((c = web_conf_for_post(r, p)) == NULL)
 		return;
-	}
-	diag_fini(&dg);
 	ed[n++] = (struct conf_edit){ "ad", "uri", v.ad_uri };
 	ed[n++] = (struct conf_edit){ "ad", "base_dn", v.ad_base_dn };
 	ed[n++] = (struct conf_edit){ "ad", "bind_dn", v.ad_bind_dn };

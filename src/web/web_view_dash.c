@@ -16,12 +16,6 @@
 /* Status answers are immediate (the loop never waits on the engine). */
 #define WEB_STATUS_TIMEOUT_MS 5000
 
-static json_int_t
-web_int(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
 static void
 web_card(struct web_page *p, const char *id, const char *label,
     const char *value_html)

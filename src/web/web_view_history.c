@@ -14,20 +14,6 @@
 #define WEB_OPS_PAGE 200
 #define WEB_CTL_TIMEOUT_MS 10000
 
-static json_int_t
-web_int(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-static const char *
-web_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 /* A positive number argument, `def` when absent or bad. */
 static long long
 web_num_arg(struct web_req *r, const char *name, long long lo, long long hi,

@@ -14,20 +14,6 @@
  * delays it, and the page then shows what the state alone says. */
 #define WEB_EXPLAIN_TIMEOUT_MS 15000
 
-static const char *
-web_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
-static json_int_t
-web_int(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
 /* A link to the object page of `guid` showing `label`. */
 static void
 web_obj_link(struct web_page *p, const char *guid, const char *label)
