@@ -11,88 +11,27 @@
 
 #include "emu_form.h"
 #include "err.h"
-
-static int
-emu_form_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "strparse.h"
+#include "utf8.h"
 
 bool
 emu_form_utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, need, k;
-	unsigned long cp, min;
-
-	while (i < len) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			need = 1;
-			cp = p[i] & 0x1f;
-			min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			need = 2;
-			cp = p[i] & 0x0f;
-			min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			need = 3;
-			cp = p[i] & 0x07;
-			min = 0x10000;
-		} else
-			return false;
-		if (len - i <= need)
-			return false;
-		for (k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += need + 1;
-	}
-	return true;
+	return utf8_valid(s, len);
 }
 
 /*
  * Decodes s[0..len) into out (which has room for len + 1 bytes). `plus`
  * turns '+' into a space (forms) or keeps it (paths). Returns the decoded
- * length or -1 on a bad escape or a NUL byte.
+ * length or -1 on a bad escape or a NUL byte (raw or "%00").
  */
 static long
 emu_form_decode(const char *s, size_t len, char *out, bool plus)
 {
-	size_t i, n = 0;
-	int hi, lo;
+	ssize_t n = strparse_pct_decode(s, len, out, plus);
 
-	for (i = 0; i < len; i++) {
-		if (s[i] == '%') {
-			if (len - i < 3)
-				return -1;
-			hi = emu_form_hex((unsigned char)s[i + 1]);
-			lo = emu_form_hex((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return -1;
-			out[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else if (s[i] == '+' && plus)
-			out[n++] = ' ';
-		else if (s[i] == '\0')
-			return -1;
-		else
-			out[n++] = s[i];
-	}
-	out[n] = '\0';
+	if (n < 0 || memchr(out, '\0', (size_t)n) != NULL)
+		return -1;
 	return (long)n;
 }
 

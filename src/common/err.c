@@ -1,8 +1,10 @@
 /*
  * adsync_strerror: one table for the private codes, strerrordesc_np (which,
- * unlike strerror, is thread-safe and returns static text) for errno values.
- * Any thread.
+ * unlike strerror, is thread-safe and returns static text) for errno values;
+ * err_why, the one writer of `why` buffers. Any thread.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -43,4 +45,16 @@ adsync_strerror(int code)
 		return err_text[code - ADSYNC_ERR_BASE];
 	s = strerrordesc_np(code);
 	return s != NULL ? s : "unknown error";
+}
+
+void
+err_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
 }

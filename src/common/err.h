@@ -1,11 +1,15 @@
 /*
  * Error codes. Functions that can fail return 0 or a negative code: -errno
  * for system errors, or -ADSYNC_E* from the private range above every errno
- * value (libuv's sign, sssd's private range). adsync_strerror() names both.
- * Pure; any thread.
+ * value (libuv's sign, sssd's private range). adsync_strerror() names both;
+ * err_why() writes the sentence that goes with a code. Pure; any thread.
  */
 #ifndef ADSYNC_ERR_H
 #define ADSYNC_ERR_H
+
+#include <stddef.h>
+
+#include "attributes.h"
 
 enum adsync_err {
 	ADSYNC_ERR_BASE = 4096,
@@ -38,5 +42,14 @@ enum adsync_err {
  * errno, or an adsync code). Never NULL.
  */
 const char *adsync_strerror(int code);
+
+/*
+ * Formats a message into the caller's `why` buffer (`whylen` bytes, always
+ * NUL-terminated, cut when longer), the "why" that functions taking
+ * `char *why, size_t whylen` fill in on failure. Does nothing when `why`
+ * is NULL or `whylen` is 0, so callers may pass NULL, 0 to ignore it.
+ */
+void err_why(char *why, size_t whylen, const char *fmt, ...)
+    ATTR_PRINTF(3, 4);
 
 #endif

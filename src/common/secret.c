@@ -2,13 +2,11 @@
  * struct secret. Storage is an anonymous mapping: it can be mlock()ed and
  * marked MADV_DONTDUMP, which malloc'd memory cannot be cleanly. Any thread
  * (one owner at a time). Trusts nothing in the file it loads. Also writes
- * secret files (registration), atomically and 0600 from the first byte.
+ * secret files (registration), atomically and 0600 from the first byte,
+ * through file_replace().
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "secret.h"
 
 struct secret {
@@ -178,21 +177,6 @@ fail:
 	return r;
 }
 
-static void secret_why(char *why, size_t whylen, const char *fmt, ...)
-    ATTR_PRINTF(3, 4);
-
-static void
-secret_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* What to do when a file cannot be made in a directory. */
 static const char *
 secret_dir_advice(int r)
@@ -215,122 +199,26 @@ int
 secret_write_file(const char *path, const void *data, size_t len, char *why,
     size_t whylen)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/'), *base;
-	const unsigned char *p = data;
-	struct stat st;
-	bool keep_owner = false;
-	size_t left = len;
-	ssize_t w;
-	int fd = -1, dfd, r = 0, n;
+	/* Root writing a secret for the service user (registration run by
+	 * the administrator) must not take the file away from it. */
+	static const struct file_replace_opts opts = {
+		.mode = 0600,
+		.keep_owner = true,
+		.tmp_infix = "new",
+		.dir_advice = secret_dir_advice,
+	};
 
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
 	if (len == 0) {
-		secret_why(why, whylen, "%s: nothing to write; an empty secret "
+		err_why(why, whylen, "%s: nothing to write; an empty secret "
 		    "file is refused when read", path);
 		return -EINVAL;
 	}
 	if (len > SECRET_FILE_MAX) {
-		secret_why(why, whylen, "%s: the secret is larger than %d "
-		    "bytes", path, SECRET_FILE_MAX);
+		err_why(why, whylen, "%s: the secret is larger than %d bytes",
+		    path, SECRET_FILE_MAX);
 		return -ADSYNC_ETOOBIG;
 	}
-	base = slash != NULL ? slash + 1 : path;
-	if (base[0] == '\0' || (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
-		secret_why(why, whylen, "%s is a directory; name the file that "
-		    "is to hold the secret", path);
-		return -EISDIR;
-	}
-	/* Root writing a secret for the service user (registration run by
-	 * the administrator) must not take the file away from it. */
-	if (geteuid() == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-		keep_owner = true;
-	if (slash == NULL)
-		n = snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		n = snprintf(dir, sizeof(dir), "/");
-	else
-		n = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
-		    path);
-	if (n < 0 || (size_t)n >= sizeof(dir) ||
-	    (n = snprintf(tmp, sizeof(tmp), "%s/.%s.new-XXXXXX", dir,
-	    base)) < 0 || (size_t)n >= sizeof(tmp)) {
-		secret_why(why, whylen, "%s: the path is too long", path);
-		return -ENAMETOOLONG;
-	}
-	/* SECURITY: mkostemp() opens with O_EXCL and mode 0600, so the
-	 * secret is never readable by others, not even for a moment, and
-	 * a planted file or link in its place is never written through. */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		r = -errno;
-		secret_why(why, whylen, "%s: cannot create a file in %s: %s%s",
-		    path, dir, adsync_strerror(r), secret_dir_advice(r));
-		return r;
-	}
-	if (fchmod(fd, 0600) < 0 || (keep_owner &&
-	    fchown(fd, st.st_uid, st.st_gid) < 0)) {
-		r = -errno;
-		secret_why(why, whylen, "%s: cannot set the mode or owner of "
-		    "%s: %s", path, tmp, adsync_strerror(r));
-		goto fail;
-	}
-	/* Written straight from the caller's buffer: no copy to wipe. */
-	while (left > 0) {
-		w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			r = -errno;
-			secret_why(why, whylen, "%s: cannot write %s: %s", path,
-			    tmp, adsync_strerror(r));
-			goto fail;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	if (fsync(fd) < 0) {
-		r = -errno;
-		secret_why(why, whylen, "%s: cannot write %s: %s", path, tmp,
-		    adsync_strerror(r));
-		goto fail;
-	}
-	n = close(fd);
-	fd = -1;
-	if (n < 0) {
-		r = -errno;
-		secret_why(why, whylen, "%s: cannot write %s: %s", path, tmp,
-		    adsync_strerror(r));
-		goto fail;
-	}
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		secret_why(why, whylen, "%s: cannot replace it: %s%s", path,
-		    adsync_strerror(r), secret_dir_advice(r));
-		goto fail;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(dfd) < 0) {
-		r = -errno;
-		secret_why(why, whylen, "%s was written, but syncing %s "
-		    "failed: %s; the file may not survive a crash", path, dir,
-		    adsync_strerror(r));
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return r;
-fail:
-	/* SECURITY: drop what reached the disk before unlinking. */
-	if (fd >= 0) {
-		if (ftruncate(fd, 0) < 0) {
-			/* Best effort: the unlink below is what matters. */
-		}
-		close(fd);
-	} else if (truncate(tmp, 0) < 0) {
-		/* Same. */
-	}
-	unlink(tmp);
-	return r;
+	return file_replace(path, data, len, &opts, why, whylen);
 }
 
 const unsigned char *

@@ -1,12 +1,14 @@
 /*
  * Strict parsers. strtoll/strtod are used with end and range checks, which is
- * what the banned-function rule asks for. Pure; any thread.
+ * what the banned-function rule asks for. Pure; any thread; the input of the
+ * hex and percent decoders is untrusted (forms, URLs, AD values).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "err.h"
@@ -105,4 +107,44 @@ strparse_word(const char **p, const char **word, size_t *len)
 	*len = (size_t)(e - s);
 	*p = e;
 	return true;
+}
+
+int
+strparse_hexdigit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+ssize_t
+strparse_pct_decode(const char *s, size_t len, char *out, bool plus)
+{
+	size_t i, n = 0;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			if (len - i < 3)
+				goto bad;
+			hi = strparse_hexdigit((unsigned char)s[i + 1]);
+			lo = strparse_hexdigit((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0)
+				goto bad;
+			out[n++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (s[i] == '+' && plus)
+			out[n++] = ' ';
+		else
+			out[n++] = s[i];
+	}
+	out[n] = '\0';
+	return (ssize_t)n;
+bad:
+	explicit_bzero(out, n + 1);
+	return -1;
 }

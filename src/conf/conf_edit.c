@@ -16,8 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +28,7 @@
 #include "conf_internal.h"
 #include "diag.h"
 #include "err.h"
+#include "fileio.h"
 
 /* Mode of a configuration file the editor creates: the service user
  * reads it through its group, nobody else does. */
@@ -66,21 +65,6 @@ struct conf_edit_walk {
 	unsigned lineno;
 	bool in_sect;		/* inside a block of the edit's section */
 };
-
-static void conf_edit_why(char *why, size_t whylen, const char *fmt, ...)
-    ATTR_PRINTF(3, 4);
-
-static void
-conf_edit_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static bool
 conf_edit_blank(char c)
@@ -208,7 +192,7 @@ conf_edit_check_names(const struct conf_edit *e, char *why, size_t whylen)
 	size_t i, n = 0;
 
 	if (e->section == NULL || e->key == NULL) {
-		conf_edit_why(why, whylen, "an edit names no section or no "
+		err_why(why, whylen, "an edit names no section or no "
 		    "key; give both");
 		return -EINVAL;
 	}
@@ -216,7 +200,7 @@ conf_edit_check_names(const struct conf_edit *e, char *why, size_t whylen)
 		for (i = 0; i < conf_nsections; i++)
 			known[n++] = conf_sections[i]->name;
 		sugg = conf_suggest(e->section, known, n);
-		conf_edit_why(why, whylen, "unknown section [%.*s]; %s%s%s",
+		err_why(why, whylen, "unknown section [%.*s]; %s%s%s",
 		    CONF_EDIT_NAME_ECHO, e->section, sugg != NULL ?
 		    "did you mean [" : "see adsync.conf(5) for the sections",
 		    sugg != NULL ? sugg : "", sugg != NULL ? "]?" : "");
@@ -227,19 +211,19 @@ conf_edit_check_names(const struct conf_edit *e, char *why, size_t whylen)
 	for (i = 0; i < s->nkeys && n < sizeof(known) / sizeof(known[0]); i++)
 		known[n++] = s->keys[i].name;
 	if ((sugg = conf_suggest(e->key, known, n)) != NULL) {
-		conf_edit_why(why, whylen, "unknown key \"%.*s\" in [%s]; did "
+		err_why(why, whylen, "unknown key \"%.*s\" in [%s]; did "
 		    "you mean %s?", CONF_EDIT_NAME_ECHO, e->key, s->name, sugg);
 		return -EINVAL;
 	}
 	for (i = 0; i < conf_nsections; i++)
 		if (conf_sections[i] != s &&
 		    conf_edit_key_known(conf_sections[i], e->key)) {
-			conf_edit_why(why, whylen, "key %s belongs in [%s], "
+			err_why(why, whylen, "key %s belongs in [%s], "
 			    "not in [%s]", e->key, conf_sections[i]->name,
 			    s->name);
 			return -EINVAL;
 		}
-	conf_edit_why(why, whylen, "unknown key \"%.*s\" in [%s]; see "
+	err_why(why, whylen, "unknown key \"%.*s\" in [%s]; see "
 	    "adsync.conf(5) for the keys of [%s]", CONF_EDIT_NAME_ECHO, e->key,
 	    s->name, s->name);
 	return -EINVAL;
@@ -261,31 +245,31 @@ conf_edit_check_value(const struct conf_edit *e, char *why, size_t whylen)
 		unsigned char c = (unsigned char)v[i];
 
 		if (c == '\n' || c == '\r') {
-			conf_edit_why(why, whylen, "[%s] %s: the value "
+			err_why(why, whylen, "[%s] %s: the value "
 			    "contains a line break; give it on one line",
 			    e->section, e->key);
 			return -EINVAL;
 		}
 		if ((c < ' ' && c != '\t') || c == 0x7f) {
-			conf_edit_why(why, whylen, "[%s] %s: the value "
+			err_why(why, whylen, "[%s] %s: the value "
 			    "contains the control character 0x%02x; remove it",
 			    e->section, e->key, c);
 			return -EINVAL;
 		}
 	}
 	if (len > 0 && (conf_edit_blank(v[0]) || conf_edit_blank(v[len - 1]))) {
-		conf_edit_why(why, whylen, "[%s] %s: the value starts or ends "
+		err_why(why, whylen, "[%s] %s: the value starts or ends "
 		    "with a blank, which would be dropped when the file is "
 		    "read; remove it", e->section, e->key);
 		return -EINVAL;
 	}
 	if (v[0] == ';') {
-		conf_edit_why(why, whylen, "[%s] %s: a value cannot start with "
+		err_why(why, whylen, "[%s] %s: a value cannot start with "
 		    "';' (it would read as a comment)", e->section, e->key);
 		return -EINVAL;
 	}
 	if (conf_line_find(v, len, NULL) < len) {
-		conf_edit_why(why, whylen, "[%s] %s: a ';' after a blank would "
+		err_why(why, whylen, "[%s] %s: a ';' after a blank would "
 		    "start a comment and cut the value there; remove the blank "
 		    "before ';'", e->section, e->key);
 		return -EINVAL;
@@ -303,7 +287,7 @@ conf_edit_add_keyline(struct buf *b, const struct conf_edit *e, size_t extra,
 	size_t total = extra + strlen(e->key) + (vlen > 0 ? 3 + vlen : 2);
 
 	if (total > CONF_LINE_MAX) {
-		conf_edit_why(why, whylen, "[%s] %s: the line would be %zu "
+		err_why(why, whylen, "[%s] %s: the line would be %zu "
 		    "bytes long; lines are limited to %d bytes (libinih would "
 		    "cut the value); shorten the value%s", e->section, e->key,
 		    total, CONF_LINE_MAX, total - extra <= CONF_LINE_MAX ?
@@ -356,7 +340,7 @@ conf_edit_apply(const char *in, size_t len, const struct conf_edit *e,
 			second = l.lineno;
 	}
 	if (e->value != NULL && nfound > 1) {
-		conf_edit_why(why, whylen, "[%s] %s is set on line %u and "
+		err_why(why, whylen, "[%s] %s is set on line %u and "
 		    "again on line %u; remove all but one by hand first",
 		    e->section, e->key, first, second);
 		return -ADSYNC_ECONFIG;
@@ -402,10 +386,10 @@ conf_edit_apply(const char *in, size_t len, const struct conf_edit *e,
 	    (r = conf_edit_add_keyline(b, e, 0, why, whylen)) == 0)
 		r = buf_addstr(b, eol);
 	if (r == -ADSYNC_ETOOBIG)
-		conf_edit_why(why, whylen, "the edited configuration would be "
+		err_why(why, whylen, "the edited configuration would be "
 		    "larger than %d bytes", CONF_FILE_MAX);
 	else if (r == -ENOMEM)
-		conf_edit_why(why, whylen, "out of memory");
+		err_why(why, whylen, "out of memory");
 	return r;
 }
 
@@ -421,7 +405,7 @@ conf_edit_buffer(const char *in, size_t len, const struct conf_edit *edits,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (len > CONF_FILE_MAX) {
-		conf_edit_why(why, whylen, "the configuration is larger than "
+		err_why(why, whylen, "the configuration is larger than "
 		    "%d bytes; this is not an adsync configuration file",
 		    CONF_FILE_MAX);
 		return -ADSYNC_ETOOBIG;
@@ -448,13 +432,13 @@ conf_edit_buffer(const char *in, size_t len, const struct conf_edit *edits,
 		curlen = b.len;
 		free(cur);
 		if ((cur = buf_take(&b)) == NULL) {
-			conf_edit_why(why, whylen, "out of memory");
+			err_why(why, whylen, "out of memory");
 			return -ENOMEM;
 		}
 	}
 	if (cur == NULL) {
 		if ((cur = malloc(len + 1)) == NULL) {
-			conf_edit_why(why, whylen, "out of memory");
+			err_why(why, whylen, "out of memory");
 			return -ENOMEM;
 		}
 		if (len > 0)
@@ -491,38 +475,38 @@ conf_edit_read(const char *path, char **data /* OUT */, size_t *len,
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ELOOP)
-			conf_edit_why(why, whylen, "%s is a symbolic link; the "
+			err_why(why, whylen, "%s is a symbolic link; the "
 			    "console replaces the file itself, so edit the "
 			    "file it points to by hand, or name that file with "
 			    "-c", path);
 		else
-			conf_edit_why(why, whylen, "%s: cannot open: %s; check "
+			err_why(why, whylen, "%s: cannot open: %s; check "
 			    "the path and its permissions", path,
 			    adsync_strerror(r));
 		return r;
 	}
 	if (fstat(fd, st) < 0) {
 		r = -errno;
-		conf_edit_why(why, whylen, "%s: cannot stat: %s", path,
+		err_why(why, whylen, "%s: cannot stat: %s", path,
 		    adsync_strerror(r));
 		goto fail;
 	}
 	if (!S_ISREG(st->st_mode)) {
 		r = -EINVAL;
-		conf_edit_why(why, whylen, "%s is not a regular file; name the "
+		err_why(why, whylen, "%s is not a regular file; name the "
 		    "configuration file itself", path);
 		goto fail;
 	}
 	/* Limit checked before allocating; the read stops there too. */
 	if (st->st_size > CONF_FILE_MAX) {
 		r = -ADSYNC_ETOOBIG;
-		conf_edit_why(why, whylen, "%s is larger than %d bytes; this "
+		err_why(why, whylen, "%s is larger than %d bytes; this "
 		    "is not an adsync configuration file", path, CONF_FILE_MAX);
 		goto fail;
 	}
 	if ((buf = malloc((size_t)st->st_size + 1)) == NULL) {
 		r = -ENOMEM;
-		conf_edit_why(why, whylen, "%s: out of memory", path);
+		err_why(why, whylen, "%s: out of memory", path);
 		goto fail;
 	}
 	for (;;) {
@@ -531,7 +515,7 @@ conf_edit_read(const char *path, char **data /* OUT */, size_t *len,
 			continue;
 		if (n < 0) {
 			r = -errno;
-			conf_edit_why(why, whylen, "%s: cannot read: %s", path,
+			err_why(why, whylen, "%s: cannot read: %s", path,
 			    adsync_strerror(r));
 			goto fail;
 		}
@@ -541,7 +525,7 @@ conf_edit_read(const char *path, char **data /* OUT */, size_t *len,
 		/* Grew since fstat: someone is writing it right now. */
 		if (got > (size_t)st->st_size) {
 			r = -EAGAIN;
-			conf_edit_why(why, whylen, "%s changed while it was "
+			err_why(why, whylen, "%s changed while it was "
 			    "read; try again", path);
 			goto fail;
 		}
@@ -575,145 +559,20 @@ conf_edit_dir_advice(int r)
 	}
 }
 
-static int
-conf_edit_write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static bool
-conf_edit_same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/*
- * Replaces `path` with `len` bytes of `data`: a temporary file beside it
- * (O_EXCL through mkostemp), the original's mode and owner (`orig`, NULL
- * for a new file), write, fsync, rename, fsync of the directory. A reader
- * sees the old file or the new one, never half of one.
- */
-static int
-conf_edit_replace(const char *path, const char *data, size_t len,
-    const struct stat *orig, char *why, size_t whylen)
-{
-	char dir[PATH_MAX], tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/'), *base;
-	struct stat now;
-	mode_t mode;
-	int fd = -1, dfd, r = 0, n;
-
-	base = slash != NULL ? slash + 1 : path;
-	if (base[0] == '\0') {
-		conf_edit_why(why, whylen, "%s names a directory; name the "
-		    "configuration file", path);
-		return -EISDIR;
-	}
-	if (slash == NULL)
-		n = snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		n = snprintf(dir, sizeof(dir), "/");
-	else
-		n = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
-		    path);
-	if (n < 0 || (size_t)n >= sizeof(dir) ||
-	    (n = snprintf(tmp, sizeof(tmp), "%s/.%s.edit-XXXXXX", dir,
-	    base)) < 0 || (size_t)n >= sizeof(tmp)) {
-		conf_edit_why(why, whylen, "%s: the path is too long", path);
-		return -ENAMETOOLONG;
-	}
-	/* Created 0600 whatever the umask, then given its final mode. */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		r = -errno;
-		conf_edit_why(why, whylen, "%s: cannot create a file in %s: "
-		    "%s%s", path, dir, adsync_strerror(r),
-		    conf_edit_dir_advice(r));
-		return r;
-	}
-	mode = orig != NULL ? orig->st_mode & 07777 : CONF_EDIT_NEW_MODE;
-	if (orig != NULL && geteuid() == 0) {
-		if (fchown(fd, orig->st_uid, orig->st_gid) < 0) {
-			r = -errno;
-			conf_edit_why(why, whylen, "%s: cannot give the new "
-			    "file the owner of the old one: %s", path,
-			    adsync_strerror(r));
-			goto fail;
-		}
-	} else if (orig != NULL && orig->st_gid != getegid()) {
-		/* Keeps the group when we belong to it; when not, the file
-		 * becomes ours, which we could write anyway. */
-		if (fchown(fd, (uid_t)-1, orig->st_gid) < 0) {
-			/* Best effort, as said. */
-		}
-	}
-	if (fchmod(fd, mode) < 0 || (r = conf_edit_write_all(fd, data,
-	    len)) < 0 || fsync(fd) < 0) {
-		if (r == 0)
-			r = -errno;
-		conf_edit_why(why, whylen, "%s: cannot write %s: %s", path, tmp,
-		    adsync_strerror(r));
-		goto fail;
-	}
-	n = close(fd);
-	fd = -1;
-	if (n < 0) {
-		r = -errno;
-		conf_edit_why(why, whylen, "%s: cannot write %s: %s", path, tmp,
-		    adsync_strerror(r));
-		goto fail;
-	}
-	/* Someone (an editor, configuration management, another console
-	 * request) changed the file after we read it: theirs wins. */
-	if (orig != NULL ? lstat(path, &now) < 0 ||
-	    !conf_edit_same_file(orig, &now) : lstat(path, &now) == 0) {
-		r = -EAGAIN;
-		conf_edit_why(why, whylen, "%s changed on disk while it was "
-		    "being edited; nothing was written: read it again and "
-		    "retry", path);
-		goto fail;
-	}
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		conf_edit_why(why, whylen, "%s: cannot replace it: %s%s", path,
-		    adsync_strerror(r), conf_edit_dir_advice(r));
-		goto fail;
-	}
-	/* The rename is durable only once the directory is on disk. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(dfd) < 0) {
-		r = -errno;
-		conf_edit_why(why, whylen, "%s was replaced, but syncing %s "
-		    "failed: %s; the change may not survive a crash", path,
-		    dir, adsync_strerror(r));
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return r;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return r;
-}
-
 int
 conf_edit_file(const char *path, const struct conf_edit *edits, size_t n,
     struct diag *diag, char *why, size_t whylen)
 {
+	struct file_replace_opts opts = {
+		.mode = CONF_EDIT_NEW_MODE,
+		.keep_mode = true,
+		.keep_owner = true,
+		.keep_group = true,
+		.no_symlink = true,
+		.check_unchanged = true,
+		.tmp_infix = "edit",
+		.dir_advice = conf_edit_dir_advice,
+	};
 	struct conf *conf = NULL;
 	struct stat st;
 	char *data = NULL, *out = NULL, msg[512];
@@ -745,10 +604,12 @@ conf_edit_file(const char *path, const struct conf_edit *edits, size_t n,
 		    "text); nothing was written", path);
 		goto out;
 	}
-	r = conf_edit_replace(path, out, outlen, exists ? &st : NULL, msg,
-	    sizeof(msg));
+	/* Atomically, with the original's mode and owner (0640 and ours for
+	 * a new file); -EAGAIN when someone changed it since it was read. */
+	opts.was = exists ? &st : NULL;
+	r = file_replace(path, out, outlen, &opts, msg, sizeof(msg));
 out:
-	conf_edit_why(why, whylen, "%s", msg);
+	err_why(why, whylen, "%s", msg);
 	conf_free(conf);
 	free(out);
 	free(data);

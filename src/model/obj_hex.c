@@ -8,17 +8,12 @@
 
 #include "err.h"
 #include "obj_internal.h"
+#include "strparse.h"
 
 int
 obj_hex_value(unsigned char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return strparse_hexdigit(c);
 }
 
 int

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "err.h"
 #include "pw_internal.h"
 #include "pwproto.h"
 #include "strparse.h"
@@ -140,9 +141,9 @@ pw_capture_decode(const char *body, size_t len, struct pw_capture *out,
 
 	if (pw_json_int(root, "v", 1, 1, &num, why, whylen) != 1) {
 		if (json_object_get(root, "v") == NULL)
-			pw_why(why, whylen, "v: missing");
+			err_why(why, whylen, "v: missing");
 		else if (json_is_integer(json_object_get(root, "v")))
-			pw_why(why, whylen, "v: unsupported protocol version "
+			err_why(why, whylen, "v: unsupported protocol version "
 			    "(this receiver speaks %d)", PW_PROTO_VERSION);
 		goto out;
 	}
@@ -150,14 +151,14 @@ pw_capture_decode(const char *body, size_t len, struct pw_capture *out,
 	switch (pw_json_str(root, "id", 64, true, &s, &n, why, whylen)) {
 	case 1:
 		if (!pw_id_ok(s, n)) {
-			pw_why(why, whylen, "id: not %d lowercase hex digits",
+			err_why(why, whylen, "id: not %d lowercase hex digits",
 			    PW_ID_LEN);
 			goto out;
 		}
 		memcpy(out->id, s, n);
 		break;
 	case 0:
-		pw_why(why, whylen, "id: missing");
+		err_why(why, whylen, "id: missing");
 		/* FALLTHROUGH */
 	default:
 		goto out;
@@ -166,23 +167,23 @@ pw_capture_decode(const char *body, size_t len, struct pw_capture *out,
 	switch (pw_json_str(root, "source", 32, true, &s, &n, why, whylen)) {
 	case 1:
 		if (pw_capture_source(s, n, &out->source) < 0) {
-			pw_why(why, whylen, "source: unknown source");
+			err_why(why, whylen, "source: unknown source");
 			goto out;
 		}
 		break;
 	case 0:
-		pw_why(why, whylen, "source: missing");
+		err_why(why, whylen, "source: missing");
 		/* FALLTHROUGH */
 	default:
 		goto out;
 	}
 
 	if ((v = json_object_get(root, "committed")) == NULL) {
-		pw_why(why, whylen, "committed: missing");
+		err_why(why, whylen, "committed: missing");
 		goto out;
 	}
 	if (!json_is_boolean(v)) {
-		pw_why(why, whylen, "committed: not a boolean");
+		err_why(why, whylen, "committed: not a boolean");
 		goto out;
 	}
 	out->committed = json_is_true(v);
@@ -199,14 +200,14 @@ pw_capture_decode(const char *body, size_t len, struct pw_capture *out,
 		memcpy(out->upn, s, n);
 	r = -EINVAL;
 	if (out->account[0] == '\0' && out->upn[0] == '\0') {
-		pw_why(why, whylen, "account: missing (and no upn)");
+		err_why(why, whylen, "account: missing (and no upn)");
 		goto out;
 	}
 
 	switch (pw_json_str(root, "guid", 64, true, &s, &n, why, whylen)) {
 	case 1:
 		if (n != 36 || !pw_guid_ok(s)) {
-			pw_why(why, whylen, "guid: not 8-4-4-4-12 hex");
+			err_why(why, whylen, "guid: not 8-4-4-4-12 hex");
 			goto out;
 		}
 		/* Windows hooks print GUIDs in upper case; keep one form. */
@@ -224,7 +225,7 @@ pw_capture_decode(const char *body, size_t len, struct pw_capture *out,
 	    why, whylen)) {
 	case 1:
 		if (!pw_sid_ok(s, n)) {
-			pw_why(why, whylen, "sid: not S-1-A-S1[-S2...]");
+			err_why(why, whylen, "sid: not S-1-A-S1[-S2...]");
 			goto out;
 		}
 		memcpy(out->sid, s, n);
@@ -241,7 +242,7 @@ pw_capture_decode(const char *body, size_t len, struct pw_capture *out,
 		out->captured_ms = num;
 		break;
 	case 0:
-		pw_why(why, whylen, "captured: missing");
+		err_why(why, whylen, "captured: missing");
 		/* FALLTHROUGH */
 	default:
 		goto out;
@@ -254,14 +255,14 @@ pw_capture_decode(const char *body, size_t len, struct pw_capture *out,
 	case 1:
 		break;
 	case 0:
-		pw_why(why, whylen, "password: missing");
+		err_why(why, whylen, "password: missing");
 		/* FALLTHROUGH */
 	default:
 		goto out;
 	}
 	if ((out->password = secret_new(s, n, "password")) == NULL) {
 		r = -ENOMEM;
-		pw_why(why, whylen, "password: out of memory");
+		err_why(why, whylen, "password: out of memory");
 		goto out;
 	}
 	r = 0;

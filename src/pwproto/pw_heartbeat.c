@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "err.h"
 #include "pw_internal.h"
 #include "pwproto.h"
 
@@ -34,7 +35,7 @@ pw_heartbeat_decode(const char *body, size_t len, struct pw_heartbeat *out,
 	case 1:
 		break;
 	case 0:
-		pw_why(why, whylen, "v: missing");
+		err_why(why, whylen, "v: missing");
 		/* FALLTHROUGH */
 	default:
 		goto out;
@@ -45,7 +46,7 @@ pw_heartbeat_decode(const char *body, size_t len, struct pw_heartbeat *out,
 		memcpy(h.version, s, n);
 		break;
 	case 0:
-		pw_why(why, whylen, "version: missing");
+		err_why(why, whylen, "version: missing");
 		/* FALLTHROUGH */
 	default:
 		goto out;
@@ -56,7 +57,7 @@ pw_heartbeat_decode(const char *body, size_t len, struct pw_heartbeat *out,
 		h.spooled = (uint64_t)num;
 		break;
 	case 0:
-		pw_why(why, whylen, "spooled: missing");
+		err_why(why, whylen, "spooled: missing");
 		/* FALLTHROUGH */
 	default:
 		goto out;
@@ -67,7 +68,7 @@ pw_heartbeat_decode(const char *body, size_t len, struct pw_heartbeat *out,
 		h.last_change_ms = num;
 		break;
 	case 0:
-		pw_why(why, whylen, "last_change: missing");
+		err_why(why, whylen, "last_change: missing");
 		/* FALLTHROUGH */
 	default:
 		goto out;

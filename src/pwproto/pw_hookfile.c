@@ -128,7 +128,7 @@ pw_hookfile_value(struct pw_hookfile *hf, enum pw_hf_key k, const char *val,
 		if (strparse_num(tmp, 0, 1000000, &fmt, &errstr) != 0)
 			goto bad_format;
 		if (fmt != PW_HOOKFILE_FORMAT) {
-			pw_why(why, whylen, "line %u: format %lld is not "
+			err_why(why, whylen, "line %u: format %lld is not "
 			    "supported (this hook reads format %d; a newer "
 			    "adsync wrote the file: upgrade the hook)", lineno,
 			    fmt, PW_HOOKFILE_FORMAT);
@@ -136,7 +136,7 @@ pw_hookfile_value(struct pw_hookfile *hf, enum pw_hf_key k, const char *val,
 		}
 		return 0;
 bad_format:
-		pw_why(why, whylen, "line %u: format: not a number", lineno);
+		err_why(why, whylen, "line %u: format: not a number", lineno);
 		return -EINVAL;
 	case PW_HF_DC:
 		if (vlen > PW_DC_MAX)
@@ -148,12 +148,12 @@ bad_format:
 		memcpy(hf->dc, tmp, vlen + 1);
 		return 0;
 bad_dc:
-		pw_why(why, whylen, "line %u: dc: not a DC name (1 to %d of "
+		err_why(why, whylen, "line %u: dc: not a DC name (1 to %d of "
 		    "A-Z a-z 0-9 . _ -)", lineno, PW_DC_MAX);
 		return -EINVAL;
 	case PW_HF_RECEIVER:
 		if (!pw_receiver_ok(val, vlen)) {
-			pw_why(why, whylen, "line %u: receiver: not "
+			err_why(why, whylen, "line %u: receiver: not "
 			    "https://HOST[:PORT]", lineno);
 			return -EINVAL;
 		}
@@ -166,7 +166,7 @@ bad_dc:
 
 	if ((r = pw_b64_decode(val, vlen, &bin, &blen)) < 0) {
 		if (r == -EINVAL)
-			pw_why(why, whylen, "line %u: %s: invalid base64",
+			err_why(why, whylen, "line %u: %s: invalid base64",
 			    lineno, pw_hf_names[k]);
 		return r;
 	}
@@ -215,7 +215,7 @@ pw_hookfile_parse(const char *text, size_t len, struct pw_hookfile *out,
 
 	memset(out, 0, sizeof(*out));
 	if (len > PW_HOOKFILE_MAX) {
-		pw_why(why, whylen, "larger than %d bytes", PW_HOOKFILE_MAX);
+		err_why(why, whylen, "larger than %d bytes", PW_HOOKFILE_MAX);
 		return -EINVAL;
 	}
 	while (p < end) {
@@ -226,12 +226,12 @@ pw_hookfile_parse(const char *text, size_t len, struct pw_hookfile *out,
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (n > PW_HOOKFILE_LINE_MAX) {
-			pw_why(why, whylen, "line %u: longer than %d bytes",
+			err_why(why, whylen, "line %u: longer than %d bytes",
 			    lineno, PW_HOOKFILE_LINE_MAX);
 			goto fail;
 		}
 		if (memchr(p, '\0', n) != NULL) {
-			pw_why(why, whylen, "line %u: NUL byte", lineno);
+			err_why(why, whylen, "line %u: NUL byte", lineno);
 			goto fail;
 		}
 		k = p;
@@ -243,7 +243,7 @@ pw_hookfile_parse(const char *text, size_t len, struct pw_hookfile *out,
 		if (n == 0 || *k == '#')
 			continue;
 		if ((eq = memchr(k, '=', n)) == NULL) {
-			pw_why(why, whylen, "line %u: expected key = value",
+			err_why(why, whylen, "line %u: expected key = value",
 			    lineno);
 			goto fail;
 		}
@@ -279,36 +279,36 @@ pw_hookfile_parse(const char *text, size_t len, struct pw_hookfile *out,
 				    "EFGHIJKLMNOPQRSTUVWXYZ0123456789_-", k[j]) !=
 				    NULL && k[j] != '\0';
 			if (plain)
-				pw_why(why, whylen, "line %u: unknown key "
+				err_why(why, whylen, "line %u: unknown key "
 				    "\"%.*s\" (a newer adsync wrote this file: "
 				    "upgrade the hook)", lineno, (int)klen, k);
 			else
-				pw_why(why, whylen, "line %u: invalid key",
+				err_why(why, whylen, "line %u: invalid key",
 				    lineno);
 			goto fail;
 		}
 		if (seen[i]) {
-			pw_why(why, whylen, "line %u: duplicate key \"%s\"",
+			err_why(why, whylen, "line %u: duplicate key \"%s\"",
 			    lineno, pw_hf_names[i]);
 			goto fail;
 		}
 		seen[i] = true;
 		if (vlen == 0) {
-			pw_why(why, whylen, "line %u: %s: empty value", lineno,
+			err_why(why, whylen, "line %u: %s: empty value", lineno,
 			    pw_hf_names[i]);
 			goto fail;
 		}
 		if ((r = pw_hookfile_value(out, (enum pw_hf_key)i, v, vlen,
 		    lineno, why, whylen)) < 0) {
 			if (r == -ENOMEM)
-				pw_why(why, whylen, "out of memory");
+				err_why(why, whylen, "out of memory");
 			goto fail;
 		}
 		r = -EINVAL;
 	}
 	for (i = 0; i < PW_HF_COUNT; i++)
 		if (!seen[i]) {
-			pw_why(why, whylen, "missing key \"%s\"",
+			err_why(why, whylen, "missing key \"%s\"",
 			    pw_hf_names[i]);
 			goto fail;
 		}
@@ -337,7 +337,7 @@ pw_hookfile_load(const char *path, struct pw_hookfile *out, char *why,
 	t = secret_bytes(text, &len);
 	if ((r = pw_hookfile_parse((const char *)t, len, out, sub,
 	    sizeof(sub))) < 0)
-		pw_why(why, whylen, "%s: %s", path, sub);
+		err_why(why, whylen, "%s: %s", path, sub);
 	secret_free(text);
 	return r;
 }

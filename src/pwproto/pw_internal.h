@@ -11,11 +11,7 @@
 
 #include <jansson.h>
 
-#include "attributes.h"
 #include "buf.h"
-
-/* Writes a message to `why` when it is not NULL and `whylen` > 0. */
-void pw_why(char *why, size_t whylen, const char *fmt, ...) ATTR_PRINTF(3, 4);
 
 /*
  * Decodes `len` bytes of standard base64 with padding (one line, nothing

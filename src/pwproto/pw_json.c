@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "err.h"
 #include "pw_internal.h"
 #include "pwproto.h"
 
@@ -97,7 +98,7 @@ pw_json_load(const char *body, size_t len, json_t **out, char *why,
 	json_t *root;
 
 	if (len > PW_BODY_MAX) {
-		pw_why(why, whylen, "body: larger than %d bytes", PW_BODY_MAX);
+		err_why(why, whylen, "body: larger than %d bytes", PW_BODY_MAX);
 		return -E2BIG;
 	}
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
@@ -107,28 +108,28 @@ pw_json_load(const char *body, size_t len, json_t **out, char *why,
 		 * position. */
 		switch (json_error_code(&err)) {
 		case json_error_out_of_memory:
-			pw_why(why, whylen, "body: out of memory");
+			err_why(why, whylen, "body: out of memory");
 			return -ENOMEM;
 		case json_error_duplicate_key:
-			pw_why(why, whylen, "body: duplicate field at line %d, "
-			    "column %d", err.line, err.column);
+			err_why(why, whylen, "body: duplicate field at line "
+			    "%d, column %d", err.line, err.column);
 			break;
 		case json_error_invalid_utf8:
-			pw_why(why, whylen, "body: invalid UTF-8 at line %d, "
+			err_why(why, whylen, "body: invalid UTF-8 at line %d, "
 			    "column %d", err.line, err.column);
 			break;
 		case json_error_end_of_input_expected:
-			pw_why(why, whylen, "body: trailing data after the "
+			err_why(why, whylen, "body: trailing data after the "
 			    "object at line %d, column %d", err.line,
 			    err.column);
 			break;
 		case json_error_null_character:
 		case json_error_null_byte_in_key:
-			pw_why(why, whylen, "body: NUL character at line %d, "
+			err_why(why, whylen, "body: NUL character at line %d, "
 			    "column %d", err.line, err.column);
 			break;
 		default:
-			pw_why(why, whylen, "body: malformed JSON at line %d, "
+			err_why(why, whylen, "body: malformed JSON at line %d, "
 			    "column %d", err.line, err.column);
 			break;
 		}
@@ -136,7 +137,7 @@ pw_json_load(const char *body, size_t len, json_t **out, char *why,
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		pw_why(why, whylen, "body: not a JSON object");
+		err_why(why, whylen, "body: not a JSON object");
 		return -EINVAL;
 	}
 	*out = root;
@@ -173,9 +174,9 @@ pw_json_known(json_t *obj, const char *const *allowed, char *why,
 		if (allowed[i] != NULL)
 			continue;
 		if (pw_json_key_printable(key))
-			pw_why(why, whylen, "%s: unknown field", key);
+			err_why(why, whylen, "%s: unknown field", key);
 		else
-			pw_why(why, whylen, "unknown field (name not shown)");
+			err_why(why, whylen, "unknown field (name not shown)");
 		return -EINVAL;
 	}
 	return 0;
@@ -191,20 +192,20 @@ pw_json_str(json_t *obj, const char *name, size_t max, bool name_like,
 	if (v == NULL)
 		return 0;
 	if (!json_is_string(v)) {
-		pw_why(why, whylen, "%s: not a string", name);
+		err_why(why, whylen, "%s: not a string", name);
 		return -EINVAL;
 	}
 	n = json_string_length(v);
 	if (n == 0) {
-		pw_why(why, whylen, "%s: empty", name);
+		err_why(why, whylen, "%s: empty", name);
 		return -EINVAL;
 	}
 	if (n > max) {
-		pw_why(why, whylen, "%s: longer than %zu bytes", name, max);
+		err_why(why, whylen, "%s: longer than %zu bytes", name, max);
 		return -EINVAL;
 	}
 	if (name_like && !pw_nocntrl(json_string_value(v), n)) {
-		pw_why(why, whylen, "%s: control character", name);
+		err_why(why, whylen, "%s: control character", name);
 		return -EINVAL;
 	}
 	*s = json_string_value(v);
@@ -222,12 +223,12 @@ pw_json_int(json_t *obj, const char *name, long long min, long long max,
 	if (v == NULL)
 		return 0;
 	if (!json_is_integer(v)) {
-		pw_why(why, whylen, "%s: not an integer", name);
+		err_why(why, whylen, "%s: not an integer", name);
 		return -EINVAL;
 	}
 	n = (long long)json_integer_value(v);
 	if (n < min || n > max) {
-		pw_why(why, whylen, "%s: out of range [%lld, %lld]", name, min,
+		err_why(why, whylen, "%s: out of range [%lld, %lld]", name, min,
 		    max);
 		return -EINVAL;
 	}

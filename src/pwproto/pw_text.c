@@ -1,68 +1,22 @@
 /*
  * Small text checks shared by the hook file and the payload decoders:
- * UTF-8 validity, control characters, the GUID text form, and the `why`
- * writer. Pure; any thread; the input is untrusted.
+ * UTF-8 validity (utf8.h's decoder, without NUL), control characters, the
+ * GUID text form. Pure; any thread; the input is untrusted.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pw_internal.h"
 #include "pwproto.h"
-
-void
-pw_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
+#include "utf8.h"
 
 bool
 pw_utf8_ok(const char *str, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, n, k;
-	unsigned long cp;
-
-	while (i < len) {
-		if (s[i] == 0)
-			return false;
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
-			n = 1;
-			cp = s[i] & 0x1f;
-		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
-			n = 2;
-			cp = s[i] & 0x0f;
-		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
-			n = 3;
-			cp = s[i] & 0x07;
-		} else
-			return false;
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		/* Overlong forms, UTF-16 surrogates and values past U+10FFFF
-		 * are refused, as jansson's parser refuses them: what we
-		 * encode must decode. */
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += n + 1;
-	}
-	return true;
+	/* What we encode must decode: jansson refuses what utf8_valid()
+	 * refuses, and a NUL would cut the C string. */
+	return len == 0 || (memchr(str, '\0', len) == NULL &&
+	    utf8_valid(str, len));
 }
 
 bool

@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <sodium.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "web_auth.h"
 #include "web_form.h"
 
@@ -59,21 +59,6 @@ struct web_sessions {
 	unsigned inflight;	/* admitted attempts being checked */
 };
 
-static void web_why(char *why, size_t whylen, const char *fmt, ...)
-    ATTR_PRINTF(3, 4);
-
-static void
-web_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- the admin password file ---------------------------------------- */
 
 int
@@ -104,19 +89,19 @@ web_passwd_check(const char *pw, size_t len, char *why, size_t whylen)
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (len > WEB_PASSWD_MAX_BYTES) {
-		web_why(why, whylen, "the password is longer than %d bytes",
+		err_why(why, whylen, "the password is longer than %d bytes",
 		    WEB_PASSWD_MAX_BYTES);
 		return -ADSYNC_ETOOBIG;
 	}
 	/* The login form refuses control characters in every value, so a
 	 * password holding one could never be typed in. */
 	if ((n = web_text_check(pw, len, false)) < 0) {
-		web_why(why, whylen, "the password is not valid UTF-8 text "
+		err_why(why, whylen, "the password is not valid UTF-8 text "
 		    "or holds a control character");
 		return -ADSYNC_EPARSE;
 	}
 	if (n < WEB_PASSWD_MIN_CHARS) {
-		web_why(why, whylen, "the password is shorter than %d "
+		err_why(why, whylen, "the password is shorter than %d "
 		    "characters", WEB_PASSWD_MIN_CHARS);
 		return -ADSYNC_EPARSE;
 	}
@@ -155,104 +140,27 @@ web_hash_ok(const char *hash)
 	return true;
 }
 
-/* fsync() of the directory holding `path`, so that a rename survives a
- * crash. */
-static int
-web_fsync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, r = 0;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	(void)close(fd);
-	return r;
-}
-
 int
 web_passwd_write(const char *path, const char *hash, char *why,
     size_t whylen)
 {
-	char tmp[PATH_MAX], line[crypto_pwhash_STRBYTES + 1];
-	size_t len, off = 0;
-	ssize_t n;
-	int fd, r = 0;
+	/* SECURITY: 0600 whatever the umask (a umask of 0277 would make an
+	 * unreadable file; the daemon then refuses every login). */
+	static const struct file_replace_opts opts = {
+		.mode = 0600,
+		.tmp_infix = "new",
+	};
+	char line[crypto_pwhash_STRBYTES + 1];
+	size_t len;
 
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
 	if (!web_hash_ok(hash)) {
-		web_why(why, whylen, "not an Argon2id password hash");
+		err_why(why, whylen, "not an Argon2id password hash");
 		return -EINVAL;
-	}
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
-		web_why(why, whylen, "%s: path too long", path);
-		return -ENAMETOOLONG;
 	}
 	len = strlen(hash);
 	memcpy(line, hash, len);
 	line[len++] = '\n';
-	/* A left-over of a process that had our pid and died. */
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd < 0) {
-		r = -errno;
-		web_why(why, whylen, "cannot create %s: %s", tmp,
-		    adsync_strerror(r));
-		return r;
-	}
-	/* SECURITY: 0600 whatever the umask (a umask of 0277 would make an
-	 * unreadable file; the daemon then refuses every login). */
-	if (fchmod(fd, 0600) < 0)
-		r = -errno;
-	while (r == 0 && off < len) {
-		n = write(fd, line + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r < 0) {
-		web_why(why, whylen, "cannot write %s: %s", tmp,
-		    adsync_strerror(r));
-		goto fail;
-	}
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		web_why(why, whylen, "cannot rename %s to %s: %s", tmp, path,
-		    adsync_strerror(r));
-		goto fail;
-	}
-	if ((r = web_fsync_dir(path)) < 0) {
-		/* The new file is in place; only its durability is in
-		 * doubt. */
-		web_why(why, whylen, "cannot sync the directory of %s: %s",
-		    path, adsync_strerror(r));
-		return r;
-	}
-	return 0;
-fail:
-	(void)unlink(tmp);
-	return r;
+	return file_replace(path, line, len, &opts, why, whylen);
 }
 
 /* Opens and checks the password file, reads the hash into `hash`. */
@@ -269,35 +177,35 @@ web_passwd_read(const char *path, char *hash, size_t hashlen, char *why,
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT) {
-			web_why(why, whylen, "no console password is set (%s "
+			err_why(why, whylen, "no console password is set (%s "
 			    "does not exist); run `adsync web passwd`", path);
 			return r;
 		}
 		if (r == -ELOOP) {
-			web_why(why, whylen, "%s is a symbolic link; run "
+			err_why(why, whylen, "%s is a symbolic link; run "
 			    "`adsync web passwd` to write a file there", path);
 			return -EPERM;
 		}
 		if (r == -EACCES) {
 			/* Not -EACCES: that code means "wrong password". */
-			web_why(why, whylen, "cannot read %s as uid %u: %s; "
+			err_why(why, whylen, "cannot read %s as uid %u: %s; "
 			    "run `adsync web passwd` as the user the daemon "
 			    "runs as", path, (unsigned)geteuid(),
 			    adsync_strerror(r));
 			return -EPERM;
 		}
-		web_why(why, whylen, "cannot open %s: %s", path,
+		err_why(why, whylen, "cannot open %s: %s", path,
 		    adsync_strerror(r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		web_why(why, whylen, "cannot stat %s: %s", path,
+		err_why(why, whylen, "cannot stat %s: %s", path,
 		    adsync_strerror(r));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		web_why(why, whylen, "%s is not a regular file; remove it and "
+		err_why(why, whylen, "%s is not a regular file; remove it and "
 		    "run `adsync web passwd`", path);
 		r = -EPERM;
 		goto out;
@@ -306,7 +214,7 @@ web_passwd_read(const char *path, char *hash, size_t hashlen, char *why,
 	 * their choosing; one others can read gives them an offline
 	 * guessing target. */
 	if (st.st_uid != geteuid()) {
-		web_why(why, whylen, "%s is owned by uid %u, not by the user "
+		err_why(why, whylen, "%s is owned by uid %u, not by the user "
 		    "adsync runs as (uid %u); run `adsync web passwd` as that "
 		    "user, or chown %u %s", path, (unsigned)st.st_uid,
 		    (unsigned)geteuid(), (unsigned)geteuid(), path);
@@ -314,7 +222,7 @@ web_passwd_read(const char *path, char *hash, size_t hashlen, char *why,
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0) {
-		web_why(why, whylen, "%s: mode %04o gives access to group or "
+		err_why(why, whylen, "%s: mode %04o gives access to group or "
 		    "others; chmod 600 %s", path,
 		    (unsigned)(st.st_mode & 07777), path);
 		r = -EPERM;
@@ -326,7 +234,7 @@ web_passwd_read(const char *path, char *hash, size_t hashlen, char *why,
 			continue;
 		if (n < 0) {
 			r = -errno;
-			web_why(why, whylen, "cannot read %s: %s", path,
+			err_why(why, whylen, "cannot read %s: %s", path,
 			    adsync_strerror(r));
 			goto out;
 		}
@@ -340,7 +248,7 @@ web_passwd_read(const char *path, char *hash, size_t hashlen, char *why,
 		len = hashlen - 1;	/* too long: refused just below */
 	hash[len] = '\0';
 	if (!web_hash_ok(hash) || memchr(hash, '\0', len) != NULL) {
-		web_why(why, whylen, "%s holds no Argon2id password hash; run "
+		err_why(why, whylen, "%s holds no Argon2id password hash; run "
 		    "`adsync web passwd` to set the password again", path);
 		r = -ADSYNC_EPARSE;
 	}
@@ -365,7 +273,7 @@ web_passwd_verify(const char *path, const char *pw, size_t len, char *why,
 	/* SECURITY: a wrong password costs the full Argon2 time, like a
 	 * right one; nothing before this depends on the password. */
 	if (crypto_pwhash_str_verify(hash, pw, len) != 0) {
-		web_why(why, whylen, "wrong password");
+		err_why(why, whylen, "wrong password");
 		r = -EACCES;
 	}
 out:

@@ -101,11 +101,12 @@ int web_passwd_path(const char *configured, const char *state_dir,
 
 /*
  * Replaces the file at `path` with `hash` (from web_passwd_hash()) and a
- * newline, atomically: a temporary file beside it (O_EXCL, mode 0600),
- * fsync, rename over `path`, fsync of the directory. A crash leaves the
- * old file or the new one, never a mix or an empty file. The directory
- * must exist. Returns 0, or -EINVAL (`hash` is not an Argon2id string) or
- * -errno, with a sentence naming the file in `why`.
+ * newline, atomically (file_replace()): a temporary file beside it (O_EXCL,
+ * mode 0600), fsync, rename over `path`, fsync of the directory. A crash
+ * leaves the old file or the new one, never a mix or an empty file. The
+ * file belongs to the effective user. The directory must exist. Returns 0,
+ * or -EINVAL (`hash` is not an Argon2id string) or -errno, with a sentence
+ * naming the file in `why`.
  */
 int web_passwd_write(const char *path, const char *hash, char *why,
     size_t whylen) ATTR_NODISCARD;

@@ -7,7 +7,7 @@
  * Pure; any thread; every input byte is untrusted.
  */
 #include <errno.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,8 @@
 #include <sodium.h>
 
 #include "err.h"
+#include "strparse.h"
+#include "utf8.h"
 #include "web_form.h"
 
 struct web_form_field {
@@ -31,115 +33,25 @@ struct web_form {
 	size_t n;
 };
 
-static void web_why(char *why, size_t whylen, const char *fmt, ...)
-    ATTR_PRINTF(3, 4);
-
-static void
-web_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
-static int
-web_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 ssize_t
 web_text_check(const char *s, size_t len, bool allow_tab_crlf)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, need, k;
-	unsigned long cp, min;
+	size_t i = 0, k;
+	uint32_t cp;
 	ssize_t n = 0;
 
 	while (i < len) {
-		if (p[i] < 0x80) {
-			cp = p[i];
-			need = 0;
-		} else if ((p[i] & 0xe0) == 0xc0) {
-			need = 1;
-			cp = p[i] & 0x1f;
-			min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			need = 2;
-			cp = p[i] & 0x0f;
-			min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			need = 3;
-			cp = p[i] & 0x07;
-			min = 0x10000;
-		} else
+		if ((k = utf8_decode(s + i, len - i, &cp)) == 0)
 			return -1;
-		if (need > 0) {
-			if (len - i <= need)
-				return -1;
-			for (k = 1; k <= need; k++) {
-				if ((p[i + k] & 0xc0) != 0x80)
-					return -1;
-				cp = (cp << 6) | (p[i + k] & 0x3f);
-			}
-			if (cp < min || cp > 0x10ffff ||
-			    (cp >= 0xd800 && cp <= 0xdfff))
-				return -1;
-		}
 		if (cp < 0x20 && !(allow_tab_crlf &&
 		    (cp == '\t' || cp == '\r' || cp == '\n')))
 			return -1;
 		if (cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
 			return -1;
-		i += need + 1;
+		i += k;
 		n++;
 	}
 	return n;
-}
-
-/*
- * Percent-decodes s[0..len) into out (room for len + 1 bytes, always
- * NUL-terminated); '+' is a space. Returns the decoded length, or -1 on a
- * '%' not followed by two hex digits. A decoded NUL is left for the
- * caller's text check to refuse.
- */
-static ssize_t
-web_form_decode(const char *s, size_t len, char *out)
-{
-	size_t i, n = 0;
-	int hi, lo;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '%') {
-			if (len - i < 3)
-				goto bad;
-			hi = web_hex((unsigned char)s[i + 1]);
-			lo = web_hex((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0)
-				goto bad;
-			out[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else if (s[i] == '+') {
-			out[n++] = ' ';
-		} else {
-			out[n++] = s[i];
-		}
-	}
-	out[n] = '\0';
-	return (ssize_t)n;
-bad:
-	sodium_memzero(out, n);
-	return -1;
 }
 
 static bool
@@ -201,29 +113,29 @@ web_form_push(struct web_form *f, const char *name, size_t nlen,
 	struct web_form_field *fl;
 
 	if (f->n >= WEB_FORM_MAX_FIELDS) {
-		web_why(why, whylen, "more than %d form fields",
+		err_why(why, whylen, "more than %d form fields",
 		    WEB_FORM_MAX_FIELDS);
 		return -ADSYNC_ETOOBIG;
 	}
 	if (nlen > WEB_FORM_NAME_MAX) {
-		web_why(why, whylen, "form field %zu: the name is longer than "
+		err_why(why, whylen, "form field %zu: the name is longer than "
 		    "%d bytes", f->n + 1, WEB_FORM_NAME_MAX);
 		return -ADSYNC_ETOOBIG;
 	}
 	if (!web_form_name_ok(name, nlen)) {
-		web_why(why, whylen, "form field %zu: the name is empty or "
+		err_why(why, whylen, "form field %zu: the name is empty or "
 		    "not made of A-Z a-z 0-9 _ . -", f->n + 1);
 		return -ADSYNC_EPARSE;
 	}
 	/* SECURITY: the value may be a password: messages name the field,
 	 * never quote the value. */
 	if (vlen > WEB_FORM_VALUE_MAX) {
-		web_why(why, whylen, "form field %.*s: the value is longer "
+		err_why(why, whylen, "form field %.*s: the value is longer "
 		    "than %d bytes", (int)nlen, name, WEB_FORM_VALUE_MAX);
 		return -ADSYNC_ETOOBIG;
 	}
 	if (web_text_check(value, vlen, true) < 0) {
-		web_why(why, whylen, "form field %.*s: the value is not "
+		err_why(why, whylen, "form field %.*s: the value is not "
 		    "valid UTF-8 text (or holds a NUL or control character)",
 		    (int)nlen, name);
 		return -ADSYNC_EPARSE;
@@ -233,7 +145,7 @@ web_form_push(struct web_form *f, const char *name, size_t nlen,
 	    (fl->value = malloc(vlen + 1)) == NULL) {
 		free(fl->name);
 		fl->name = NULL;
-		web_why(why, whylen, "out of memory");
+		err_why(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
 	memcpy(fl->name, name, nlen);
@@ -280,12 +192,12 @@ web_form_parse_any(const char *s, size_t len, bool bare, struct web_form **out,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (len > WEB_FORM_BODY_MAX) {
-		web_why(why, whylen, "form longer than %d bytes",
+		err_why(why, whylen, "form longer than %d bytes",
 		    WEB_FORM_BODY_MAX);
 		return -ADSYNC_ETOOBIG;
 	}
 	if ((f = web_form_new()) == NULL) {
-		web_why(why, whylen, "out of memory");
+		err_why(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
 	end = s + len;
@@ -297,14 +209,14 @@ web_form_parse_any(const char *s, size_t len, bool bare, struct web_form **out,
 			continue;
 		idx++;
 		if (f->n >= WEB_FORM_MAX_FIELDS) {
-			web_why(why, whylen, "more than %d form fields",
+			err_why(why, whylen, "more than %d form fields",
 			    WEB_FORM_MAX_FIELDS);
 			r = -ADSYNC_ETOOBIG;
 			goto fail;
 		}
 		eq = memchr(seg, '=', (size_t)(amp - seg));
 		if (eq == NULL && !bare) {
-			web_why(why, whylen, "form field %zu has no '=' "
+			err_why(why, whylen, "form field %zu has no '=' "
 			    "(expected NAME=VALUE)", idx);
 			r = -ADSYNC_EPARSE;
 			goto fail;
@@ -319,30 +231,30 @@ web_form_parse_any(const char *s, size_t len, bool bare, struct web_form **out,
 			vencl = (size_t)(amp - venc);
 		}
 		if (nenc >= sizeof(nbuf)) {
-			web_why(why, whylen, "form field %zu: the name is "
+			err_why(why, whylen, "form field %zu: the name is "
 			    "longer than %d bytes", idx, WEB_FORM_NAME_MAX);
 			r = -ADSYNC_ETOOBIG;
 			goto fail;
 		}
-		if ((nlen = web_form_decode(seg, nenc, nbuf)) < 0) {
-			web_why(why, whylen, "form field %zu: malformed "
+		if ((nlen = strparse_pct_decode(seg, nenc, nbuf, true)) < 0) {
+			err_why(why, whylen, "form field %zu: malformed "
 			    "%%-escape in the name", idx);
 			r = -ADSYNC_EPARSE;
 			goto fail;
 		}
 		if (vencl > 3 * (size_t)WEB_FORM_VALUE_MAX) {
-			web_why(why, whylen, "form field %zu: the value is "
+			err_why(why, whylen, "form field %zu: the value is "
 			    "longer than %d bytes", idx, WEB_FORM_VALUE_MAX);
 			r = -ADSYNC_ETOOBIG;
 			goto fail;
 		}
 		if ((vbuf = malloc(vencl + 1)) == NULL) {
-			web_why(why, whylen, "out of memory");
+			err_why(why, whylen, "out of memory");
 			r = -ENOMEM;
 			goto fail;
 		}
-		if ((vlen = web_form_decode(venc, vencl, vbuf)) < 0) {
-			web_why(why, whylen, "form field %zu: malformed "
+		if ((vlen = strparse_pct_decode(venc, vencl, vbuf, true)) < 0) {
+			err_why(why, whylen, "form field %zu: malformed "
 			    "%%-escape in the value", idx);
 			r = -ADSYNC_EPARSE;
 			goto fail;

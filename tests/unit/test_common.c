@@ -1,7 +1,8 @@
 /*
  * Unit tests of the common module: bounded buffers, strict number parsing,
- * secret files (modes, symlinks, size, trailing newline), error strings and
- * diagnostics.
+ * hex digits and percent-decoding, strict UTF-8, secret files (modes,
+ * symlinks, size, trailing newline), error strings, the why writer and
+ * diagnostics. file_replace() has its own, test_fileio.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include "secret.h"
 #include "strparse.h"
 #include "timing.h"
+#include "utf8.h"
 
 static void
 test_buf_limit(void **state)
@@ -383,6 +385,127 @@ test_strparse_word(void **state)
 	assert_false(strparse_word(&p, &w, &len));
 }
 
+/* err_why: formats, cuts, and ignores a NULL or empty buffer. */
+static void
+test_err_why(void **state)
+{
+	char why[8];
+
+	(void)state;
+	err_why(why, sizeof(why), "%s %d", "ab", 12);
+	assert_string_equal(why, "ab 12");
+	err_why(why, sizeof(why), "%s", "longer than eight");
+	assert_string_equal(why, "longer ");
+	err_why(NULL, 0, "%s", "x");
+	why[0] = 'z';
+	err_why(why, 0, "%s", "x");
+	assert_int_equal(why[0], 'z');
+}
+
+/* strparse_hexdigit and strparse_pct_decode (forms, URLs). */
+static void
+test_strparse_pct(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_int_equal(strparse_hexdigit('0'), 0);
+	assert_int_equal(strparse_hexdigit('9'), 9);
+	assert_int_equal(strparse_hexdigit('a'), 10);
+	assert_int_equal(strparse_hexdigit('F'), 15);
+	assert_int_equal(strparse_hexdigit('g'), -1);
+	assert_int_equal(strparse_hexdigit('/'), -1);
+	assert_int_equal(strparse_hexdigit(0xc3), -1);
+	assert_int_equal(strparse_pct_decode("a%2Fb+c%e9", 10, out, true), 6);
+	assert_memory_equal(out, "a/b c\xe9", 7);
+	assert_int_equal(strparse_pct_decode("a+b", 3, out, false), 3);
+	assert_string_equal(out, "a+b");
+	assert_int_equal(strparse_pct_decode("", 0, out, true), 0);
+	assert_string_equal(out, "");
+	/* A NUL is decoded; refusing it is the caller's choice. */
+	assert_int_equal(strparse_pct_decode("x%00y", 5, out, true), 3);
+	assert_memory_equal(out, "x\0y", 4);
+	/* Malformed escapes: the part decoded is wiped. */
+	assert_int_equal(strparse_pct_decode("secret%4", 8, out, true), -1);
+	assert_memory_equal(out, "\0\0\0\0\0\0\0", 7);
+	assert_int_equal(strparse_pct_decode("%zz", 3, out, true), -1);
+	assert_int_equal(strparse_pct_decode("%", 1, out, true), -1);
+	assert_int_equal(strparse_pct_decode("a%4g", 4, out, true), -1);
+}
+
+/* utf8_decode / utf8_valid: RFC 3629's table, boundaries included. */
+static void
+test_utf8(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		size_t n;	/* bytes decoded, 0 = refused */
+		uint32_t cp;
+	} v[] = {
+		{ "a", 1, 1, 'a' },
+		{ "\0", 1, 1, 0 },
+		{ "\x7f", 1, 1, 0x7f },
+		{ "\xc2\x80", 2, 2, 0x80 },
+		{ "\xc3\xa9", 2, 2, 0xe9 },
+		{ "\xdf\xbf", 2, 2, 0x7ff },
+		{ "\xe0\xa0\x80", 3, 3, 0x800 },
+		{ "\xed\x9f\xbf", 3, 3, 0xd7ff },
+		{ "\xee\x80\x80", 3, 3, 0xe000 },
+		{ "\xef\xbf\xbf", 3, 3, 0xffff },
+		{ "\xf0\x90\x80\x80", 4, 4, 0x10000 },
+		{ "\xf0\x9f\x98\x80", 4, 4, 0x1f600 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff },
+		/* Only the first character is decoded. */
+		{ "ab", 2, 1, 'a' },
+		{ "\xc3\xa9x", 3, 2, 0xe9 },
+		/* Stray continuation bytes and impossible leads. */
+		{ "\x80", 1, 0, 0 },
+		{ "\xbf", 1, 0, 0 },
+		{ "\xf8\x88\x80\x80\x80", 5, 0, 0 },
+		{ "\xfe", 1, 0, 0 },
+		{ "\xff", 1, 0, 0 },
+		/* Overlong forms. */
+		{ "\xc0\xaf", 2, 0, 0 },
+		{ "\xc1\xbf", 2, 0, 0 },
+		{ "\xc0\x80", 2, 0, 0 },
+		{ "\xe0\x80\xaf", 3, 0, 0 },
+		{ "\xe0\x9f\xbf", 3, 0, 0 },
+		{ "\xf0\x80\x80\xaf", 4, 0, 0 },
+		{ "\xf0\x8f\xbf\xbf", 4, 0, 0 },
+		/* Surrogates, and past U+10FFFF. */
+		{ "\xed\xa0\x80", 3, 0, 0 },
+		{ "\xed\xbf\xbf", 3, 0, 0 },
+		{ "\xf4\x90\x80\x80", 4, 0, 0 },
+		{ "\xf5\x80\x80\x80", 4, 0, 0 },
+		{ "\xf7\xbf\xbf\xbf", 4, 0, 0 },
+		/* Truncated, or a continuation byte missing. */
+		{ "\xc3", 1, 0, 0 },
+		{ "\xe2\x82", 2, 0, 0 },
+		{ "\xf0\x9f\x98", 3, 0, 0 },
+		{ "\xc3x", 2, 0, 0 },
+		{ "\xe2\x82x", 3, 0, 0 },
+		{ "\xf0\x9f\x98x", 4, 0, 0 },
+	};
+	uint32_t cp;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		cp = 0xdeadbeef;
+		if (utf8_decode(v[i].s, v[i].len, &cp) != v[i].n)
+			fail_msg("case %zu: decoded %zu bytes, not %zu", i,
+			    utf8_decode(v[i].s, v[i].len, &cp), v[i].n);
+		assert_int_equal(cp, v[i].n > 0 ? v[i].cp : 0xdeadbeef);
+		assert_int_equal(utf8_valid(v[i].s, v[i].n > 0 ? v[i].n :
+		    v[i].len), v[i].n > 0);
+	}
+	assert_int_equal(utf8_decode("", 0, &cp), 0);
+	assert_true(utf8_valid("", 0));
+	assert_true(utf8_valid("h\xc3\xa9 \xe2\x82\xac\xf0\x9f\x98\x80", 11));
+	assert_false(utf8_valid("h\xc3\xa9 \xe2\x82", 5));
+}
+
 /* timing: monotonic seconds move forward; CPU time grows with work. */
 static void
 test_timing(void **state)
@@ -415,6 +538,9 @@ main(void)
 		cmocka_unit_test(test_secret_owner),
 		cmocka_unit_test(test_log_format),
 		cmocka_unit_test(test_strparse_word),
+		cmocka_unit_test(test_err_why),
+		cmocka_unit_test(test_strparse_pct),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_timing),
 	};
 
