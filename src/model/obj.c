@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "obj.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* `present` is a 64-bit mask indexed by enum obj_attr. */
@@ -243,51 +244,8 @@ obj_kind_name(enum obj_kind k)
 bool
 obj_utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, need, k;
-	unsigned char c, lo, hi;
-
 	if (s == NULL)
 		return len == 0;
-	while (i < len) {
-		c = p[i];
-		if (c == 0)
-			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		/* Bounds of the second byte, and the count of the rest. */
-		lo = 0x80;
-		hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1;
-		else if (c == 0xe0) {
-			need = 2;
-			lo = 0xa0;
-		} else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef)
-			need = 2;
-		else if (c == 0xed) {
-			need = 2;
-			hi = 0x9f;
-		} else if (c == 0xf0) {
-			need = 3;
-			lo = 0x90;
-		} else if (c >= 0xf1 && c <= 0xf3)
-			need = 3;
-		else if (c == 0xf4) {
-			need = 3;
-			hi = 0x8f;
-		} else
-			return false;
-		if (len - i - 1 < need)
-			return false;
-		if (p[i + 1] < lo || p[i + 1] > hi)
-			return false;
-		for (k = 2; k <= need; k++)
-			if (p[i + k] < 0x80 || p[i + k] > 0xbf)
-				return false;
-		i += need + 1;
-	}
-	return true;
+	/* The values become C strings: no NUL inside. */
+	return memchr(s, '\0', len) == NULL && utf8_valid(s, len);
 }

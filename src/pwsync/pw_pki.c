@@ -34,6 +34,7 @@
 #include <openssl/x509v3.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "log.h"
 #include "pwsync.h"
 #include "secret.h"
@@ -96,45 +97,9 @@ static int
 pw_pki_write(const char *path, const void *data, size_t len, mode_t mode,
     char *why, size_t whylen)
 {
-	char tmp[PATH_MAX];
-	const unsigned char *p = data;
-	ssize_t w;
-	size_t off = 0;
-	int fd, r = 0;
+	struct file_replace_opts o = { .mode = mode, .no_symlink = true };
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(why, whylen, "cannot create %s: %s", tmp,
-		    adsync_strerror(r));
-		return r;
-	}
-	while (off < len) {
-		w = write(fd, p + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void)unlink(tmp);
-		snprintf(why, whylen, "cannot write %s: %s", path,
-		    adsync_strerror(r));
-	}
-	return r;
+	return file_replace(path, data, len, &o, why, whylen);
 }
 
 /* PEM of `x` (certificate) or `k` (private key) into a malloc'd string. */
