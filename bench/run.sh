@@ -9,9 +9,10 @@
 # vs ldapsearch; change latency), daemon (change latency against its floor,
 # idle CPU, RSS), pwsync (password latency, AD change -> API, throttle on,
 # idle and behind an object-sync backlog), rsemu (the emulator's raw
-# capacity), sync (the sync engine against a replay of its own requests).
+# capacity), sync (the sync engine against a replay of its own requests),
+# web (the console: latency per page, concurrent GET /, the daemon's RSS).
 # Their own headers say what they measure and what they need (ad, daemon,
-# pwsync and sync need root and Samba,
+# pwsync, sync and web need root and Samba,
 # and build large AD templates the first time). Benchmarks assert nothing about time; a script fails only if
 # its work fails, and run.sh then goes on with the next one and exits 1 at
 # the end.

@@ -43,6 +43,9 @@
 /* What `adsync web passwd` accepts: characters (code points) and bytes. */
 #define WEB_PASSWD_MIN_CHARS 10
 #define WEB_PASSWD_MAX_BYTES 1024
+/* Argon2id cost of a new hash: passes and bytes (web_passwd_hash()). */
+#define WEB_PASSWD_OPSLIMIT 4
+#define WEB_PASSWD_MEMLIMIT (32u * 1024 * 1024)
 
 /* Session id and CSRF token: 32 random bytes, base64url without padding. */
 #define WEB_TOKEN_BYTES 32
@@ -73,9 +76,9 @@
 
 /*
  * Hashes `len` bytes of `pw` with Argon2id (crypto_pwhash_str, libsodium's
- * MODERATE limits: 3 passes over 256 MiB, about 0.4 s) into `out`, a
+ * WEB_PASSWD_OPSLIMIT passes over WEB_PASSWD_MEMLIMIT bytes) into `out`, a
  * NUL-terminated "$argon2id$v=19$m=...,t=...,p=...$salt$hash" string.
- * Returns 0, or -ENOMEM (the 256 MiB could not be had). `pw` is borrowed
+ * Returns 0, or -ENOMEM (the 32 MiB could not be had). `pw` is borrowed
  * and not copied; the caller wipes it.
  */
 int web_passwd_hash(const char *pw, size_t len,
@@ -128,7 +131,8 @@ int web_passwd_write(const char *path, const char *hash, char *why,
  * the file and the fix; it never holds the password). The file is read on
  * every call, so a new password takes effect without a restart.
  *
- * SECURITY: one call holds 256 MiB for about 0.4 s. Call it only after
+ * SECURITY: one call holds 32 MiB (a hash of an older cost: what it
+ * names) for a fraction of a second. Call it only after
  * web_login_allowed() said yes, which admits WEB_LOGIN_INFLIGHT_MAX calls
  * at a time; the memory and CPU an attacker can make the daemon spend are
  * bounded by that and the limiter's failure budget.

@@ -695,6 +695,7 @@ web_post_settings(struct web_req *r, struct web_page *p)
 		web_setup_page(r, p, &v, "error", why, NULL, NULL);
 		return;
 	}
+	diag_init(&dg);
 	if (conf_edit_file(r->w->conf_path, ed, n, &dg, why,
 	    sizeof(why)) < 0) {
 		pthread_mutex_unlock(&r->w->conf_lock);

@@ -574,7 +574,7 @@ test_login_inflight(void **st)
 
 	(void)st;
 	assert_true(web_login_allowed(ws, A1, t, &retry));
-	/* One attempt is checked at a time (Argon2's 256 MiB). */
+	/* One attempt is checked at a time (Argon2's memory). */
 	assert_false(web_login_allowed(ws, A1, t, &retry));
 	assert_int_equal(retry, 1);
 	assert_false(web_login_allowed(ws, A2, t, &retry));
