@@ -136,12 +136,14 @@ dm_cmd_history(struct daemon *d, const json_t *body)
 struct dm_ops {
 	const char *q;		/* "" = any */
 	const char *state;	/* "" = any */
-	int64_t offset, limit;
-	size_t total;
+	int64_t offset, limit;	/* of the held ops, after the journal's */
+	size_t total;		/* held ops that match */
 	json_t *arr;
-	json_t *by_state;	/* state name -> count, before the filter */
+	size_t by_state[STORE_OP_SUPERSEDED + 1];	/* held, unfiltered */
 };
 
+/* Whether held op `op` matches the page's filter (the journal's ops are
+ * filtered in SQL with the same rules: store_op_page_of_run()). */
 static bool
 dm_ops_match(const struct dm_ops *f, const struct store_op *op)
 {
@@ -150,7 +152,6 @@ dm_ops_match(const struct dm_ops *f, const struct store_op *op)
 		return false;
 	if (f->q[0] == '\0')
 		return true;
-	/* The object (address or DN), the operation, the error. */
 	return strcasestr(op->name, f->q) != NULL ||
 	    strcasestr(op->domain, f->q) != NULL ||
 	    strcasestr(op->dn, f->q) != NULL ||
@@ -159,14 +160,12 @@ dm_ops_match(const struct dm_ops *f, const struct store_op *op)
 }
 
 static int
-dm_ops_cb(const struct store_op *op, void *arg)
+dm_held_cb(const struct store_op *op, void *arg)
 {
 	struct dm_ops *f = arg;
-	const char *st = store_op_state_name(op->state);
-	json_t *c = json_object_get(f->by_state, st);
 
-	json_object_set_new(f->by_state, st, json_integer(c != NULL ?
-	    json_integer_value(c) + 1 : 1));
+	if (op->state <= STORE_OP_SUPERSEDED)
+		f->by_state[op->state]++;
 	if (!dm_ops_match(f, op))
 		return 0;
 	if ((int64_t)f->total >= f->offset &&
@@ -176,26 +175,52 @@ dm_ops_cb(const struct store_op *op, void *arg)
 	return 0;
 }
 
+static int
+dm_page_cb(const struct store_op *op, void *arg)
+{
+	json_array_append_new(arg, dm_op_json(op));
+	return 0;
+}
+
+/* The enum of a state's name, -1 for "" (any), -2 for no such state. */
+static int
+dm_state_of(const char *name)
+{
+	int i;
+
+	if (name[0] == '\0')
+		return -1;
+	for (i = 0; i <= STORE_OP_SUPERSEDED; i++)
+		if (strcmp(name, store_op_state_name(
+		    (enum store_op_state)i)) == 0)
+			return i;
+	return -2;
+}
+
 /*
- * ops RUN [q TEXT] [state NAME] [offset N] [limit N]: the run, and its
- * operations (journaled, then held back by the guard) that match, a page
- * of them, with the number that matched and the count by state.
+ * ops RUN [q TEXT] [state NAME] [offset N] [limit N]: the run, and a page
+ * of its operations that match (the journal's, then those the guard held
+ * back), with the number that matched and the count by state. The
+ * journal is paged and counted in SQL, so a page costs the same at 100
+ * operations as at 100,000.
  */
 json_t *
 dm_cmd_ops(struct daemon *d, const json_t *body)
 {
 	struct dm_ops f = { 0 };
+	struct store_op_filter sf;
+	size_t jcount[STORE_OP_SUPERSEDED + 1], jtotal = 0, got = 0;
 	struct store_run run;
 	struct store *st;
-	json_t *err = NULL, *j;
-	int64_t id;
-	size_t got = 0;
+	json_t *err = NULL, *by;
+	int64_t id, offset, limit;
 	char why[512];
+	int i, state;
 
 	if (dm_arg_int(body, "run", 1, INT64_MAX, 0, &id, &err) < 0 ||
-	    dm_arg_int(body, "offset", 0, INT64_MAX / 2, 0, &f.offset,
+	    dm_arg_int(body, "offset", 0, INT64_MAX / 2, 0, &offset,
 	    &err) < 0 ||
-	    dm_arg_int(body, "limit", 1, DM_OPS_LIMIT_MAX, 200, &f.limit,
+	    dm_arg_int(body, "limit", 1, DM_OPS_LIMIT_MAX, 200, &limit,
 	    &err) < 0 ||
 	    (f.q = dm_arg_str(body, "q", 256, &err)) == NULL ||
 	    (f.state = dm_arg_str(body, "state", 32, &err)) == NULL)
@@ -203,6 +228,9 @@ dm_cmd_ops(struct daemon *d, const json_t *body)
 	if (id == 0)
 		return dm_error("\"run\" must be a run number (see `adsync "
 		    "history`)");
+	if ((state = dm_state_of(f.state)) == -2)
+		return dm_error("\"state\" must be one of pending, done, "
+		    "failed, held, approved, rejected, superseded");
 	if ((st = dm_ro(d, why, sizeof(why))) == NULL)
 		return dm_error("no history yet: %s", why);
 	if (store_run_page(st, id, &run, 1, &got) < 0)
@@ -211,19 +239,40 @@ dm_cmd_ops(struct daemon *d, const json_t *body)
 	if (got == 0 || run.id != id)
 		return dm_error("there is no run %lld (see `adsync history`)",
 		    (long long)id);
+	sf.q = f.q;
+	sf.state = state;
+	sf.op = -1;
+	for (i = 0; i < PLAN_OP_COUNT; i++)
+		if (f.q[0] != '\0' && strcasecmp(f.q,
+		    plan_opkind_name((enum plan_opkind)i)) == 0)
+			sf.op = i;
 	f.arr = json_array();
-	f.by_state = json_object();
-	if (store_op_each_of_run(st, id, dm_ops_cb, &f) < 0 ||
-	    store_held_each_of_run(st, id, dm_ops_cb, &f) < 0) {
-		json_decref(f.arr);
-		json_decref(f.by_state);
-		return dm_error("cannot read the operations of run %lld: %s",
-		    (long long)id, store_errmsg(st));
-	}
-	j = json_pack("{s:o,s:o,s:I,s:o}", "run", dm_run_json(&run),
-	    "ops", f.arr, "total", (json_int_t)f.total, "by_state",
-	    f.by_state);
-	return j;
+	/* The journal's page; a state only held ops have matches none. */
+	if (state < STORE_OP_HELD && store_op_page_of_run(st, id, &sf,
+	    offset, limit, dm_page_cb, f.arr, &jtotal) < 0)
+		goto fail;
+	if (store_op_count_states_of_run(st, id, jcount) < 0)
+		goto fail;
+	/* Then the held ops, where the page reaches past the journal's. */
+	f.offset = offset > (int64_t)jtotal ? offset - (int64_t)jtotal : 0;
+	f.limit = limit - (int64_t)json_array_size(f.arr);
+	if (f.limit <= 0)
+		f.limit = 0;
+	if (store_held_each_of_run(st, id, dm_held_cb, &f) < 0)
+		goto fail;
+	by = json_object();
+	for (i = 0; i <= STORE_OP_SUPERSEDED; i++)
+		if (jcount[i] + f.by_state[i] > 0)
+			json_object_set_new(by, store_op_state_name(
+			    (enum store_op_state)i), json_integer(
+			    (json_int_t)(jcount[i] + f.by_state[i])));
+	return json_pack("{s:o,s:o,s:I,s:o}", "run", dm_run_json(&run),
+	    "ops", f.arr, "total", (json_int_t)(jtotal + f.total),
+	    "by_state", by);
+fail:
+	json_decref(f.arr);
+	return dm_error("cannot read the operations of run %lld: %s",
+	    (long long)id, store_errmsg(st));
 }
 
 static int

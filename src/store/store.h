@@ -376,6 +376,29 @@ int store_op_each_of_run(struct store *st, int64_t run_id,
     int (*fn)(const struct store_op *op, void *arg), void *arg)
     ATTR_NODISCARD;
 
+/* Which of a run's journaled operations a page shows. */
+struct store_op_filter {
+	const char *q;		/* part of the name, domain, DN or error, any
+				 * case; NULL or "" = all */
+	int op;			/* also those of this kind (enum
+				 * plan_opkind), -1 = none */
+	int state;		/* only this state (enum store_op_state),
+				 * -1 = any */
+};
+
+/*
+ * The journaled operations of run `run_id` that match `f`, in order, from
+ * the `offset`-th, at most `limit`: fn per op (borrowed for the call);
+ * *total how many match. Stops at fn's first non-zero return.
+ */
+int store_op_page_of_run(struct store *st, int64_t run_id,
+    const struct store_op_filter *f, int64_t offset, int64_t limit,
+    int (*fn)(const struct store_op *op, void *arg), void *arg,
+    size_t *total /* OUT */) ATTR_NODISCARD;
+/* How many of run `run_id`'s journaled operations are in each state. */
+int store_op_count_states_of_run(struct store *st, int64_t run_id,
+    size_t out[STORE_OP_SUPERSEDED + 1] /* OUT */) ATTR_NODISCARD;
+
 /* The last `max` operations of `anchor` (any service), newest first,
  * into `out`; *n how many. */
 int store_op_last_of_anchor(struct store *st, const struct obj_guid *anchor,

@@ -127,6 +127,10 @@ struct store {
 	char err[STORE_ERRMSG_MAX];	/* last failure, for store_errmsg() */
 };
 
+/* store_search.c: `q` as the LIKE pattern "%q%" (ESCAPE '\\'), owned;
+ * NULL when out of memory. */
+char *store_search_like(const char *q);
+
 /* ---- store_sql.c: statements, errors, binding ------------------------ */
 
 /* Maps an SQLite result code to 0 or a negative code (see store.h). */

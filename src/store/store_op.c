@@ -575,3 +575,96 @@ out:
 	sqlite3_finalize(bound);
 	return r;
 }
+
+/*
+ * A page of the journaled operations of run `run_id` that match `f`, and
+ * how many match, in SQL: the console's run page stays as fast at 100,000
+ * operations as at 100 (the LIKE scans the run's rows through the
+ * journal_op_run index, and only the page is decoded). Statements are
+ * prepared per call: a page view is rare.
+ */
+int
+store_op_page_of_run(struct store *st, int64_t run_id,
+    const struct store_op_filter *f, int64_t offset, int64_t limit,
+    int (*fn)(const struct store_op *op, void *arg), void *arg,
+    size_t *total)
+{
+	static const char where[] =
+	    " FROM journal_op WHERE run_id = ?1"
+	    " AND (?2 < 0 OR state = ?2)"
+	    " AND (?3 IS NULL OR name LIKE ?3 ESCAPE '\\'"
+	    "  OR domain LIKE ?3 ESCAPE '\\' OR dn LIKE ?3 ESCAPE '\\'"
+	    "  OR result LIKE ?3 ESCAPE '\\' OR op = ?4)";
+	char sql[1024], *pat = NULL;
+	struct store_op *op = NULL;
+	sqlite3_stmt *s = NULL;
+	int pass, rc, r = 0;
+
+	*total = 0;
+	if (f->q != NULL && f->q[0] != '\0' &&
+	    (pat = store_search_like(f->q)) == NULL)
+		return -ENOMEM;
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		free(pat);
+		return -ENOMEM;
+	}
+	for (pass = 0; pass < 2 && r == 0; pass++) {
+		snprintf(sql, sizeof(sql), pass == 0 ?
+		    "SELECT count(*)%s" : "SELECT " STORE_OP_COLS
+		    "%s ORDER BY id LIMIT ?5 OFFSET ?6", where);
+		rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+		if (rc != SQLITE_OK) {
+			r = store_sql_fail(st, rc, "preparing a run's page");
+			break;
+		}
+		if ((r = store_sql_code(sqlite3_bind_int64(s, 1, run_id))) < 0 ||
+		    (r = store_sql_code(sqlite3_bind_int(s, 2, f->state))) < 0 ||
+		    (r = store_sql_bind_text(s, 3, pat)) < 0 ||
+		    (r = store_sql_code(sqlite3_bind_int(s, 4, f->op))) < 0 ||
+		    (pass == 1 && ((r = store_sql_code(sqlite3_bind_int64(s, 5,
+		    limit))) < 0 || (r = store_sql_code(sqlite3_bind_int64(s,
+		    6, offset))) < 0))) {
+			sqlite3_finalize(s);
+			break;
+		}
+		while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			if (pass == 0) {
+				*total = (size_t)sqlite3_column_int64(s, 0);
+				continue;
+			}
+			if ((r = store_op_read(st, s, op)) == 0)
+				r = fn(op, arg);
+		}
+		if (r == 0 && rc != SQLITE_DONE)
+			r = store_sql_fail(st, rc, "reading a run's page");
+		sqlite3_finalize(s);
+	}
+	free(op);
+	free(pat);
+	return r;
+}
+
+int
+store_op_count_states_of_run(struct store *st, int64_t run_id,
+    size_t out[STORE_OP_SUPERSEDED + 1])
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0, state;
+
+	memset(out, 0, (STORE_OP_SUPERSEDED + 1) * sizeof(*out));
+	rc = sqlite3_prepare_v2(st->db, "SELECT state, count(*) FROM "
+	    "journal_op WHERE run_id = ?1 GROUP BY state", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_fail(st, rc, "counting a run's operations");
+	if ((r = store_sql_code(sqlite3_bind_int64(s, 1, run_id))) == 0) {
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			state = sqlite3_column_int(s, 0);
+			if (state >= 0 && state <= STORE_OP_SUPERSEDED)
+				out[state] = (size_t)sqlite3_column_int64(s, 1);
+		}
+		if (rc != SQLITE_DONE)
+			r = store_sql_fail(st, rc, "counting a run's operations");
+	}
+	sqlite3_finalize(s);
+	return r;
+}

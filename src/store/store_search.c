@@ -18,8 +18,8 @@
 #define STORE_SEARCH_Q_MAX 256
 
 /* `q` as a LIKE pattern "%q%" with %, _ and the escape '\' escaped. */
-static char *
-store_search_pattern(const char *q)
+char *
+store_search_like(const char *q)
 {
 	size_t n = strlen(q), i, o = 0;
 	char *p = malloc(2 * n + 3);
@@ -85,7 +85,7 @@ store_search(struct store *st, const char *q, size_t max,
 	if (strlen(q) > STORE_SEARCH_Q_MAX)
 		return store_sql_failf(st, -EINVAL, "the search text is "
 		    "longer than %d bytes", STORE_SEARCH_Q_MAX);
-	if ((pat = store_search_pattern(q)) == NULL)
+	if ((pat = store_search_like(q)) == NULL)
 		return -ENOMEM;
 	memset(&g, 0, sizeof(g));
 	is_guid = obj_guid_parse(q, &g) == 0;
