@@ -153,6 +153,7 @@ dm_on_result(struct daemon *d, struct dm_result *res)
 	}
 	d->busy = false;
 	d->cycles++;
+	d->obj_by_valid = false;	/* the cycle changed rows */
 	dm_metrics_cycle_done(d, res);
 	/* Mailboxes made and pwdLastSet read may free waiting passwords. */
 	pw_sync_wake(d->pw);

@@ -211,6 +211,7 @@ dm_cmd_status(struct daemon *d)
 	size_t alerts = 0, by[PLAN_SVC_COUNT];
 	int64_t held;
 	json_t *j, *pw;
+	int r;
 
 	if (dm_setup_missing(d->conf, why, sizeof(why)))
 		return json_pack("{s:s,s:s,s:I,s:I}", "state", "setup",
@@ -245,8 +246,18 @@ dm_cmd_status(struct daemon *d)
 	    d->next_full_ms > now ? (d->next_full_ms - now + 999) / 1000 :
 	    0));
 	if ((st = dm_ro(d, why, sizeof(why))) != NULL) {
-		/* One count per service; the total is their sum. */
-		if (store_row_count_by_service(st, by) == 0) {
+		/* One count per service; the total is their sum. Rows change
+		 * only in cycles: between them the count is kept (a dashboard
+		 * polls status every second). */
+		if (!d->busy && d->obj_by_valid) {
+			memcpy(by, d->obj_by, sizeof(by));
+			r = 0;
+		} else if ((r = store_row_count_by_service(st, by)) == 0 &&
+		    !d->busy) {
+			memcpy(d->obj_by, by, sizeof(by));
+			d->obj_by_valid = true;
+		}
+		if (r == 0) {
 			json_object_set_new(j, "objects", json_integer(
 			    (json_int_t)(by[PLAN_SVC_EX] + by[PLAN_SVC_RS])));
 			json_object_set_new(j, "objects_by_service", json_pack(

@@ -175,6 +175,9 @@ struct daemon {
 	bool notify_ok;
 	char notify_why[512];
 	unsigned long cycles;
+	/* Synced objects per service, counted when idle (status). */
+	size_t obj_by[PLAN_SVC_COUNT];
+	bool obj_by_valid;
 	struct dm_metrics metrics;	/* daemon_metrics.c */
 };
 
