@@ -96,6 +96,17 @@ emu_config_err(char *why, size_t whylen, const char *fmt, ...)
 	return -ADSYNC_ECONFIG;
 }
 
+/* "OPTION: " before the sentence already in `why` (a parser's); as
+ * emu_config_err(), which must not read what it writes. */
+static int
+emu_config_prefix(char *why, size_t whylen, const char *option)
+{
+	char tmp[1024];
+
+	snprintf(tmp, sizeof(tmp), "%s", why);
+	return emu_config_err(why, whylen, "%s: %s", option, tmp);
+}
+
 /* A DNS name of dot-separated labels, returned lower-cased and owned. */
 static char *
 emu_config_domain_name(const char *s, size_t len)
@@ -567,8 +578,7 @@ emu_config_parse_args(int argc, char **argv, struct emu_config *c, char *why,
 		case OPT_THROTTLE:
 			if ((r = emu_throttle_spec_parse(optarg, &c->throttle,
 			    why, whylen)) < 0) {
-				r = emu_config_err(why, whylen, "--throttle: "
-				    "%s", why);
+				r = emu_config_prefix(why, whylen, "--throttle");
 				goto out;
 			}
 			break;
@@ -589,8 +599,7 @@ emu_config_parse_args(int argc, char **argv, struct emu_config *c, char *why,
 		case OPT_FAULTS:
 			if ((r = emu_faults_spec_parse(optarg, &c->faults, why,
 			    whylen)) < 0) {
-				r = emu_config_err(why, whylen, "--faults: %s",
-				    why);
+				r = emu_config_prefix(why, whylen, "--faults");
 				goto out;
 			}
 			break;
@@ -598,8 +607,8 @@ emu_config_parse_args(int argc, char **argv, struct emu_config *c, char *why,
 			if ((r = emu_faults_latency_parse(optarg,
 			    &c->faults.latency_min, &c->faults.latency_max,
 			    why, whylen)) < 0) {
-				r = emu_config_err(why, whylen, "--latency-ms: "
-				    "%s", why);
+				r = emu_config_prefix(why, whylen,
+				    "--latency-ms");
 				goto out;
 			}
 			break;

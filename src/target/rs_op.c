@@ -143,9 +143,15 @@ rs_op_page(json_t *o, const char *key, struct rs_records *out,
 	total = json_integer_value(t);
 	step = json_is_integer(sz) && json_integer_value(sz) > 0 ?
 	    json_integer_value(sz) : RS_PAGE_SIZE;
+	/* The numbers are the server's: no addition that can overflow
+	 * (a size of 2^62 twice; found by fuzz_target_index). */
+	if (*offset >= total || step >= total - *offset) {
+		*offset = total;
+		return 0;
+	}
 	/* A page without rows before the total is reached would loop
 	 * forever against a confused server. */
-	if (json_array_size(a) == 0 && *offset + step < total)
+	if (json_array_size(a) == 0)
 		return -ADSYNC_EPROTO;
 	*offset += step;
 	return *offset < total ? 1 : 0;

@@ -3,3 +3,7 @@
 # HTML and URL encoders checked on what they decode. Replays
 # tests/fuzz/corpus/web_form/ as fuzz_web_form_corpus.
 adsync_fuzz(web_form SOURCES fuzz_web_form.c LIBS adsync_web adsync_common)
+# The console's authentication inputs (src/web/web_auth.h): session cookie,
+# CSRF and pre-login tokens, a new password, the login limiter's client
+# addresses. Replays tests/fuzz/corpus/web_auth/ as fuzz_web_auth_corpus.
+adsync_fuzz(web_auth SOURCES fuzz_web_auth.c LIBS adsync_web adsync_common)
