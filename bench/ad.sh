@@ -30,6 +30,10 @@
 # time, needs about 3 GB of RAM while it builds and leaves a 1.4 GB template
 # under build/testbed. BENCH_AD_SIZES=10000 skips it.
 #
+# Sizes: BENCH_AD_SIZES, else BENCH_SIZES (bench/run.sh), else both.
+# Besides the Markdown tables on stdout, the figures (ids ad.N.*) go to
+# BUILD_DIR/bench/ad.json for bench/report.py.
+#
 # Benchmarks assert nothing about time; this fails only if the work fails
 # (a read fails, a change is not seen within 30 s).
 set -euo pipefail
@@ -50,6 +54,7 @@ AD_BENCH_EXTDN='1.2.840.113556.1.4.529=::MAMCAQE='
 if [ "${1:-}" = "--inner" ]; then
 	# Inside with-ad.sh: the DC is up, AD_* describe it.
 	build=$2 n=$3 read_out=$4 watch_out=$5
+	src=$(cd "$(dirname "$0")/.." && pwd)
 	trap 'echo "bench/ad.sh: gen:$n: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 	adsync=$build/src/cli/adsync
 	changes=${BENCH_AD_CHANGES:-100}
@@ -99,6 +104,17 @@ if [ "${1:-}" = "--inner" ]; then
 	    -v dca="$(awk "BEGIN{print $c1 - $c0}")" -v dcl="$(awk "BEGIN{print $c2 - $c1}")" \
 	    'BEGIN { printf "| %d | %d | %.1f | %.1f MB | %.0f | %.1f (%.1f) | %.1f (%.1f) | %.2f |\n",
 		n, o, s, rss / 1024, o / s, l, dcl, s, dca, s / l }' >> "$read_out"
+	fig() { python3 "$src/bench/lib/benchlib.py" fig "ad.$n.$1" "$2" "$3" "$4" --size "$n" "${@:5}"; }
+	big=""; [ "$n" -ge 100000 ] && big=1
+	fig read_s "AD full read (adsync ad dump): wall time" "$secs" s ${big:+--target "<=:60"} \
+	    --peer "ldapsearch of the same data" "$lsecs" s \
+	    --ratio "$(awk "BEGIN{print $secs / $lsecs}")"
+	fig read_objects "AD full read: objects" "$objects" objects
+	fig read_objects_per_s "AD full read: objects/s" "$(awk "BEGIN{print $objects / $secs}")" objects/s
+	fig read_rss_mb "AD full read: peak RSS" "$(awk "BEGIN{print $rss_kb / 1024}")" MB \
+	    ${big:+--target "<=:64"}
+	fig read_vs_ldapsearch "AD full read: adsync time / ldapsearch time" \
+	    "$(awk "BEGIN{print $secs / $lsecs}")" x
 
 	# 3. Change latency through `ad watch`.
 	ldapsearch -LLL -o ldif-wrap=no -x -H "$AD_URI" \
@@ -106,7 +122,7 @@ if [ "${1:-}" = "--inner" ]; then
 	    -b "OU=People,$AD_BASE_DN" -s one -z "$changes" '(objectClass=user)' dn \
 	    2>/dev/null | sed -n 's/^dn: //p' > "$work/dns" || true
 	[ "$(wc -l < "$work/dns")" -ge 1 ] || { echo "bench: no users to change" >&2; exit 1; }
-	python3 - "$adsync" "$work/adsync.conf" "$work/dns" "$changes" "$n" \
+	B_LIB=$src/bench/lib python3 - "$adsync" "$work/adsync.conf" "$work/dns" "$changes" "$n" \
 	    "$AD_URI" "$AD_ADMIN_UPN" "$AD_ADMIN_PASSWORD_FILE" >> "$watch_out" <<-'PY'
 	import datetime, os, queue, subprocess, sys, threading, time
 	adsync, conf, dnfile, changes, n, uri, admin, pwfile = sys.argv[1:]
@@ -169,6 +185,13 @@ if [ "${1:-}" = "--inner" ]; then
 	    return "%.0f" % v[max(0, -(-len(v) * q // 100) - 1)] if v else "-"
 	print("| %s | %d | %s | %s | %s | %s | %s | %s |" % (n, len(lat), pct(lat, 50), pct(lat, 95),
 	      pct(lat, 100), pct(notif, 50), pct(read, 50), mode))
+	sys.path.insert(0, os.environ["B_LIB"])
+	from benchlib import figure
+	N = int(n)
+	for k, q, t in (("p50", 50, None), ("p95", 95, ("<=", 200)), ("max", 100, None)):
+	    if lat:
+	        figure("ad.%d.watch_%s_ms" % (N, k), "change latency ldapmodify -> ad watch: %s" % k,
+	               float(pct(lat, q)), "ms", size=N, target=t)
 	PY
 	exit 0
 fi
@@ -177,10 +200,12 @@ build=${1:?usage: bench/ad.sh BUILD_DIR}
 build=$(cd "$build" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$build/src/cli/adsync" ] || { echo "bench: build first (make bench)" >&2; exit 1; }
-sizes=${BENCH_AD_SIZES:-10000 100000}
+sizes=${BENCH_AD_SIZES:-${BENCH_SIZES:-10000 100000}}
 read_out=$(mktemp /tmp/adsync-bad-read.XXXXXX)
 watch_out=$(mktemp /tmp/adsync-bad-watch.XXXXXX)
-trap 'rm -f "$read_out" "$watch_out"' EXIT
+BENCH_FIGS=$(mktemp /tmp/adsync-bad-figs.XXXXXX)
+export BENCH_FIGS
+trap 'rm -f "$read_out" "$watch_out" "$BENCH_FIGS"' EXIT
 for n in $sizes; do
 	rc=0
 	"$src/tests/testbed/with-ad.sh" --org "gen:$n" -- \
@@ -190,6 +215,7 @@ for n in $sizes; do
 		exit "$rc"
 	fi
 done
+python3 "$src/bench/lib/benchlib.py" write "$BENCH_FIGS" "$build/bench/ad.json"
 machine="Machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo);"
 machine="$machine commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown);"
 machine="$machine Samba $(samba -V 2>/dev/null | sed 's/^Version //') -M single and the clients share the machine."

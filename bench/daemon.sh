@@ -13,6 +13,8 @@
 #      says cycles >= 1 and state idle), with that cycle's read / plan /
 #      apply seconds (plan: from the end of the read to the start of the
 #      apply, the service's inventory included);
+#      The daemon's CPU meanwhile: its average over the initial sync and
+#      its peak, the busiest 1 s of /proc/PID/stat samples (100% = a core);
 #   2. idle: the daemon's CPU (utime + stime of /proc/PID/stat) over
 #      BENCH_DAEMON_IDLE seconds (default 10) without changes, its RSS
 #      (VmRSS) then, and the cycles and API requests it made meanwhile
@@ -47,6 +49,9 @@
 # cached under build/testbed (with-ad.sh): the first time takes about 20
 # minutes and 3 GB of RAM and leaves a 1.4 GB template.
 # BENCH_DAEMON_LOG=DIR keeps each run's daemon log as DIR/daemon-N.log.
+# Sizes: BENCH_DAEMON_SIZES, else BENCH_SIZES (bench/run.sh), else 10000.
+# Besides the Markdown tables on stdout, the figures (ids daemon.N.*) go to
+# BUILD_DIR/bench/daemon.json for bench/report.py.
 #
 # Needs root and Samba (with-ad.sh; exits 77 otherwise) and a release build.
 # Benchmarks assert nothing about time; this fails only if the work fails
@@ -187,7 +192,19 @@ if [ "${1:-}" = "--inner" ]; then
 	    pid = int(pid)
 	    t_start = float(t_start)
 	    res = {}
-	    # 1. The initial sync.
+	    # 1. The initial sync, its CPU sampled every second meanwhile.
+	    done, peak = threading.Event(), [0.0]
+	    def sampler():
+	        c0, w0 = cpu_secs(pid), time.time()
+	        while not done.wait(1.0):
+	            try:
+	                c1, w1 = cpu_secs(pid), time.time()
+	            except OSError:
+	                return
+	            peak[0] = max(peak[0], 100 * (c1 - c0) / (w1 - w0))
+	            c0, w0 = c1, w1
+	    th = threading.Thread(target=sampler, daemon=True)
+	    th.start()
 	    while True:
 	        try:
 	            os.kill(pid, 0)
@@ -197,6 +214,11 @@ if [ "${1:-}" = "--inner" ]; then
 	        if s and s.get("cycles", 0) >= 1 and s.get("state") == "idle" and not s.get("pending"):
 	            break
 	        time.sleep(0.2)
+	    res["init_cpu_s"], t_seen = cpu_secs(pid), time.time()
+	    done.set()
+	    th.join()
+	    res["init_cpu_pct"] = 100 * res["init_cpu_s"] / max(t_seen - t_start, 1e-3)
+	    res["init_cpu_peak_pct"] = peak[0]
 	    # The first cycle, from the log (status's "last" may already be the
 	    # change cycle the watcher's start asks for).
 	    t_read = t_apply = t_done = None
@@ -388,9 +410,36 @@ if [ "${1:-}" = "--inner" ]; then
 	    p50, p95, mx = pct(lat, 50), pct(lat, 95), pct(lat, 100)
 	    fl = r["notify_p50"] + r["api_p50"]
 	    rd, pl, ap = r["init_split"]
-	    print("| %d | %d | %.1f (%.1f / %.1f / %.1f) | %.2f (%d cycles, %d requests) | %.1f | %.1f "
+	    big = N >= 100000          # the issue's targets "at 100k"
+	    fig = lambda k, *a, **kw: benchlib.figure("daemon.%d.%s" % (N, k), *a, size=N, **kw)
+	    fig("objects", "daemon: objects synced", r["objects"], "objects")
+	    fig("initial_s", "daemon: initial sync, start -> first cycle ended", r["init_s"], "s")
+	    fig("initial_cpu_pct", "daemon: CPU during the initial sync (average; 100% = a core)",
+	        r["init_cpu_pct"], "%")
+	    fig("peak_cpu_pct", "daemon: peak CPU (busiest 1 s of the initial sync)",
+	        r["init_cpu_peak_pct"], "%")
+	    fig("idle_cpu_pct", "daemon: idle CPU (%g s without changes)" % IDLE, r["idle_cpu_pct"], "%")
+	    fig("idle_requests", "daemon: API requests while idle", r["idle_requests"], "requests")
+	    fig("rss_idle_mb", "daemon: RSS when idle after the initial sync", r["rss_idle_kb"] / 1024,
+	        "MB", target=("<=", 64) if big else None)
+	    fig("rss_peak_mb", "daemon: peak RSS (VmHWM)", r["rss_peak_kb"] / 1024, "MB",
+	        target=("<=", 64) if big else None)
+	    fig("change_p50_ms", "change latency AD -> API acknowledged: p50", p50, "ms")
+	    fig("change_p95_ms", "change latency AD -> API acknowledged: p95", p95, "ms",
+	        target=("<=", 1000), peer=("floor (notification + one direct call)", fl, "ms"),
+	        ratio=p95 / fl if fl > 0 else None)
+	    fig("change_max_ms", "change latency AD -> API acknowledged: max", mx, "ms")
+	    fig("change_floor_ms", "change latency floor: notification + one direct API call (p50s)",
+	        fl, "ms")
+	    fig("change_p95_over_floor", "change latency p95 / floor", p95 / fl if fl > 0 else None,
+	        "x", target=("<=", 3))
+	    if "burst_last_ms" in r:
+	        fig("burst_last_ms", "burst of %d changes in one ldapmodify: last acknowledged" % BURST,
+	            r["burst_last_ms"], "ms")
+	    print("| %d | %d | %.1f (%.1f / %.1f / %.1f) | %.0f / %.0f | %.2f (%d cycles, %d requests) | %.1f | %.1f "
 	          "| %.0f / %.0f / %.0f | %s | %.0f (%.0f + %.0f) | %.1f | %d |" % (
-	        N, r["objects"], r["init_s"], rd, pl, ap, r["idle_cpu_pct"], r["idle_cycles"],
+	        N, r["objects"], r["init_s"], rd, pl, ap, r["init_cpu_pct"], r["init_cpu_peak_pct"],
+	        r["idle_cpu_pct"], r["idle_cycles"],
 	        r["idle_requests"], r["rss_idle_kb"] / 1024, r["rss_peak_kb"] / 1024, p50, p95, mx,
 	        "%.0f (ldapmodify %.0f)" % (r["burst_last_ms"], r["burst_ldapmodify_ms"])
 	        if "burst_last_ms" in r else "-",
@@ -421,10 +470,12 @@ build=${1:?usage: bench/daemon.sh BUILD_DIR}
 build=$(cd "$build" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$build/src/cli/adsync" ] || { echo "bench: build first (make bench)" >&2; exit 1; }
-sizes=${BENCH_DAEMON_SIZES:-10000}
+sizes=${BENCH_DAEMON_SIZES:-${BENCH_SIZES:-10000}}
 out=$(mktemp /tmp/adsync-bdaemon-out.XXXXXX)
 split=$(mktemp /tmp/adsync-bdaemon-split.XXXXXX)
-trap 'rm -f "$out" "$split"' EXIT
+BENCH_FIGS=$(mktemp /tmp/adsync-bdaemon-figs.XXXXXX)
+export BENCH_FIGS
+trap 'rm -f "$out" "$split" "$BENCH_FIGS"' EXIT
 for n in $sizes; do
 	rc=0
 	"$src/tests/testbed/with-ad.sh" --org "gen:$n" -- \
@@ -434,6 +485,7 @@ for n in $sizes; do
 		exit "$rc"
 	fi
 done
+python3 "$src/bench/lib/benchlib.py" write "$BENCH_FIGS" "$build/bench/daemon.json"
 changes=${BENCH_DAEMON_CHANGES:-200}
 machine="Machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo);"
 machine="$machine commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown);"
@@ -449,11 +501,12 @@ echo "acknowledged. Floor, same run, daemon stopped:"
 echo "p50 of ldapmodify -> \`adsync ad watch\` prints it (notification + DirSync read) plus p50 of"
 echo "one \`adsync api PUT\` as its client times it (new TLS connection included)."
 echo "Idle: the daemon's CPU over ${BENCH_DAEMON_IDLE:-10} s without changes (cycles and API requests meanwhile),"
-echo "RSS then; peak: VmHWM at the end. Initial sync: daemon start -> first cycle ended (read / plan / apply)."
+echo "RSS then; peak: VmHWM at the end. Initial sync: daemon start -> first cycle ended (read / plan / apply),"
+echo "with the daemon's CPU meanwhile: average / busiest 1 s (100% = one core)."
 echo "Targets: p95 <= 1 s and <= 3x the floor; idle CPU near zero; RSS <= 64 MB at 100,000 objects."
 echo
-echo "| users | synced objects | initial sync s | idle CPU % | RSS idle MB | RSS peak MB | latency p50 / p95 / max ms | burst: last ms | floor ms (notify + API) | p95 / floor | lost |"
-echo "|---:|---:|---|---|---:|---:|---|---:|---|---:|---:|"
+echo "| users | synced objects | initial sync s | initial sync CPU % avg / peak | idle CPU % | RSS idle MB | RSS peak MB | latency p50 / p95 / max ms | burst: last ms | floor ms (notify + API) | p95 / floor | lost |"
+echo "|---:|---:|---|---|---|---:|---:|---|---:|---|---:|---:|"
 cat "$out"
 echo
 echo "Where a change's time goes (p50 ms, from the daemon's -v log): ldapmodify itself; wait ="

@@ -50,7 +50,8 @@
 # on CPU 0, the daemon and the floors' tools on the others
 # (BENCH_PWSYNC_PIN=0 lets all float); the DC and ldapmodify float.
 # BENCH_PWSYNC_LOG=DIR keeps the daemon's, the hook's and rsemu's logs and
-# the request log there.
+# the request log there. Besides the Markdown tables on stdout, the figures
+# (ids pwsync.*) go to BUILD_DIR/bench/pwsync.json for bench/report.py.
 #
 # Needs root and Samba (with-ad.sh; exits 77 otherwise) and a release build
 # with adsync-pwhook. Benchmarks assert nothing about time; this fails only
@@ -417,6 +418,26 @@ if [ "${1:-}" = "--inner" ]; then
 	    met = lambda v: "met" if pct(v, 95) <= 1000 else "**missed**"
 	    a, b = res["a"], res["b"]
 	    gap = "%.0f ms" % (GAP * 1000)
+	    for ph, r, what in (("idle", a, "idle daemon"),
+	                        ("backlog", b, "behind a %d-op object-sync backlog" % BACKLOG)):
+	        fig = lambda k, *x, **kw: benchlib.figure("pwsync.%s.%s" % (ph, k), *x, size=N, **kw)
+	        fig("p50_ms", "password latency AD -> API acknowledged, %s: p50" % what,
+	            pct(r["lat"], 50), "ms")
+	        fig("p95_ms", "password latency AD -> API acknowledged, %s: p95" % what,
+	            pct(r["lat"], 95), "ms", target=("<=", 1000))
+	        fig("max_ms", "password latency AD -> API acknowledged, %s: max" % what,
+	            pct(r["lat"], 100), "ms")
+	        fig("rejections", "password sync, %s: throttle rejections (403)" % what,
+	            r["throttled"], "requests", target=("<=", 0))
+	    benchlib.figure("pwsync.backlog.pending", "object-sync backlog not yet acknowledged when "
+	                    "the last password was", BACKLOG - b["backlog_done_at_end"], "requests",
+	                    size=N)
+	    benchlib.figure("pwsync.backlog.drain_s", "object-sync backlog of %d: drained after its "
+	                    "ldapmodify" % BACKLOG, b["backlog_drain_s"], "s", size=N)
+	    benchlib.figure("pwsync.floor.hook_p50_ms", "password floor: the hook alone (p50)",
+	                    pct(res["floor_hook"], 50), "ms", size=N)
+	    benchlib.figure("pwsync.floor.api_p50_ms", "password floor: one direct API PUT (p50)",
+	                    pct(res["floor_api"], 50), "ms", size=N)
 	    cells("(a) idle daemon", len(a["changes"]), gap, "**%s**" % f3(a["lat"]), "<= 1000",
 	          met(a["lat"]), a["lost"], a["throttled"], a["writes"], "-")
 	    cells("(b) %d-op object-sync backlog" % BACKLOG, len(b["changes"]), gap,
@@ -493,7 +514,9 @@ for b in src/cli/adsync emulator/rsemu hooks/samba/adsync-pwhook; do
 done
 n=${BENCH_PWSYNC_USERS:-2000}
 out=$(mktemp /tmp/adsync-bpwsync-out.XXXXXX)
-trap 'rm -f "$out"' EXIT
+BENCH_FIGS=$(mktemp /tmp/adsync-bpwsync-figs.XXXXXX)
+export BENCH_FIGS
+trap 'rm -f "$out" "$BENCH_FIGS"' EXIT
 t0=$(date +%s)
 rc=0
 "$src/tests/testbed/with-ad.sh" --org "gen:$n" -- "$0" --inner "$build" "$n" "$out" || rc=$?
@@ -502,6 +525,7 @@ if [ "$rc" != 0 ]; then
 	exit "$rc"
 fi
 t1=$(date +%s)
+python3 "$src/bench/lib/benchlib.py" write "$BENCH_FIGS" "$build/bench/pwsync.json"
 changes=${BENCH_PWSYNC_CHANGES:-200}
 gap=${BENCH_PWSYNC_GAP_MS:-250}
 backlog=${BENCH_PWSYNC_BACKLOG:-1000}

@@ -3,8 +3,9 @@
 #   bench/rsemu.sh BUILD_DIR [SECONDS]
 # Signed GETs and mailbox adds per second at concurrency 1/8/32, over TLS and
 # plain HTTP on loopback, SECONDS (default 5) per cell. Prints a Markdown
-# table on stdout. Benchmarks assert nothing about time; they fail only if
-# the work fails.
+# table on stdout and writes the figures (requests/s per cell: ids
+# rsemu.TRANSPORT.OP.cC) to BUILD_DIR/bench/rsemu.json for bench/report.py.
+# Benchmarks assert nothing about time; they fail only if the work fails.
 set -euo pipefail
 build=${1:?usage: bench/rsemu.sh BUILD_DIR [SECONDS]}
 secs=${2:-5}
@@ -17,6 +18,7 @@ if [ ! -x "$rsemu" ] || [ ! -x "$load" ]; then
 fi
 
 work=$(mktemp -d /tmp/adsync-bench.XXXXXX)
+export BENCH_FIGS=$work/figs
 pid=""
 cleanup() {
 	if [ -n "$pid" ]; then
@@ -73,11 +75,15 @@ for transport in tls http; do
 			line=$("$load" --url "$scheme://127.0.0.1:$port/v1" --user-key "$KEY" \
 			    --secret-key-file "$work/secret.key" --ca-file "$work/tls/ca.pem" \
 			    --domain bench.example --op $op --concurrency $c --seconds "$secs")
-			rps= p50_ms= p99_ms= errors=
+			rps='' p50_ms='' p99_ms='' errors=''
 			eval "$(echo "$line" | tr ' ' '\n' | grep -E '^(rps|p50_ms|p99_ms|errors)=')"
 			printf '| %s | %s | %d | %s | %s | %s | %s |\n' \
 			    "$transport" "$op" "$c" "$rps" "$p50_ms" "$p99_ms" "$errors"
+			what="signed GETs/s"; [ $op = add ] && what="mailbox adds/s"
+			python3 "$src/bench/lib/benchlib.py" fig "rsemu.$transport.$op.c$c" \
+			    "rsemu $what, concurrency $c, $transport" "$rps" "req/s"
 		done
 	done
 	stop_rsemu
 done
+python3 "$src/bench/lib/benchlib.py" write "$BENCH_FIGS" "$build/bench/rsemu.json"

@@ -46,6 +46,11 @@
 # BENCH_WEB_LOG=DIR keeps each run's daemon log as DIR/daemon-N.log and
 # the last body of each page as DIR/page-N-K.out (K: its row).
 #
+# Besides the Markdown tables on stdout, the figures (ids web.N.*) go to
+# BUILD_DIR/bench/web.json for bench/report.py. Sizes: BENCH_WEB_SIZES only
+# (not bench/run.sh's BENCH_SIZES: issue 8 set the console's bench at
+# 10,000 users; BENCH_WEB_SIZES="10000 100000" measures both).
+#
 # Needs root and Samba (with-ad.sh; exits 77 otherwise) and a release build.
 # Benchmarks assert nothing about time; this fails only if the work fails
 # (the initial sync fails, a page does not answer 200 or is an error page).
@@ -340,7 +345,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$build/src/cli/adsync" ] || { echo "bench: build first (make bench)" >&2; exit 1; }
 sizes=${BENCH_WEB_SIZES:-10000}
 out=$(mktemp /tmp/adsync-bweb-out.XXXXXX)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.figs"' EXIT
 for n in $sizes; do
 	rc=0
 	"$src/tests/testbed/with-ad.sh" --org "gen:$n" -- \
@@ -350,6 +355,33 @@ for n in $sizes; do
 		exit "$rc"
 	fi
 done
+BENCH_FIGS=$out.figs python3 - "$out" "$src/bench/lib" <<-'PY'
+	import json, re, sys
+	sys.path.insert(0, sys.argv[2])
+	from benchlib import figure
+	for j in map(json.loads, open(sys.argv[1])):
+	    n = j["users"]
+	    fig = lambda k, *a, **kw: figure("web.%d.%s" % (n, k), *a, size=n, **kw)
+	    if j["kind"] == "page":
+	        # A stable id per page: /runs/1?state=failed -> runs_1_state_failed.
+	        p = re.sub(r"[^a-z0-9]+", "_", j["path"].lower()).strip("_") or "dashboard"
+	        fig("page.%s.p50_ms" % p, "web console GET %s: p50" % j["path"], j["p50"], "ms")
+	        fig("page.%s.p95_ms" % p, "web console GET %s: p95" % j["path"], j["p95"], "ms")
+	    elif j["kind"] == "conc":
+	        fig("concurrent_rps", "web console: GET / with %d clients" % j["clients"], j["rps"],
+	            "req/s")
+	        fig("concurrent_p95_ms", "web console: GET / with %d clients, p95" % j["clients"],
+	            j["p95"], "ms")
+	        fig("concurrent_cpu_pct", "web console: daemon CPU under %d clients" % j["clients"],
+	            j["cpu_pct"], "%")
+	    elif j["kind"] == "sum":
+	        fig("login_ms", "web console: login (Argon2id)", j["login_ms"], "ms")
+	        fig("rss_after_mb", "web console: daemon RSS after the pages", j["rss1_kb"] / 1024, "MB")
+	        fig("rss_peak_mb", "web console: daemon peak RSS (login included)", j["hwm_kb"] / 1024,
+	            "MB")
+	PY
+python3 "$src/bench/lib/benchlib.py" write "$out.figs" "$build/bench/web.json"
+rm -f "$out.figs"
 machine="Machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo);"
 machine="$machine commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown);"
 machine="$machine Samba AD, rsemu (CPU 0, throttle off), adsync daemon and the Python client share the machine."
