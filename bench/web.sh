@@ -37,7 +37,7 @@
 #      (utime + stime of /proc/PID/stat; 100% = one core);
 #   4. the daemon's RSS (VmRSS of /proc/PID/status) before step 2 and
 #      after step 3, and its peak (VmHWM) before the login and at the end
-#      (the login's Argon2id takes 256 MiB for its 0.4 s, docs/web.md).
+#      (the login's Argon2id takes 32 MiB, docs/web.md).
 # Every request must answer 200 (or 303 for the login's POST) and every
 # checked page its content: else the bench fails. rsemu runs on CPU 0, the
 # daemon on the others (BENCH_WEB_PIN=0 lets all float); the DC and the
@@ -409,7 +409,7 @@ echo "Concurrent: ${BENCH_WEB_CLIENTS:-8} client threads, each on its own keep-a
 echo "(dashboard) for ${BENCH_WEB_SECONDS:-5} s; daemon CPU meanwhile (100% = one core). RSS: the"
 echo "daemon's VmRSS after the login, before the pages, and after the concurrent run. Peak:"
 echo "VmHWM before the login (the initial sync's) and at the end (the login's Argon2id takes"
-echo "256 MiB). Login: GET /login + POST /login (Argon2id MODERATE)."
+echo "32 MiB). Login: GET /login + POST /login (Argon2id, 4 passes over 32 MiB)."
 echo
 echo "| users | synced objects | run 1 operations | login ms | concurrent req/s | p50 / p95 / max ms | daemon CPU % | RSS before / after MB | RSS peak before login / end MB |"
 echo "|---:|---:|---:|---:|---:|---|---:|---|---|"
