@@ -26,12 +26,19 @@ demo:
 	@$(MAKE) --no-print-directory PRESET=release build
 	@./scripts/demo.sh build/release
 
+# Every bench BENCH_REPEAT times (default 3) at BENCH_SIZES (default
+# "10000 100000"), then the report (bench/report.md, bench/report.json) from
+# the runs kept, also when a bench failed; `bench/report.py build/release`
+# alone rewrites it.
 bench:
 	@$(MAKE) --no-print-directory PRESET=release build
-	@./bench/run.sh build/release
+	@rc=0; BENCH_REPORT=0 ./bench/run.sh build/release || rc=$$?; \
+	    ./bench/report.py build/release && exit $$rc
 
-fuzz:
-	@$(MAKE) --no-print-directory PRESET=fuzz build
+# Every libFuzzer harness FUZZ_SECONDS (default 600) on its corpus, FUZZ_JOBS
+# at once (default nproc); new inputs are merged into tests/fuzz/corpus.
+fuzz: deps
+	@./scripts/fuzz.sh build/fuzz
 
 clean:
 	rm -rf build

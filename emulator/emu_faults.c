@@ -32,7 +32,18 @@ static const char *const emu_fa_names[EMU_FA_COUNT] = {
 	[EMU_FA_STALL] = "stall",
 	[EMU_FA_THROTTLE] = "throttle",
 	[EMU_FA_LATENCY] = "latency",
+	[EMU_FA_REPLY] = "reply",
+	[EMU_FA_HTML_ERROR] = "html_error",
+	[EMU_FA_GARBAGE] = "garbage",
+	[EMU_FA_HUGE_BODY] = "huge_body",
+	[EMU_FA_TRUNCATE] = "truncate",
+	[EMU_FA_WRONG_TYPE] = "wrong_type",
+	[EMU_FA_DRIP] = "drip",
 };
+
+#define EMU_FA_ACTIONS "error500, drop, drop_after, stall, throttle, " \
+    "latency, reply, html_error, garbage, huge_body, truncate, " \
+    "wrong_type, drip"
 
 const char *
 emu_faults_action_name(enum emu_fault_action a)
@@ -230,6 +241,100 @@ emu_faults_json_uint(const json_t *j, const char *key, unsigned max,
 	return 0;
 }
 
+/* The hostile-reply keys of a rule: status, bytes, content_type, body,
+ * each only where its action uses it. */
+static int
+emu_faults_json_hostile(const json_t *j, struct emu_fault_rule *rule,
+    char *why, size_t whylen)
+{
+	enum emu_fault_action a = rule->action;
+	const char *name = emu_faults_action_name(a);
+	unsigned long long max = 0;
+	const json_t *v;
+	json_int_t n;
+
+	if ((v = json_object_get(j, "status")) != NULL) {
+		if (a != EMU_FA_REPLY && a != EMU_FA_HTML_ERROR &&
+		    a != EMU_FA_GARBAGE) {
+			snprintf(why, whylen, "rule \"status\" is for reply, "
+			    "html_error and garbage, not %s", name);
+			return -ADSYNC_EPARSE;
+		}
+		if (!json_is_integer(v) || json_integer_value(v) < 100 ||
+		    json_integer_value(v) > 599) {
+			snprintf(why, whylen, "rule \"status\" must be an "
+			    "HTTP status from 100 to 599");
+			return -ADSYNC_EPARSE;
+		}
+		rule->status = (unsigned)json_integer_value(v);
+	}
+	switch (a) {
+	case EMU_FA_TRUNCATE:
+	case EMU_FA_HUGE_BODY:
+		max = EMU_FAULTS_BYTES_MAX;
+		break;
+	case EMU_FA_GARBAGE:
+		max = 1024 * 1024;	/* allocated whole */
+		break;
+	case EMU_FA_DRIP:
+		max = 65536;
+		break;
+	default:
+		break;
+	}
+	if ((v = json_object_get(j, "bytes")) != NULL) {
+		n = json_is_integer(v) ? json_integer_value(v) : -1;
+		if (max == 0) {
+			snprintf(why, whylen, "rule \"bytes\" is for truncate, "
+			    "huge_body, garbage and drip, not %s", name);
+			return -ADSYNC_EPARSE;
+		}
+		if (n < 0 || (unsigned long long)n > max ||
+		    (n == 0 && (a == EMU_FA_HUGE_BODY ||
+		    a == EMU_FA_GARBAGE))) {
+			snprintf(why, whylen, "rule \"bytes\" must be an "
+			    "integer from %d to %llu for %s",
+			    a == EMU_FA_HUGE_BODY || a == EMU_FA_GARBAGE,
+			    max, name);
+			return -ADSYNC_EPARSE;
+		}
+		rule->bytes = (unsigned long long)n;
+	}
+	if (a == EMU_FA_HUGE_BODY && rule->bytes == 0)
+		rule->bytes = EMU_FAULTS_HUGE_DEFAULT;
+	if (a == EMU_FA_GARBAGE && rule->bytes == 0)
+		rule->bytes = EMU_FAULTS_GARBAGE_DEFAULT;
+	if (a == EMU_FA_DRIP && rule->bytes == 0)
+		rule->bytes = 1;
+	if (a == EMU_FA_DRIP && rule->ms == 0)
+		rule->ms = EMU_FAULTS_DRIP_DEFAULT_MS;
+	if ((v = json_object_get(j, "content_type")) != NULL) {
+		if (a != EMU_FA_REPLY || !json_is_string(v) ||
+		    json_string_length(v) >= sizeof(rule->ctype) ||
+		    strpbrk(json_string_value(v), "\r\n") != NULL ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			snprintf(why, whylen, "rule \"content_type\" is a "
+			    "one-line string of at most %d bytes, for reply "
+			    "only", EMU_FAULTS_CTYPE_MAX - 1);
+			return -ADSYNC_EPARSE;
+		}
+		memcpy(rule->ctype, json_string_value(v),
+		    json_string_length(v) + 1);
+	}
+	if ((v = json_object_get(j, "body")) != NULL) {
+		if (a != EMU_FA_REPLY || !json_is_string(v) ||
+		    json_string_length(v) > sizeof(rule->body)) {
+			snprintf(why, whylen, "rule \"body\" is a string of "
+			    "at most %d bytes, for reply only",
+			    EMU_FAULTS_BODY_MAX);
+			return -ADSYNC_EPARSE;
+		}
+		rule->body_len = json_string_length(v);
+		memcpy(rule->body, json_string_value(v), rule->body_len);
+	}
+	return 0;
+}
+
 static int
 emu_faults_json_rule(const json_t *j, struct emu_fault_rule *rule, char *why,
     size_t whylen)
@@ -248,10 +353,13 @@ emu_faults_json_rule(const json_t *j, struct emu_fault_rule *rule, char *why,
 		if (strcmp(key, "method") != 0 && strcmp(key, "path") != 0 &&
 		    strcmp(key, "match") != 0 && strcmp(key, "action") != 0 &&
 		    strcmp(key, "count") != 0 && strcmp(key, "skip") != 0 &&
-		    strcmp(key, "ms") != 0) {
+		    strcmp(key, "ms") != 0 && strcmp(key, "status") != 0 &&
+		    strcmp(key, "bytes") != 0 &&
+		    strcmp(key, "content_type") != 0 &&
+		    strcmp(key, "body") != 0) {
 			snprintf(why, whylen, "unknown rule key \"%.40s\" "
-			    "(method, path, match, action, count, skip, ms)",
-			    key);
+			    "(method, path, match, action, count, skip, ms, "
+			    "status, bytes, content_type, body)", key);
 			return -ADSYNC_EPARSE;
 		}
 	}
@@ -290,17 +398,18 @@ emu_faults_json_rule(const json_t *j, struct emu_fault_rule *rule, char *why,
 	if (!json_is_string(v) || (rule->action =
 	    emu_faults_action_lookup(json_string_value(v))) == EMU_FA_NONE) {
 		snprintf(why, whylen, "rule \"action\" must be one of "
-		    "error500, drop, drop_after, stall, throttle, latency");
+		    EMU_FA_ACTIONS);
 		return -ADSYNC_EPARSE;
 	}
 	if ((r = emu_faults_json_uint(j, "count", 1000000000u, &rule->count,
 	    why, whylen)) < 0 ||
 	    (r = emu_faults_json_uint(j, "skip", 1000000000u, &rule->skip,
 	    why, whylen)) < 0 ||
-	    (r = emu_faults_json_uint(j, "ms", EMU_FAULTS_MS_MAX, &rule->ms,
-	    why, whylen)) < 0)
+	    (r = emu_faults_json_uint(j, "ms", rule->action == EMU_FA_DRIP ?
+	    EMU_FAULTS_DRIP_MS_MAX : EMU_FAULTS_MS_MAX, &rule->ms, why,
+	    whylen)) < 0)
 		return r;
-	return 0;
+	return emu_faults_json_hostile(j, rule, why, whylen);
 }
 
 int
@@ -460,6 +569,11 @@ emu_faults_decide(struct emu_faults *f, const char *method, const char *path,
 		}
 		out->action = rule->action;
 		out->stall_ms = rule->ms != 0 ? rule->ms : f->spec.stall_ms;
+		out->status = rule->status;
+		out->bytes = rule->bytes;
+		memcpy(out->ctype, rule->ctype, sizeof(out->ctype));
+		memcpy(out->body, rule->body, rule->body_len);
+		out->body_len = rule->body_len;
 		break;
 	}
 	any = f->spec.p[EMU_FA_ERROR500] > 0 || f->spec.p[EMU_FA_DROP] > 0 ||
@@ -510,9 +624,93 @@ emu_faults_to_json(struct emu_faults *f)
 		json_object_set_new(r, "ms", json_integer(f->rules[i].ms));
 		json_object_set_new(r, "fired", json_integer(
 		    f->rules[i].fired));
+		if (f->rules[i].status != 0)
+			json_object_set_new(r, "status", json_integer(
+			    f->rules[i].status));
+		if (f->rules[i].bytes != 0)
+			json_object_set_new(r, "bytes", json_integer(
+			    (json_int_t)f->rules[i].bytes));
+		if (f->rules[i].action == EMU_FA_REPLY) {
+			json_object_set_new(r, "content_type", json_string(
+			    f->rules[i].ctype));
+			json_object_set_new(r, "body", json_stringn(
+			    f->rules[i].body, f->rules[i].body_len));
+		}
 		json_array_append_new(arr, r);
 	}
 	pthread_mutex_unlock(&f->lock);
 	json_object_set_new(o, "rules", arr);
 	return o;
+}
+
+json_t *
+emu_faults_wrong_type(const json_t *j)
+{
+	const char *key;
+	json_t *o, *v;
+	size_t i;
+	char k[24];
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		o = json_object();
+		json_object_foreach((json_t *)(uintptr_t)j, key, v)
+			json_object_set_new(o, key, emu_faults_wrong_type(v));
+		return o;
+	case JSON_ARRAY:
+		/* An object where a list was: "0", "1", ... */
+		o = json_object();
+		for (i = 0; i < json_array_size(j); i++) {
+			snprintf(k, sizeof(k), "%zu", i);
+			json_object_set_new(o, k, emu_faults_wrong_type(
+			    json_array_get(j, i)));
+		}
+		return o;
+	case JSON_STRING:
+		return json_integer(7);
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return json_string("7");
+	case JSON_TRUE:
+		return json_string("true");
+	case JSON_FALSE:
+		return json_string("false");
+	case JSON_NULL:
+	default:
+		return json_array();
+	}
+}
+
+void
+emu_faults_garbage(unsigned char *out, size_t len)
+{
+	uint32_t x = 2463534242u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		/* xorshift32: the same noise every time, for reproducible
+		 * client errors. */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		out[i] = (unsigned char)x;
+	}
+	/* Never valid UTF-8 (0xff), never mistaken for JSON, and with the
+	 * bytes a C string handler trips on. */
+	if (len > 0)
+		out[0] = 0xff;
+	if (len > 1)
+		out[1] = 0x00;
+	if (len > 2)
+		out[2] = 0x1b;
+}
+
+char
+emu_faults_huge_byte(unsigned long long pos)
+{
+	static const char head[] = "{\"rsMailboxes\":[{\"name\":\"";
+
+	if (pos < sizeof(head) - 1)
+		return head[pos];
+	return 'x';
 }

@@ -24,6 +24,22 @@ enum emu_fault_action {
 	EMU_FA_STALL,		/* hold ms, then close; not processed */
 	EMU_FA_THROTTLE,	/* 403 "Exceeded request limits" (rules) */
 	EMU_FA_LATENCY,		/* delay the reply by ms (rules) */
+	/*
+	 * Hostile replies (rules only; tests/hostile): what a broken proxy,
+	 * a half-dead server or a changed API could send.
+	 */
+	EMU_FA_REPLY,		/* the rule's status, body and content
+				 * type; not processed */
+	EMU_FA_HTML_ERROR,	/* a proxy's HTML error page (502); not
+				 * processed */
+	EMU_FA_GARBAGE,		/* 200, binary noise labelled JSON; not
+				 * processed */
+	EMU_FA_HUGE_BODY,	/* 200, a JSON-looking body of `bytes`;
+				 * not processed */
+	EMU_FA_TRUNCATE,	/* processed; the body cut to `bytes` */
+	EMU_FA_WRONG_TYPE,	/* processed; every JSON value of the body
+				 * changes type */
+	EMU_FA_DRIP,		/* processed; `bytes` every `ms` */
 	EMU_FA_COUNT
 };
 
@@ -32,6 +48,13 @@ enum emu_fault_action {
 #define EMU_FAULTS_MS_MAX 600000u	/* ten minutes */
 #define EMU_FAULTS_RULES_MAX 256
 #define EMU_FAULTS_PATH_MAX 256
+#define EMU_FAULTS_BODY_MAX 2048	/* a "reply" rule's body */
+#define EMU_FAULTS_CTYPE_MAX 96	/* a "reply" rule's content type */
+#define EMU_FAULTS_BYTES_MAX (1024ull * 1024 * 1024)	/* huge_body */
+#define EMU_FAULTS_DRIP_MS_MAX 10000u	/* a drip holds a worker thread */
+#define EMU_FAULTS_HUGE_DEFAULT (16u * 1024 * 1024)
+#define EMU_FAULTS_GARBAGE_DEFAULT 64u
+#define EMU_FAULTS_DRIP_DEFAULT_MS 1000u
 
 struct emu_faults_spec {
 	double p[EMU_FA_COUNT];	/* ERROR500, DROP, DROP_AFTER, STALL used */
@@ -47,15 +70,30 @@ struct emu_fault_rule {
 	enum emu_fault_action action;
 	unsigned skip;			/* matching requests to let pass */
 	unsigned count;			/* times to fire; 0 = every time */
-	unsigned ms;			/* stall/latency; 0 = default */
+	unsigned ms;			/* stall, latency, drip; 0: default */
 	unsigned fired;			/* times fired so far */
+	unsigned status;		/* reply, html_error, garbage:
+					 * HTTP status; 0 = the default */
+	unsigned long long bytes;	/* truncate: bytes kept (0 = half);
+					 * huge_body, garbage: size; drip:
+					 * bytes per tick (0 = 1) */
+	char ctype[EMU_FAULTS_CTYPE_MAX];	/* reply; "" = JSON */
+	char body[EMU_FAULTS_BODY_MAX];	/* reply: sent as is */
+	size_t body_len;
 };
 
-/* What to do with one request. */
+/* What to do with one request. A copy: the rule may be replaced by the
+ * admin API while the request is answered. */
 struct emu_fault_decision {
-	enum emu_fault_action action;	/* NONE..THROTTLE (never LATENCY) */
-	unsigned stall_ms;		/* for STALL */
+	enum emu_fault_action action;	/* never LATENCY */
+	unsigned stall_ms;		/* for STALL; DRIP: ms per tick */
 	unsigned latency_ms;		/* added before the reply, any action */
+	unsigned status;		/* REPLY, HTML_ERROR, GARBAGE (0 =
+					 * the action's default) */
+	unsigned long long bytes;	/* as in the rule */
+	char ctype[EMU_FAULTS_CTYPE_MAX];
+	char body[EMU_FAULTS_BODY_MAX];
+	size_t body_len;
 };
 
 /* Name of an action ("error500", ...), or NULL. */
@@ -85,8 +123,11 @@ bool emu_faults_rule_match(const struct emu_fault_rule *rule,
 /*
  * Parses the admin JSON {"error500":P, "drop":P, "drop_after":P, "stall":P,
  * "stall_ms":MS, "latency_ms":"MIN-MAX", "rules":[{"method","path","match":
- * "prefix"|"substring","action","count","skip","ms"}]}. Keys left out are
- * zero (the body replaces everything). `rules` is allocated (free() it).
+ * "prefix"|"substring","action","count","skip","ms","status","bytes",
+ * "content_type","body"}]}. Keys left out are zero (the body replaces
+ * everything). A key that the rule's action does not use is an error
+ * (a test that sets "bytes" on an error500 rule has a mistake). `rules`
+ * is allocated (free() it).
  */
 int emu_faults_json_parse(const json_t *j, struct emu_faults_spec *spec
     /* OUT */, struct emu_fault_rule **rules /* OUT */, size_t *nrules
@@ -108,5 +149,25 @@ void emu_faults_decide(struct emu_faults *f, const char *method,
 
 /* Current spec and rules as a new JSON object (caller owns). */
 json_t *emu_faults_to_json(struct emu_faults *f);
+
+/*
+ * The hostile-reply transformations, pure (tests/unit/test_emu_faults.c):
+ *
+ * emu_faults_wrong_type(): a new JSON value of the same shape as `j` with
+ * every leaf's type changed (string -> integer 7, integer/real -> string
+ * "7", true/false -> string, null -> [], an array -> an object {"0":...}
+ * of its changed items); objects keep their keys. Caller owns the result.
+ *
+ * emu_faults_garbage(): fills `out` with `len` bytes of deterministic
+ * noise that is neither UTF-8 nor JSON (it starts with 0xff and holds NUL
+ * and C0 bytes).
+ *
+ * emu_faults_huge_byte(): byte `pos` of the huge_body body of `total`
+ * bytes: a JSON object that opens and never closes, so only the size
+ * limit can stop a reader.
+ */
+json_t *emu_faults_wrong_type(const json_t *j);
+void emu_faults_garbage(unsigned char *out /* OUT */, size_t len);
+char emu_faults_huge_byte(unsigned long long pos);
 
 #endif

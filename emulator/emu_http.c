@@ -8,11 +8,17 @@
  *
  * SECURITY: the X-Api-Signature header and bodies are never logged; the
  * request log gets a redacted copy of the body only.
+ *
+ * Hostile-reply rules (emu_faults.h: reply, html_error, garbage,
+ * huge_body, truncate, wrong_type, drip) are applied here, where the reply
+ * is queued: emu_http_send() builds their answer from the decision kept in
+ * the request.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +79,25 @@ struct emu_req {
 	bool drop;		/* close instead of replying on resume */
 	struct emu_resp resp;
 	struct MHD_Connection *conn;
+	struct emu_fault_decision fd;	/* hostile replies: how to send */
+};
+
+/* A proxy's error page, as IIS's ARR or a load balancer sends it. */
+static const char emu_http_html_error[] =
+    "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\">\r\n"
+    "<html><head><title>502 - Web server received an invalid response "
+    "while acting as a gateway or proxy server.</title></head>\r\n"
+    "<body><h1>Server Error</h1><h2>502 - Web server received an invalid "
+    "response while acting as a gateway or proxy server.</h2>\r\n"
+    "<h3>There is a problem with the page you are looking for, and it "
+    "cannot be displayed.</h3></body></html>\r\n";
+
+/* A drip: the reply's body, `chunk` bytes a call, `ms` apart. */
+struct emu_drip {
+	char *body;		/* owned */
+	size_t len;
+	size_t chunk;
+	unsigned ms;
 };
 
 static void *
@@ -125,13 +150,154 @@ emu_http_mhdlog(void *cls, const char *fmt, va_list ap)
 	log_vdebug_lib("mhd: ", fmt, ap);
 }
 
+static ssize_t
+emu_http_huge_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	size_t i;
+
+	(void)cls;
+	for (i = 0; i < max; i++)
+		buf[i] = emu_faults_huge_byte(pos + i);
+	return (ssize_t)max;
+}
+
+static ssize_t
+emu_http_drip_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct emu_drip *d = cls;
+	struct timespec ts;
+	size_t n;
+
+	if (pos >= d->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/*
+	 * The only sleep in rsemu: a drip holds this worker thread for the
+	 * whole reply (EMU_FAULTS_DRIP_MS_MAX per call bounds one wait; a
+	 * client that gives up is noticed at the next write).
+	 */
+	if (pos > 0) {
+		ts.tv_sec = d->ms / 1000;
+		ts.tv_nsec = (long)(d->ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	n = d->len - (size_t)pos;
+	if (n > d->chunk)
+		n = d->chunk;
+	if (n > max)
+		n = max;
+	memcpy(buf, d->body + pos, n);
+	return (ssize_t)n;
+}
+
+static void
+emu_http_drip_free(void *cls)
+{
+	struct emu_drip *d = cls;
+
+	free(d->body);
+	free(d);
+}
+
+/* The HTTP status a hostile reply sends (0: the request's own). */
+static unsigned
+emu_http_hostile_status(const struct emu_fault_decision *fd)
+{
+	switch (fd->action) {
+	case EMU_FA_REPLY:
+	case EMU_FA_GARBAGE:
+		return fd->status != 0 ? fd->status : 200;
+	case EMU_FA_HTML_ERROR:
+		return fd->status != 0 ? fd->status : 502;
+	case EMU_FA_HUGE_BODY:
+		return 200;
+	default:
+		return 0;
+	}
+}
+
+/* The reply of a hostile rule that replaces the whole answer, or of a
+ * drip; NULL when the answer is sent as built (or on ENOMEM). */
+static struct MHD_Response *
+emu_http_hostile_resp(struct emu_req *q, const char **ctype)
+{
+	struct emu_fault_decision *fd = &q->fd;
+	struct MHD_Response *resp = NULL;
+	struct emu_drip *d;
+	unsigned char *g;
+
+	*ctype = "application/json; charset=utf-8";
+	switch (fd->action) {
+	case EMU_FA_REPLY:
+		if (fd->ctype[0] != '\0')
+			*ctype = fd->ctype;
+		resp = MHD_create_response_from_buffer(fd->body_len, fd->body,
+		    MHD_RESPMEM_MUST_COPY);
+		break;
+	case EMU_FA_HTML_ERROR:
+		*ctype = "text/html";
+		resp = MHD_create_response_from_buffer(
+		    sizeof(emu_http_html_error) - 1,
+		    (void *)(uintptr_t)emu_http_html_error,
+		    MHD_RESPMEM_PERSISTENT);
+		break;
+	case EMU_FA_GARBAGE:
+		if ((g = malloc(fd->bytes)) == NULL)
+			return NULL;
+		emu_faults_garbage(g, fd->bytes);
+		resp = MHD_create_response_from_buffer(fd->bytes, g,
+		    MHD_RESPMEM_MUST_FREE);
+		if (resp == NULL)
+			free(g);
+		break;
+	case EMU_FA_HUGE_BODY:
+		resp = MHD_create_response_from_callback(fd->bytes, 64 * 1024,
+		    emu_http_huge_cb, NULL, NULL);
+		break;
+	case EMU_FA_DRIP:
+		if (q->resp.body == NULL)
+			return NULL;	/* nothing to drip: sent as is */
+		if ((d = calloc(1, sizeof(*d))) == NULL)
+			return NULL;
+		d->body = q->resp.body;
+		d->len = q->resp.len;
+		d->chunk = fd->bytes > 0 ? (size_t)fd->bytes : 1;
+		d->ms = fd->stall_ms;
+		resp = MHD_create_response_from_callback(d->len, d->chunk,
+		    emu_http_drip_cb, d, emu_http_drip_free);
+		if (resp == NULL) {
+			free(d);
+			return NULL;
+		}
+		q->resp.body = NULL;	/* the drip owns it now */
+		break;
+	default:
+		break;
+	}
+	return resp;
+}
+
 static enum MHD_Result
 emu_http_send(struct emu_req *q, struct MHD_Connection *conn)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	const char *ctype;
+	unsigned status = q->resp.status;
 
 	q->phase = EMU_PH_DONE;
+	if ((resp = emu_http_hostile_resp(q, &ctype)) != NULL) {
+		if (emu_http_hostile_status(&q->fd) != 0)
+			status = emu_http_hostile_status(&q->fd);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    ctype);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		    "private");
+		ret = MHD_queue_response(conn, status, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
+	if (emu_http_hostile_status(&q->fd) != 0)
+		return MHD_NO;	/* out of memory for the hostile reply */
 	if (q->resp.body != NULL) {
 		resp = MHD_create_response_from_buffer(q->resp.len,
 		    q->resp.body, MHD_RESPMEM_MUST_FREE);
@@ -232,15 +398,47 @@ emu_http_record(struct emu_req *q, const char *method, struct emu_call *c,
 	(void)emu_reqlog_add(e->reqlog, j);
 }
 
+/* truncate and wrong_type: the processed reply's body, changed. */
+static void
+emu_http_mangle(struct emu_resp *r, const struct emu_fault_decision *fd)
+{
+	json_error_t jerr;
+	json_t *j, *w;
+	char *out;
+
+	if (r->body == NULL || r->len == 0)
+		return;
+	if (fd->action == EMU_FA_TRUNCATE) {
+		/* Content-Length follows: a short but complete message. */
+		if (fd->bytes == 0)
+			r->len /= 2;
+		else if (fd->bytes < r->len)
+			r->len = (size_t)fd->bytes;
+		return;
+	}
+	if ((j = json_loadb(r->body, r->len, 0, &jerr)) == NULL)
+		return;
+	w = emu_faults_wrong_type(j);
+	json_decref(j);
+	out = json_dumps(w, JSON_COMPACT);
+	json_decref(w);
+	if (out == NULL)
+		return;
+	free(r->body);
+	r->body = out;
+	r->len = strlen(out);
+}
+
 static enum MHD_Result
 emu_http_api(struct emu_req *q, struct MHD_Connection *conn,
     const char *method)
 {
 	struct emu *e = q->l->e;
-	struct emu_fault_decision fd;
+	struct emu_fault_decision *fdp = &q->fd;
 	struct emu_call c;
 	const char *query;
 	char path[EMU_URI_MAX + 1];
+	unsigned status;
 	size_t plen;
 
 	memset(&c, 0, sizeof(c));
@@ -258,16 +456,23 @@ emu_http_api(struct emu_req *q, struct MHD_Connection *conn,
 	emu_route_split(q->target, &plen, &query);
 	memcpy(path, q->target, plen);
 	path[plen] = '\0';
-	emu_faults_decide(e->faults, method, path, &fd);
+	emu_faults_decide(e->faults, method, path, fdp);
 	emu_resp_init(&q->resp, c.now);
-	switch (fd.action) {
+	switch (fdp->action) {
 	case EMU_FA_DROP:
-		emu_http_record(q, method, &c, 0, fd.action, 0);
+		emu_http_record(q, method, &c, 0, fdp->action, 0);
 		return MHD_NO;
 	case EMU_FA_STALL:
-		emu_http_record(q, method, &c, 0, fd.action, fd.stall_ms);
+		emu_http_record(q, method, &c, 0, fdp->action, fdp->stall_ms);
 		q->drop = true;
-		return emu_http_wait(q, conn, fd.stall_ms);
+		return emu_http_wait(q, conn, fdp->stall_ms);
+	case EMU_FA_REPLY:
+	case EMU_FA_HTML_ERROR:
+	case EMU_FA_GARBAGE:
+	case EMU_FA_HUGE_BODY:
+		/* Not processed: the whole answer is the rule's. */
+		emu_resp_status(&q->resp, emu_http_hostile_status(fdp));
+		break;
 	case EMU_FA_ERROR500:
 		emu_resp_fault(&q->resp, 500, "appsFault", "Injected server "
 		    "error (rsemu fault injection).");
@@ -278,15 +483,18 @@ emu_http_api(struct emu_req *q, struct MHD_Connection *conn,
 		break;
 	default:
 		emu_api_process(e, &c, &q->resp);
+		if (fdp->action == EMU_FA_TRUNCATE || fdp->action ==
+		    EMU_FA_WRONG_TYPE)
+			emu_http_mangle(&q->resp, fdp);
 		break;
 	}
-	emu_http_record(q, method, &c, fd.action == EMU_FA_DROP_AFTER ? 0 :
-	    q->resp.status, fd.action, fd.latency_ms);
+	status = fdp->action == EMU_FA_DROP_AFTER ? 0 : q->resp.status;
+	emu_http_record(q, method, &c, status, fdp->action, fdp->latency_ms);
 	json_decref(c.logbody);
-	if (fd.action == EMU_FA_DROP_AFTER)
+	if (fdp->action == EMU_FA_DROP_AFTER)
 		return MHD_NO;
-	if (fd.latency_ms > 0)
-		return emu_http_wait(q, conn, fd.latency_ms);
+	if (fdp->latency_ms > 0)
+		return emu_http_wait(q, conn, fdp->latency_ms);
 	return emu_http_send(q, conn);
 }
 

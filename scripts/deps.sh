@@ -11,6 +11,7 @@ build-essential cmake pkg-config git ca-certificates openssl
 libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libjansson-dev
 libmicrohttpd-dev libsodium-dev libinih-dev libcmocka-dev libldap-dev
 clang curl python3 procps iproute2 groff-base man-db
+libclang-rt-14-dev
 samba-ad-dc samba-ad-provision ldap-utils krb5-user ldb-tools python3-gpg gnupg
 util-linux time gcc-mingw-w64-x86-64 wine64
 chromium nodejs npm socat

@@ -91,7 +91,11 @@ secret_load_file(const char *path, const char *tag, size_t max,
 		whylen = 0;
 	} else
 		why[0] = '\0';
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in the secret's place must not block the
+	 * open; it is refused below as not a regular file (O_NONBLOCK does
+	 * nothing to the reads of a regular file). */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		if (why)

@@ -828,7 +828,9 @@ conf_read_file(const char *path, char **out /* OUT */, size_t *outlen,
 	ssize_t n;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named as the file must not block the open; it
+	 * is refused below as not a regular file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		diag_add(diag, path, 0, "cannot open: %s; %s",

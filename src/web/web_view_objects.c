@@ -282,6 +282,14 @@ web_view_object(struct web_req *r, struct web_page *p)
 	char why[1024];
 	size_t i;
 
+	/* The key comes from the address, decoded by libmicrohttpd: text
+	 * is checked here (forms and queries are by web_form). */
+	if (web_text_check(key, strlen(key), false) < 0) {
+		wp_error_page(p, r, 400, "Bad request", "The object named in "
+		    "the address is not UTF-8 text; search for it on the "
+		    "Objects page.");
+		return;
+	}
 	ans = web_ctl(r->w, json_pack("{s:s,s:s}", "cmd", "explain", "key",
 	    key), WEB_EXPLAIN_TIMEOUT_MS, why, sizeof(why));
 	wp_begin(p, r, "Object", "objects");

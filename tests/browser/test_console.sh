@@ -90,6 +90,7 @@ web_listen = 127.0.0.1:$WEB_PORT
 hook_listen =
 EOF
 CONSOLE_PASSWORD="console-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
+audit_secret console/password "$CONSOLE_PASSWORD"	# the secrets audit (tests/audit)
 
 echo "=== the console password"
 printf '%s\n' "$CONSOLE_PASSWORD" | "$ADSYNC" -c "$CONF" web passwd > "$W/passwd.out" 2>&1

@@ -28,7 +28,16 @@ stop() {
 	fi
 	return 0
 }
-cleanup() { stop; rm -rf "$work"; }
+# The secrets audit (tests/audit): the API secret and the mailbox
+# passwords, then $work (rsemu's log and state).
+AUDIT_HOME=$src/tests/audit
+# shellcheck source=tests/audit/audit.sh
+. "$AUDIT_HOME/audit.sh"
+audit_secret rsemu_api/secret_key 'c2VjcmV0LWtleS1mb3ItdGVzdHM='
+for _pw in Welcome-2026 Recover-2026 Paging-2026; do
+	audit_secret rsemu_api/mailbox_password "$_pw"
+done
+cleanup() { stop; audit_keep work "$work"; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 

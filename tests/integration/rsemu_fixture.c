@@ -39,6 +39,68 @@ rsemu_sleep_ms(long ms)
 		;
 }
 
+/*
+ * The secrets audit (tests/audit, docs/testing-sync.md): under CTest,
+ * ADSYNC_AUDIT_DIR and ADSYNC_AUDIT_TEST say where a test registers its
+ * secrets and keeps its evidence. The fixture's directory is then made in
+ * AUDIT_DIR/TEST, and rsemu_stop removes only the secret file from it:
+ * rsemu's log and what the test wrote there stay for the audit. Fills buf
+ * with AUDIT_DIR/TEST (made 0700); 0, or -1 when not under the audit.
+ */
+static int
+rsemu_audit_dir(char *buf, size_t len)
+{
+	const char *d = getenv("ADSYNC_AUDIT_DIR");
+	const char *t = getenv("ADSYNC_AUDIT_TEST");
+	int n;
+
+	if (d == NULL || d[0] == '\0' || t == NULL || t[0] == '\0' ||
+	    strchr(t, '/') != NULL)
+		return -1;
+	n = snprintf(buf, len, "%s/%s", d, t);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	(void)mkdir(d, 0700);
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* Appends the secret in `path` to the audit's registry, as
+ * "TEST<TAB>rsemu_fixture/secret<TAB>VALUE" in one write. */
+static void
+rsemu_audit_register(const char *path)
+{
+	const char *d = getenv("ADSYNC_AUDIT_DIR");
+	const char *t = getenv("ADSYNC_AUDIT_TEST");
+	char reg[RSEMU_PATH_MAX], sec[128], line[256];
+	ssize_t got;
+	int fd, n;
+
+	if (d == NULL || d[0] == '\0' ||
+	    snprintf(reg, sizeof(reg), "%s/secrets", d) >= (int)sizeof(reg))
+		return;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	got = read(fd, sec, sizeof(sec) - 1);
+	close(fd);
+	if (got <= 0)
+		return;
+	sec[got] = '\0';
+	sec[strcspn(sec, "\r\n\t")] = '\0';
+	n = snprintf(line, sizeof(line), "%s\trsemu_fixture/secret\t%s\n",
+	    t != NULL && t[0] != '\0' ? t : "-", sec);
+	sodium_memzero(sec, sizeof(sec));
+	if (n > 0 && (size_t)n < sizeof(line) && (fd = open(reg, O_WRONLY |
+	    O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+		if (write(fd, line, (size_t)n) != n)
+			fprintf(stderr, "rsemu fixture: cannot register the "
+			    "secret for the audit\n");
+		close(fd);
+	}
+	sodium_memzero(line, sizeof(line));
+}
+
 const char *
 rsemu_binary(void)
 {
@@ -220,8 +282,14 @@ rsemu_start(struct rsemu *e, const struct rsemu_opts *o)
 	if (o != NULL && o->dir != NULL) {
 		snprintf(e->dir, sizeof(e->dir), "%s", o->dir);
 	} else {
+		char audit[RSEMU_PATH_MAX - 128];
+
+		if (rsemu_audit_dir(audit, sizeof(audit)) < 0)
+			snprintf(audit, sizeof(audit), "%s",
+			    getenv("TMPDIR") != NULL ? getenv("TMPDIR") :
+			    "/tmp");
 		snprintf(e->dir, sizeof(e->dir), "%s/rsemu-fixture.XXXXXX",
-		    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+		    audit);
 		if (mkdtemp(e->dir) == NULL) {
 			fprintf(stderr, "rsemu fixture: mkdtemp: %s\n",
 			    adsync_strerror(-errno));
@@ -259,6 +327,7 @@ rsemu_start(struct rsemu *e, const struct rsemu_opts *o)
 		}
 		sodium_memzero(sec, sizeof(sec));
 	}
+	rsemu_audit_register(e->secret_file);
 	unlink(ready);
 	snprintf(acct, sizeof(acct), "%lld", e->account);
 
@@ -368,7 +437,14 @@ rsemu_stop(struct rsemu *e)
 		e->pid = 0;
 	}
 	if (e->own_dir && e->dir[0] != '\0') {
-		if (getenv("RSEMU_KEEP") == NULL)
+		char audit[RSEMU_PATH_MAX];
+		size_t alen;
+
+		if (rsemu_audit_dir(audit, sizeof(audit)) == 0 &&
+		    (alen = strlen(audit)) < strlen(e->dir) &&
+		    strncmp(e->dir, audit, alen) == 0 && e->dir[alen] == '/')
+			unlink(e->secret_file);	/* the rest is evidence */
+		else if (getenv("RSEMU_KEEP") == NULL)
 			nftw(e->dir, rsemu_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		e->own_dir = false;
 	}

@@ -74,6 +74,10 @@ ADSYNC=${1:?usage: test_sync_THEME.sh ADSYNC RSEMU SRCDIR}
 RSEMU=${2:?usage: test_sync_THEME.sh ADSYNC RSEMU SRCDIR}
 SRCDIR=${3:?usage: test_sync_THEME.sh ADSYNC RSEMU SRCDIR}
 TESTBED=$SRCDIR/tests/testbed
+# The secrets audit (tests/audit): audit_secret, audit_keep.
+AUDIT_HOME=$SRCDIR/tests/audit
+# shellcheck source=tests/audit/audit.sh
+. "$AUDIT_HOME/audit.sh"
 
 sync_skip() { echo "SKIP: $*"; exit 77; }
 
@@ -130,6 +134,7 @@ sync_cleanup() {
 		kill -KILL "$BG_PID" 2>/dev/null
 		wait "$BG_PID" 2>/dev/null
 	fi
+	audit_sync_keep
 	rsemu_stop
 	if [ -n "${KEEP_SYNC:-}" ]; then
 		echo "kept $W (KEEP_SYNC)"
@@ -137,6 +142,22 @@ sync_cleanup() {
 		rm -rf "$W"
 	fi
 	exit "$rc"
+}
+# For the secrets audit (tests/audit, under CTest only): rsemu's whole
+# state and request log, the daemon's queue key, then $W (logs, configs,
+# state, spool; not the secret files) to BUILD/audit/TEST/work.
+audit_sync_keep() {
+	[ -n "${ADSYNC_AUDIT_DIR:-}" ] || return 0
+	if [ -n "$RSEMU_PID" ] && kill -0 "$RSEMU_PID" 2>/dev/null; then
+		curl -sf -o "$W/emu-state.json" "$EMU_ADMIN/_emu/state"
+		curl -sf -o "$W/emu-requests.json" "$EMU_ADMIN/_emu/requests?since=0&limit=200000"
+	fi
+	if [ -f "$W/state/pki/queue.key" ]; then
+		audit_secret_file sync_env/queue_key "$W/state/pki/queue.key"
+		audit_secret_hex sync_env/queue_key_raw \
+		    "$(base64 -d < "$W/state/pki/queue.key" 2>/dev/null | od -An -v -tx1 | tr -d ' \n')"
+	fi
+	audit_keep work "$W"
 }
 trap sync_cleanup EXIT
 trap 'exit 130' INT
@@ -220,6 +241,7 @@ sanitizer_check() {	# FILE WHO
 	head -c 24 /dev/urandom | base64 > "$W/rsemu-secret.key"
 	cp "$W/rsemu-secret.key" "$W/rs-secret.key"
 )
+audit_secret sync_env/rs_secret "$(tr -d '\n' < "$W/rsemu-secret.key")"
 
 # ---- rsemu -----------------------------------------------------------
 rsemu_stop() {

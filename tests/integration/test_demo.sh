@@ -19,7 +19,18 @@ SRC=${1:?usage: test_demo.sh SRCDIR BUILD_DIR}
 BUILD=${2:?usage: test_demo.sh SRCDIR BUILD_DIR}
 BUILD=$(cd "$BUILD" && pwd)
 OUT=$(mktemp "${TMPDIR:-/tmp}/demo-test.XXXXXX")
-trap 'rm -f "$OUT"' EXIT
+# The secrets audit (tests/audit): the demo's API secret and console
+# password, and its directory (logs, configuration, state).
+AUDIT_HOME=$SRC/tests/audit
+# shellcheck source=tests/audit/audit.sh
+. "$AUDIT_HOME/audit.sh"
+# shellcheck disable=SC2317  # run by the trap
+audit_demo() {
+	audit_secret_file demo/rs_secret "$BUILD/demo/rackspace-secret.key"
+	audit_secret_file demo/console_password "$BUILD/demo/console-password"
+	audit_keep demo "$BUILD/demo"
+}
+trap 'audit_demo; rm -f "$OUT"' EXIT
 FAILS=0
 CHECKS=0
 pass() { CHECKS=$((CHECKS + 1)); echo "ok   $*"; }
@@ -30,6 +41,10 @@ has() { if grep -qE -- "$2" "$OUT"; then pass "$1"; else fail "$1: no line match
 step() { sed -n "/^== $1\\./,/^== /p" "$OUT"; }
 
 t0=$(date +%s.%N)
+# The console's bridge on a free port of this host, not 8080: tests
+# never take a fixed port of the host's namespace.
+WEB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export WEB_PORT
 DEMO_SECONDS=1 timeout -k 10 120 "$SRC/scripts/demo.sh" "$BUILD" </dev/null >"$OUT" 2>&1
 rc=$?
 secs=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}")

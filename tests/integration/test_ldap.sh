@@ -18,6 +18,10 @@ ADSYNC=${1:?usage: test_ldap.sh ADSYNC_BIN SRCDIR CASE}
 SRCDIR=${2:?usage: test_ldap.sh ADSYNC_BIN SRCDIR CASE}
 CASE=${3:?usage: test_ldap.sh ADSYNC_BIN SRCDIR CASE}
 TESTBED=$SRCDIR/tests/testbed
+# The secrets audit (tests/audit): audit_secret, audit_keep.
+AUDIT_HOME=$SRCDIR/tests/audit
+# shellcheck source=tests/audit/audit.sh
+. "$AUDIT_HOME/audit.sh"
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -76,6 +80,7 @@ W=$(mktemp -d /tmp/test_ldap_w.XXXXXX)
 cleanup() {
 	[ -n "$STARTED_PID" ] && kill -TERM "$STARTED_PID" 2>/dev/null || true
 	[ -n "$STARTED_PID" ] && wait "$STARTED_PID" 2>/dev/null || true
+	audit_keep ldap "$W"
 	rm -rf "$W"
 	[ "${4:-}" = --fallback-inner ] && cleanup_fb
 	return 0
@@ -375,6 +380,7 @@ incremental_case() {
 		# right: DirSync must fall back to OBJECT_SECURITY.
 		AD_BIND_DN=alice@${AD_REALM:-EXAMPLE.TEST}
 		( umask 077; printf '%s' 'Sample-Passw0rd!' > "$W/user.pw" )
+		audit_secret ldap/user_password 'Sample-Passw0rd!'
 		AD_BIND_PASSWORD_FILE=$W/user.pw
 		WATCH_OPTS=-v
 	fi
@@ -470,6 +476,7 @@ case_errors() {
 	[ ! -s "$W/out" ] || fail "output despite the failure"
 	# A wrong password.
 	umask 077; printf 'wrong-Passw0rd' > "$W/bad.pw"; umask 022
+	audit_secret ldap/wrong_password 'wrong-Passw0rd'
 	write_conf
 	sed -i "s|^bind_password_file = .*|bind_password_file = $W/bad.pw|" "$W/adsync.conf"
 	if "$ADSYNC" -c "$W/adsync.conf" ad dump > "$W/out" 2> "$W/err"; then

@@ -39,6 +39,11 @@ skip() { echo "SKIP: $*"; exit 77; }
 [ -x "$WINE" ] && [ -x "$WINESERVER" ] || skip "wine64 not installed"
 command -v openssl >/dev/null || skip "openssl missing"
 command -v python3 >/dev/null || skip "python3 missing"
+# The secrets audit (tests/audit): the password, then the evidence.
+AUDIT_HOME=$SRC/tests/audit
+# shellcheck source=tests/audit/audit.sh
+. "$AUDIT_HOME/audit.sh"
+audit_secret pwfilter/password "$PW"
 
 T=$(mktemp -d)
 STUB_PID=""
@@ -59,6 +64,9 @@ cleanup() {
 		wait "$ADSYNC_PID" 2>/dev/null || true
 	fi
 	"$WINESERVER" -k 2>/dev/null || true
+	# Not the wine prefix (but the DLL's data in it), nor the stub's record.
+	audit_keep programdata "$T/prefix/drive_c/ProgramData/adsync"
+	audit_keep work "$T" prefix record.jsonl
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -334,6 +342,9 @@ if [ -n "$ADSYNC" ]; then
 		echo "[daemon]"
 		echo "hook_listen = 127.0.0.1:$APORT"
 		echo "hook_names = localhost"
+		# No console: this daemon runs in the host's network namespace,
+		# where 127.0.0.1:8080 may be anyone's.
+		echo "web_listen ="
 	} > "$A/adsync.conf"
 	umask 022
 	"$ADSYNC" -c "$A/adsync.conf" hook enroll DC1 --rsa -o "$T/hook_adsync.txt" \

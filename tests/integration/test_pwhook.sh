@@ -26,11 +26,30 @@ T=$(mktemp -d) || exit 1
 STUB_PID=
 STUB2_PID=
 SENDER_PID=
+# The secrets audit (tests/audit): every password the test gave the hook,
+# then $T without the stub's records, the list of passwords and the
+# syncpasswords input (ldif: Samba's side, the password in base64).
+AUDIT_HOME=$(dirname "$STUB")/../audit
+# shellcheck source=tests/audit/audit.sh
+. "$AUDIT_HOME/audit.sh"
+audit_pwhook() {
+	n=0
+	while IFS= read -r pw; do
+		n=$((n + 1))
+		audit_secret "pwhook/password-$n" "$pw"
+	done <"$T/passwords"
+	for pw in "${LONG:-}" "${LONG2:-}" "${LONG3:-}"; do
+		n=$((n + 1))
+		audit_secret "pwhook/password-$n" "$pw"
+	done
+	audit_keep work "$T" passwords rec rec2 ldif
+}
 cleanup() {
 	for p in $SENDER_PID $STUB_PID $STUB2_PID; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	[ ! -f "$T/passwords" ] || audit_pwhook
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -43,11 +43,13 @@ pw_matches() {	# MAILBOX PASSWORD: rsemu says the password matches
 utf16() { printf '"%s"' "$1" | iconv -t utf-16le | base64 -w0; }
 admin_reset() {	# DN PASSWORD
 	PASSWORDS+=("$2")
+	audit_secret "pwsync/password-${#PASSWORDS[@]}" "$2"	# the secrets audit
 	printf 'dn: %s\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: %s\n-\n\n' \
 	    "$1" "$(utf16 "$2")" | ldap_modify
 }
 self_change() {	# USER-UPN OLD NEW: the user's own change over LDAPS
 	PASSWORDS+=("$3")
+	audit_secret "pwsync/password-${#PASSWORDS[@]}" "$3"
 	printf 'dn: %s\nchangetype: modify\ndelete: unicodePwd\nunicodePwd:: %s\n-\nadd: unicodePwd\nunicodePwd:: %s\n-\n\n' \
 	    "$ALICE" "$(utf16 "$2")" "$(utf16 "$3")" |
 	    LDAPTLS_CACERT=$AD_CA ldapmodify -x -H "$AD_URI" -D "$1" -w "$2" >/dev/null
@@ -119,6 +121,7 @@ cat > "$W/krb5.conf" <<EOF
 EOF
 P3='Kerberos-Way-3y'
 PASSWORDS+=("$P3")
+audit_secret "pwsync/password-${#PASSWORDS[@]}" "$P3"
 printf '%s\n%s\n%s\n' "$P2" "$P3" "$P3" |
     KRB5_CONFIG=$W/krb5.conf KRB5CCNAME=FILE:$W/krb5cc kpasswd "alice@$AD_REALM" > "$W/kpasswd.out" 2>&1 ||
     { fail "kpasswd ran"; cat "$W/kpasswd.out"; }
@@ -150,6 +153,7 @@ echo "=== a new user: the password waits for the mailbox"
 NEW="CN=Pat Newcomer,$PEOPLE"
 P7='First-Day-7v'
 PASSWORDS+=("$P7")
+audit_secret "pwsync/password-${#PASSWORDS[@]}" "$P7"
 ldapadd "${ADMIN_LDAP[@]}" >/dev/null <<EOF
 dn: $NEW
 objectClass: user

@@ -13,6 +13,7 @@ SYNC_ORG=sample
 ACME=$(ad_guid "CN=Acme Supplies,$CONTACTS")
 [ -n "$ACME" ] || { echo "FAIL: no objectGUID for Acme Supplies"; exit 1; }
 PW='Pre-existing-Passw0rd!'
+audit_secret sync_adopt/mailbox_password "$PW"	# the secrets audit (tests/audit)
 D=/customers/me/domains
 
 # ---- what the service holds before adsync runs (through the probe) ------

@@ -26,6 +26,7 @@ conf_set ad uri "$AD_URI"
 
 cp "$AD_BIND_PASSWORD_FILE" "$W/bind.good"
 ( umask 077; printf 'wrong-Passw0rd!' > "$W/bind.bad" )
+audit_secret sync_check/wrong_bind_password 'wrong-Passw0rd!'	# the secrets audit
 conf_set ad bind_password_file "$W/bind.bad"
 adsync_run check --connect
 expect_rc "wrong bind password: exit 1" 1
@@ -36,6 +37,7 @@ conf_set ad bind_password_file "$W/bind.good"
 secret=$(sed -n 's/^secret_key_file *= *//p' "$CONF")
 cp "$secret" "$W/secret.good"
 ( umask 077; printf 'bm90LXRoZS1zZWNyZXQ=\n' > "$W/secret.bad" )
+audit_secret sync_check/wrong_api_secret 'bm90LXRoZS1zZWNyZXQ='
 conf_set rackspace secret_key_file "$W/secret.bad"
 adsync_run check --connect
 expect_rc "wrong API secret: exit 1" 1

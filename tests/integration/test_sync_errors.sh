@@ -28,6 +28,7 @@ conf_set ad uri "$AD_URI"
 
 echo "=== a bad bind password"
 ( umask 077; printf 'Wrong-Passw0rd!' > "$W/bad.pw" )
+audit_secret sync_errors/wrong_bind_password 'Wrong-Passw0rd!'	# the secrets audit
 conf_set ad bind_password_file "$W/bad.pw"
 req_mark
 adsync_run sync --once

@@ -50,6 +50,16 @@ usage() {
 HERE=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 REPO=$(realpath "$HERE/../..")
 SAMBA_AD=$HERE/samba-ad.sh
+# The secrets audit (tests/audit): audit_secret, audit_keep; no-ops in a
+# copy of this script alone (check-fixture.sh runs one).
+AUDIT_HOME=$HERE/../audit
+if [ -f "$AUDIT_HOME/audit.sh" ]; then
+	# shellcheck source=tests/audit/audit.sh
+	. "$AUDIT_HOME/audit.sh"
+else
+	audit_secret() { :; }
+	audit_keep() { :; }
+fi
 TEMPLATE=${ADSYNC_AD_TEMPLATE:-$REPO/build/testbed/template}
 ORG=sample
 MEMBERS=3000
@@ -220,6 +230,9 @@ cleanup() {
 		wait "$CMD_PID" 2>/dev/null || true
 	fi
 	"$SAMBA_AD" "$INST" stop >/dev/null 2>&1 || true	# TERM; KILL after 10 s
+	# The DC's logs for the secrets audit (org.ldif: the input, which
+	# names the sample password in a comment).
+	audit_keep ad-log "$INST/log" org.ldif
 	if [ -n "${KEEP_AD:-}" ]; then say "kept $WORK (KEEP_AD)"; else rm -rf "$WORK"; fi
 	[ -z "$WATCH_FD" ] || exec {WATCH_FD}>&-	# the watchdog sees EOF and exits
 }
@@ -256,6 +269,10 @@ umask 077
 printf '%s' "$SVC_PASS" > "$WORK/bind.pw"
 printf '%s' "$ADMINPASS" > "$WORK/admin.pw"
 umask 022
+audit_secret with-ad/bind_password "$SVC_PASS"
+audit_secret with-ad/admin_password "$ADMINPASS"
+# Every sample user's password (sample-org.ldif).
+[ "$ORG" != sample ] || audit_secret with-ad/sample_password 'Sample-Passw0rd!'
 cat > "$WORK/ad.env" <<ENV
 AD_URI='ldaps://127.0.0.1'
 AD_URI_PLAIN='ldap://127.0.0.1'

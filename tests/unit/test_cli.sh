@@ -8,7 +8,13 @@ A=$1
 SRC=$2
 VERSION=$3
 T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
+# The secrets audit (tests/audit): the secret, then $T but bad.conf (which
+# holds it inline on purpose).
+AUDIT_HOME=$SRC/tests/audit
+# shellcheck source=tests/audit/audit.sh
+. "$AUDIT_HOME/audit.sh"
+trap 'audit_keep work "$T" bad.conf; rm -rf "$T"' EXIT
+audit_secret cli/inline_secret 'QHOvchm/40czXhJ1OxfxK7jDHr3t'
 pass=0
 fail=0
 

@@ -1,7 +1,10 @@
 /*
  * rsemu fault injection: SPEC and latency parsing, the dice mapping, rule
- * matching, the admin JSON and deterministic rule decisions. Single
- * thread (the table's lock is exercised without contention).
+ * matching, the admin JSON and deterministic rule decisions, and the
+ * hostile replies (reply, html_error, garbage, huge_body, truncate,
+ * wrong_type, drip): their keys, defaults and refusals, and the pure body
+ * transformations. Single thread (the table's lock is exercised without
+ * contention).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -208,6 +211,209 @@ test_dice(void **st)
 	emu_faults_free(f);
 }
 
+/* Parses a rules body; returns the rules (n of them) or NULL on error. */
+static struct emu_fault_rule *
+rules_of(const char *text, size_t *n, char *why, size_t whylen)
+{
+	struct emu_faults_spec spec;
+	struct emu_fault_rule *rules = NULL;
+	json_error_t jerr;
+	json_t *j;
+	int r;
+
+	j = json_loads(text, 0, &jerr);
+	assert_non_null(j);
+	r = emu_faults_json_parse(j, &spec, &rules, n, why, whylen);
+	json_decref(j);
+	return r == 0 ? rules : NULL;
+}
+
+static void
+test_hostile_json(void **st)
+{
+	struct emu_fault_rule *rules;
+	char why[256];
+	size_t n, i;
+	static const struct {
+		const char *json;
+		const char *why;	/* a fragment of the refusal */
+	} bad[] = {
+		{ "{\"rules\":[{\"action\":\"error500\",\"bytes\":5}]}",
+		    "\"bytes\" is for truncate" },
+		{ "{\"rules\":[{\"action\":\"truncate\",\"status\":200}]}",
+		    "\"status\" is for reply" },
+		{ "{\"rules\":[{\"action\":\"reply\",\"status\":99}]}",
+		    "from 100 to 599" },
+		{ "{\"rules\":[{\"action\":\"reply\",\"status\":\"200\"}]}",
+		    "from 100 to 599" },
+		{ "{\"rules\":[{\"action\":\"huge_body\",\"bytes\":0}]}",
+		    "from 1 to" },
+		{ "{\"rules\":[{\"action\":\"huge_body\","
+		    "\"bytes\":2000000000}]}", "from 1 to" },
+		{ "{\"rules\":[{\"action\":\"garbage\",\"bytes\":-1}]}",
+		    "from 1 to" },
+		{ "{\"rules\":[{\"action\":\"drip\",\"ms\":60000}]}",
+		    "from 0 to 10000" },
+		{ "{\"rules\":[{\"action\":\"drip\",\"bytes\":100000}]}",
+		    "from 0 to 65536" },
+		{ "{\"rules\":[{\"action\":\"html_error\",\"body\":\"x\"}]}",
+		    "for reply only" },
+		{ "{\"rules\":[{\"action\":\"reply\",\"content_type\":"
+		    "\"text/html\\r\\nX-Evil: 1\"}]}", "one-line string" },
+		{ "{\"rules\":[{\"action\":\"reply\",\"body\":7}]}",
+		    "for reply only" },
+		{ "{\"rules\":[{\"action\":\"reply\",\"colour\":7}]}",
+		    "unknown rule key" },
+		{ "{\"rules\":[{\"action\":\"explode\"}]}",
+		    "wrong_type, drip" },
+	};
+
+	(void)st;
+	rules = rules_of("{\"rules\":["
+	    "{\"action\":\"reply\",\"status\":200,\"content_type\":"
+	    "\"text/plain\",\"body\":\"a\\tb\"},"
+	    "{\"action\":\"html_error\"},"
+	    "{\"action\":\"garbage\"},"
+	    "{\"action\":\"huge_body\"},"
+	    "{\"action\":\"truncate\",\"bytes\":10},"
+	    "{\"action\":\"wrong_type\"},"
+	    "{\"action\":\"drip\",\"bytes\":4,\"ms\":20},"
+	    "{\"action\":\"drip\"},"
+	    "{\"action\":\"garbage\",\"status\":500,\"bytes\":9}]}", &n, why,
+	    sizeof(why));
+	if (rules == NULL)
+		fail_msg("%s", why);
+	assert_int_equal(n, 9);
+	assert_int_equal(rules[0].action, EMU_FA_REPLY);
+	assert_int_equal(rules[0].status, 200);
+	assert_string_equal(rules[0].ctype, "text/plain");
+	assert_int_equal(rules[0].body_len, 3);
+	assert_memory_equal(rules[0].body, "a\tb", 3);
+	assert_int_equal(rules[1].action, EMU_FA_HTML_ERROR);
+	assert_int_equal(rules[1].status, 0);	/* the action's default */
+	assert_int_equal(rules[2].bytes, EMU_FAULTS_GARBAGE_DEFAULT);
+	assert_int_equal(rules[3].bytes, EMU_FAULTS_HUGE_DEFAULT);
+	assert_int_equal(rules[4].bytes, 10);
+	assert_int_equal(rules[5].action, EMU_FA_WRONG_TYPE);
+	assert_int_equal(rules[6].bytes, 4);
+	assert_int_equal(rules[6].ms, 20);
+	assert_int_equal(rules[7].bytes, 1);
+	assert_int_equal(rules[7].ms, EMU_FAULTS_DRIP_DEFAULT_MS);
+	assert_int_equal(rules[8].status, 500);
+	assert_int_equal(rules[8].bytes, 9);
+	free(rules);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rules = rules_of(bad[i].json, &n, why, sizeof(why));
+		if (rules != NULL || strstr(why, bad[i].why) == NULL)
+			fail_msg("%s: wanted a refusal with \"%s\", got "
+			    "\"%s\"", bad[i].json, bad[i].why, why);
+	}
+}
+
+static void
+test_hostile_decide(void **st)
+{
+	struct emu_faults_spec spec;
+	struct emu_fault_rule *rules;
+	struct emu_fault_decision d;
+	struct emu_faults *f;
+	char why[256];
+	size_t n;
+	json_t *j, *r;
+
+	(void)st;
+	rules = rules_of("{\"rules\":[{\"method\":\"GET\",\"path\":"
+	    "\"/ex/mailboxes\",\"action\":\"reply\",\"status\":502,"
+	    "\"content_type\":\"text/html\",\"body\":\"<html>\"},"
+	    "{\"path\":\"/rs/\",\"action\":\"drip\",\"bytes\":3,\"ms\":15,"
+	    "\"count\":0}]}", &n, why, sizeof(why));
+	assert_non_null(rules);
+	memset(&spec, 0, sizeof(spec));
+	f = emu_faults_new(&spec);
+	emu_faults_set(f, &spec, rules, n);
+	emu_faults_decide(f, "GET", "/v1/customers/me/domains/a.com/ex/"
+	    "mailboxes", &d);
+	assert_int_equal(d.action, EMU_FA_REPLY);
+	assert_int_equal(d.status, 502);
+	assert_string_equal(d.ctype, "text/html");
+	assert_int_equal(d.body_len, 6);
+	assert_memory_equal(d.body, "<html>", 6);
+	/* count 1: the second request is answered normally. */
+	emu_faults_decide(f, "GET", "/v1/customers/me/domains/a.com/ex/"
+	    "mailboxes", &d);
+	assert_int_equal(d.action, EMU_FA_NONE);
+	assert_int_equal(d.body_len, 0);
+	emu_faults_decide(f, "PUT", "/v1/x/rs/mailboxes/bob", &d);
+	assert_int_equal(d.action, EMU_FA_DRIP);
+	assert_int_equal(d.bytes, 3);
+	assert_int_equal(d.stall_ms, 15);
+	j = emu_faults_to_json(f);
+	r = json_array_get(json_object_get(j, "rules"), 0);
+	assert_string_equal(json_string_value(json_object_get(r, "action")),
+	    "reply");
+	assert_int_equal(json_integer_value(json_object_get(r, "status")),
+	    502);
+	assert_string_equal(json_string_value(json_object_get(r, "body")),
+	    "<html>");
+	r = json_array_get(json_object_get(j, "rules"), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "bytes")), 3);
+	json_decref(j);
+	emu_faults_free(f);
+}
+
+static void
+test_wrong_type(void **st)
+{
+	json_error_t jerr;
+	json_t *in, *out;
+	char *s;
+
+	(void)st;
+	in = json_loads("{\"rsMailboxes\":[{\"name\":\"bob\",\"enabled\":"
+	    "true,\"size\":25600,\"x\":null}],\"offset\":0,\"size\":50,"
+	    "\"total\":1,\"ok\":false,\"r\":1.5}", 0, &jerr);
+	assert_non_null(in);
+	out = emu_faults_wrong_type(in);
+	s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(s, "{\"offset\":\"7\",\"ok\":\"false\",\"r\":"
+	    "\"7\",\"rsMailboxes\":{\"0\":{\"enabled\":\"true\",\"name\":7,"
+	    "\"size\":\"7\",\"x\":[]}},\"size\":\"7\",\"total\":\"7\"}");
+	free(s);
+	json_decref(out);
+	json_decref(in);
+	/* A top-level array becomes an object too. */
+	in = json_loads("[\"a\"]", 0, &jerr);
+	out = emu_faults_wrong_type(in);
+	assert_true(json_is_object(out));
+	assert_true(json_is_integer(json_object_get(out, "0")));
+	json_decref(out);
+	json_decref(in);
+}
+
+static void
+test_garbage_and_huge(void **st)
+{
+	unsigned char a[64], b[64];
+	json_error_t jerr;
+	char head[40];
+	size_t i;
+
+	(void)st;
+	emu_faults_garbage(a, sizeof(a));
+	emu_faults_garbage(b, sizeof(b));
+	assert_memory_equal(a, b, sizeof(a));	/* reproducible */
+	assert_int_equal(a[0], 0xff);
+	assert_int_equal(a[1], 0x00);
+	assert_null(json_loadb((const char *)a, sizeof(a), 0, &jerr));
+	emu_faults_garbage(a, 1);	/* short sizes are fine */
+	for (i = 0; i < sizeof(head) - 1; i++)
+		head[i] = emu_faults_huge_byte(i);
+	head[sizeof(head) - 1] = '\0';
+	assert_string_equal(head,
+	    "{\"rsMailboxes\":[{\"name\":\"xxxxxxxxxxxxxx");
+	assert_int_equal(emu_faults_huge_byte(16ull * 1024 * 1024 - 1), 'x');
+}
+
 int
 main(void)
 {
@@ -218,6 +424,10 @@ main(void)
 		cmocka_unit_test(test_rule_match),
 		cmocka_unit_test(test_json_and_decide),
 		cmocka_unit_test(test_dice),
+		cmocka_unit_test(test_hostile_json),
+		cmocka_unit_test(test_hostile_decide),
+		cmocka_unit_test(test_wrong_type),
+		cmocka_unit_test(test_garbage_and_huge),
 	};
 
 	if (sodium_init() < 0)

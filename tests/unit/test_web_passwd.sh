@@ -9,10 +9,17 @@
 set -u
 A=$1
 T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
+# The secrets audit (tests/audit): the passwords, then $T but the input.
+AUDIT_HOME=$(dirname "$0")/../audit
+# shellcheck source=tests/audit/audit.sh
+. "$AUDIT_HOME/audit.sh"
+trap 'audit_keep work "$T" pw; rm -rf "$T"' EXIT
 pass=0
 fail=0
 PW='correct horse battery staple'
+audit_secret web_passwd/password "$PW"
+audit_secret web_passwd/password-2 'another password 2'
+audit_secret web_passwd/refused 'short pw'
 
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
