@@ -22,6 +22,13 @@ test: build
 	@$(MAKE) --no-print-directory PRESET=release build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
+# The chaos tests' long versions (docs/testing-sync.md "Chaos"): ~45 min;
+# their short versions run in `make test`.
+.PHONY: chaos
+chaos: build
+	@$(MAKE) --no-print-directory PRESET=release build
+	./tests/chaos/run.sh $(BUILD)
+
 demo:
 	@$(MAKE) --no-print-directory PRESET=release build
 	@./scripts/demo.sh build/release
