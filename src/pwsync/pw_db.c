@@ -67,6 +67,13 @@ static const char pw_db_schema[] =
 	" capture_id TEXT PRIMARY KEY NOT NULL,"
 	" done INTEGER NOT NULL"
 	") WITHOUT ROWID;"
+	/* Per user, the capture time of the password last set: a change
+	 * that comes later but was made earlier (spooled on a DC while the
+	 * daemon was down) must not overwrite it. */
+	"CREATE TABLE IF NOT EXISTS pw_last ("
+	" user_guid TEXT PRIMARY KEY NOT NULL,"
+	" captured_ms INTEGER NOT NULL"
+	") WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS pw_alert ("
 	" account TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,"
 	" guid TEXT NOT NULL,"
@@ -585,6 +592,42 @@ pw_db_alert_set(struct pw_db *db, const char *account, const char *guid,
 	sqlite3_bind_text(s, 4, message, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 5, now);
 	return pw_db_done(db, s, "recording the alert");
+}
+
+int
+pw_db_last_get(struct pw_db *db, const char *user_guid, int64_t *captured_ms)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	*captured_ms = 0;
+	if ((r = pw_db_prep(db, "SELECT captured_ms FROM pw_last WHERE"
+	    " user_guid = ?1", &s)) < 0)
+		return r;
+	sqlite3_bind_text(s, 1, user_guid, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*captured_ms = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		r = pw_db_fail(db, rc, "reading the last password set");
+	sqlite3_finalize(s);	/* pw_db_prep() prepares afresh */
+	return r;
+}
+
+int
+pw_db_last_set(struct pw_db *db, const char *user_guid, int64_t captured_ms)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = pw_db_prep(db, "INSERT INTO pw_last (user_guid, captured_ms)"
+	    " VALUES (?1, ?2) ON CONFLICT (user_guid) DO UPDATE SET"
+	    " captured_ms = max(captured_ms, excluded.captured_ms)",
+	    &s)) < 0)
+		return r;
+	sqlite3_bind_text(s, 1, user_guid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, captured_ms);
+	return pw_db_done(db, s, "recording the last password set");
 }
 
 int

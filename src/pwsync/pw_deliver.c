@@ -300,7 +300,7 @@ pw_pass(struct pw_sync *p)
 	struct pw_list l = { NULL, 0, 0 };
 	struct secret *pw;
 	bool fresh = false;
-	int64_t now = timing_wall_ms(), hold, lat;
+	int64_t now = timing_wall_ms(), hold, lat, last;
 	char why[1024], g[OBJ_GUID_TEXT];
 	size_t i, j;
 	int r, next = PW_IDLE_MS;
@@ -347,11 +347,19 @@ pw_pass(struct pw_sync *p)
 			pw_wait(p, it, why, false);
 		}
 	}
+	/* Newest by the DC's capture time, not by arrival: a change spooled
+	 * on a DC while the daemon was down may arrive after a newer one. */
 	for (i = 0; i < l.n; i++)
 		for (j = i + 1; j < l.n && l.v[i].user != NULL; j++)
 			if (l.v[j].user != NULL &&
-			    obj_guid_equal(&l.v[i].user->guid, &l.v[j].user->guid))
-				l.v[i].superseded = true;
+			    obj_guid_equal(&l.v[i].user->guid,
+			    &l.v[j].user->guid)) {
+				if (l.v[i].e.captured_ms <=
+				    l.v[j].e.captured_ms)
+					l.v[i].superseded = true;
+				else
+					l.v[j].superseded = true;
+			}
 	for (i = 0; i < l.n && !atomic_load(&p->stop); i++) {
 		struct pw_item *it = &l.v[i];
 		bool expired = now - it->e.received_ms > hold;
@@ -360,6 +368,14 @@ pw_pass(struct pw_sync *p)
 			continue;
 		if (it->superseded) {
 			pw_drop(p, it, "a newer change of the same user came");
+			continue;
+		}
+		/* ... and across passes: older than the password set last. */
+		obj_guid_format(&it->user->guid, g);
+		if (pw_db_last_get(p->db, g, &last) == 0 &&
+		    it->e.captured_ms < last) {
+			pw_drop(p, it, "a newer change of the same user was "
+			    "set already (this one waited in a spool)");
 			continue;
 		}
 		/* Samba stamps pwdLastSet when the change starts, then runs
@@ -442,6 +458,14 @@ pw_pass(struct pw_sync *p)
 			    it->row.name, it->row.domain, it->e.capture_id,
 			    it->e.dc, (long long)lat);
 			(void)pw_db_alert_clear(p->db, pw_who(&it->e));
+			if (it->user != NULL) {
+				obj_guid_format(&it->user->guid, g);
+				if (pw_db_last_set(p->db, g,
+				    it->e.captured_ms) < 0)
+					log_warnx("password: cannot record the "
+					    "change of %s: %s", pw_who(&it->e),
+					    pw_db_errmsg(p->db));
+			}
 			if (pw_db_queue_done(p->db, it->e.id,
 			    timing_wall_ms()) < 0)
 				log_warnx("password: cannot remove capture "

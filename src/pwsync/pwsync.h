@@ -145,6 +145,13 @@ unsigned char *pw_db_queue_sealed(struct pw_db *db, int64_t id,
 /* Removes entry `id` and remembers its capture id as done (resends of it
  * are answered "duplicate" for PW_DONE_KEEP_S). */
 int pw_db_queue_done(struct pw_db *db, int64_t id, int64_t now_ms);
+/* The capture time of the password last set for the user whose
+ * objectGUID is `user_guid` (text), 0 when none; and recording one (the
+ * newer of the two is kept). */
+int pw_db_last_get(struct pw_db *db, const char *user_guid,
+    int64_t *captured_ms /* OUT */);
+int pw_db_last_set(struct pw_db *db, const char *user_guid,
+    int64_t captured_ms);
 /* Entry `id` is confirmed, meets the service's rule, and waits only for
  * the mailbox of the user whose objectGUID is `user_guid` (text): the
  * engine may create that mailbox with it (pw_held_*). */

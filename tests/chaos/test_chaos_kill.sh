@@ -308,7 +308,8 @@ case_password() {
 	"$PWHOOK" -c "$HOOKFILE" --spool "$SPOOL" --sender --once > "$W/once.txt" 2>&1
 	id=$(sed -n 's/.*delivered capture \([0-9a-f]*\) .*/\1/p' "$W/once.txt" | head -1)
 	check "the spooled P1 reached the daemon ($id)" test -n "$id"
-	wait_until "the daemon decided about P1" 30 grep -q "pw_pass: .*${id:-none}" "$W/daemon.$NINST.err"
+	# Set (pw_pass's line) or dropped as older than P2 (pw_drop's).
+	wait_until "the daemon decided about P1" 30 grep -Eq "pw_(pass|drop): .*${id:-none}" "$W/daemon.$NINST.err"
 	grep -h "pw_pass: .*${id:-none}" "$W/daemon.$NINST.err" | cut -d' ' -f3- | sed 's/^/     /'
 	check "the mailbox keeps P2, the last password set in AD" pw_is "Chaos-$SEED-P2x!"
 	echo "${PEOPLE_MAIL[$pu]} Chaos-$SEED-P2x!" > "$W/pw.txt"
