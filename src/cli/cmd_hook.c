@@ -178,27 +178,13 @@ struct hook_list {
 	time_t now;
 };
 
-static const char *
-hook_state(const struct pw_dc *d, time_t now)
-{
-	if (d->revoked != 0)
-		return "revoked";
-	if (d->not_after < now)
-		return "expired";
-	if (d->last_heartbeat == 0)
-		return "never heard from";
-	if (now - d->last_heartbeat > PW_DC_QUIET_S)
-		return "quiet";
-	return "ok";
-}
-
 static int
 hook_status_cb(void *arg, const struct pw_dc *d)
 {
 	struct hook_list *l = arg;
 
 	json_array_append_new(l->arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I,s:s,s:s}", "dc", d->name, "state", hook_state(d, l->now),
+	    "s:I,s:I,s:s,s:s}", "dc", d->name, "state", pw_dc_state(d, l->now),
 	    "enrolled", (json_int_t)d->enrolled, "expires",
 	    (json_int_t)d->not_after, "last_heartbeat",
 	    (json_int_t)d->last_heartbeat, "last_change_ms",

@@ -250,3 +250,47 @@ secret_free(struct secret *s)
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
+
+char *
+secret_load_pem(const char *path, const char *tag, bool secret, size_t *len,
+    char *why, size_t whylen)
+{
+	struct secret *s = NULL;
+	const unsigned char *b;
+	char *out;
+	size_t n;
+	FILE *fp;
+
+	if (secret) {
+		if (secret_load_file(path, tag != NULL ? tag : path,
+		    SECRET_FILE_MAX, &s, why, whylen) < 0)
+			return NULL;
+		b = secret_bytes(s, &n);
+		/* A final newline: TLS libraries want one after the PEM. */
+		if ((out = malloc(n + 2)) != NULL) {
+			memcpy(out, b, n);
+			out[n] = '\n';
+			out[n + 1] = '\0';
+			*len = n + 1;
+		} else
+			err_why(why, whylen, "%s: out of memory", path);
+		secret_free(s);
+		return out;
+	}
+	if ((fp = fopen(path, "re")) == NULL) {
+		err_why(why, whylen, "%s%scannot open %s: %s",
+		    tag != NULL ? tag : "", tag != NULL ? ": " : "", path,
+		    adsync_strerror(-errno));
+		return NULL;
+	}
+	if ((out = malloc(SECRET_FILE_MAX + 1)) == NULL) {
+		fclose(fp);
+		err_why(why, whylen, "%s: out of memory", path);
+		return NULL;
+	}
+	n = fread(out, 1, SECRET_FILE_MAX, fp);
+	fclose(fp);
+	out[n] = '\0';
+	*len = n;
+	return out;
+}

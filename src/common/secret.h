@@ -9,6 +9,7 @@
 #ifndef ADSYNC_SECRET_H
 #define ADSYNC_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "attributes.h"
@@ -66,5 +67,17 @@ const char *secret_log_tag(const struct secret *s);
 
 /* Wipes and releases; accepts NULL. */
 void secret_free(struct secret *s);
+
+/*
+ * A PEM file for a TLS server, NUL-terminated, into a malloc'd string
+ * (owned; free() it, after sodium_memzero() for a key) and *len bytes: a
+ * private key (`secret`) through secret_load_file() (mode, owner and
+ * type checked; `tag` names it in errors) with a final newline added, a
+ * public certificate as a plain file, at most SECRET_FILE_MAX bytes (a
+ * failure to open it is "TAG: cannot open PATH: ...", no prefix for a
+ * NULL tag). NULL and `why` on failure.
+ */
+char *secret_load_pem(const char *path, const char *tag, bool secret,
+    size_t *len /* OUT */, char *why, size_t whylen);
 
 #endif

@@ -329,19 +329,8 @@ static int
 dm_hook_cb(void *arg, const struct pw_dc *dc)
 {
 	json_t *arr = arg;
-	int64_t now = (int64_t)time(NULL);
-	const char *state;
+	const char *state = pw_dc_state(dc, (int64_t)time(NULL));
 
-	if (dc->revoked != 0)
-		state = "revoked";
-	else if (dc->not_after != 0 && dc->not_after < now)
-		state = "expired";
-	else if (dc->last_heartbeat == 0)
-		state = "never heard from";
-	else if (now - dc->last_heartbeat > PW_DC_QUIET_S)
-		state = "quiet";
-	else
-		state = "ok";
 	json_array_append_new(arr, json_pack(
 	    "{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
 	    "dc", dc->name, "state", state,

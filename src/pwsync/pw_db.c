@@ -630,6 +630,20 @@ pw_db_last_set(struct pw_db *db, const char *user_guid, int64_t captured_ms)
 	return pw_db_done(db, s, "recording the last password set");
 }
 
+const char *
+pw_dc_state(const struct pw_dc *dc, int64_t now)
+{
+	if (dc->revoked != 0)
+		return "revoked";
+	if (dc->not_after < now)
+		return "expired";
+	if (dc->last_heartbeat == 0)
+		return "never heard from";
+	if (now - dc->last_heartbeat > PW_DC_QUIET_S)
+		return "quiet";
+	return "ok";
+}
+
 int
 pw_db_alert_clear(struct pw_db *db, const char *account)
 {

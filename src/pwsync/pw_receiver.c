@@ -325,44 +325,18 @@ pw_rx_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* Reads a PEM file of the pki directory into a malloc'd string: the key
- * through the secret loader (mode checks, locked memory), the public
- * certificates as plain files. */
+/* A PEM file of the pki directory (secret_load_pem: the key through the
+ * secret loader, the public certificates as plain files). */
 static char *
 pw_rx_read_pem(const char *state_dir, const char *name, bool secret,
     char *why, size_t whylen)
 {
 	char path[4096];
-	struct secret *s = NULL;
-	const unsigned char *p;
-	char *out;
 	size_t len;
-	FILE *fp;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/pki/%s", state_dir, name);
-	if (!secret) {
-		if ((fp = fopen(path, "re")) == NULL) {
-			snprintf(why, whylen, "cannot open %s: %s", path,
-			    adsync_strerror(-errno));
-			return NULL;
-		}
-		out = xmalloc(SECRET_FILE_MAX + 1);
-		n = (long)fread(out, 1, SECRET_FILE_MAX, fp);
-		fclose(fp);
-		out[n > 0 ? n : 0] = '\0';
-		return out;
-	}
-	if (secret_load_file(path, name, SECRET_FILE_MAX, &s, why,
-	    whylen) < 0)
-		return NULL;
-	p = secret_bytes(s, &len);
-	out = xmalloc(len + 2);
-	memcpy(out, p, len);
-	out[len] = '\n';
-	out[len + 1] = '\0';
-	secret_free(s);
-	return out;
+	return secret_load_pem(path, secret ? name : NULL, secret, &len, why,
+	    whylen);
 }
 
 int

@@ -98,6 +98,11 @@ struct pw_dc {
  * one at least every minute). */
 #define PW_DC_QUIET_S 600
 
+/* The state of enrolled DC `dc` at `now` (Unix s), as `hook status` and
+ * the console show it: "revoked", "expired", "never heard from", "quiet"
+ * or "ok". Static text. */
+const char *pw_dc_state(const struct pw_dc *dc, int64_t now);
+
 /* Enrols `dc` with its new certificate (a previous one is replaced, and
  * so refused from now on). */
 int pw_db_dc_enroll(struct pw_db *db, const char *dc, const char *fp,

@@ -516,41 +516,6 @@ web_mhdlog(void *arg, const char *fmt, va_list ap)
 
 /* ---- start and stop ------------------------------------------------------- */
 
-static char *
-web_read_file(const char *path, bool secret, size_t *len, char *why,
-    size_t whylen)
-{
-	struct secret *s = NULL;
-	const unsigned char *b;
-	FILE *fp;
-	char *out;
-	size_t n;
-
-	if (secret) {
-		if (secret_load_file(path, "web_tls_key_file",
-		    SECRET_FILE_MAX, &s, why, whylen) < 0)
-			return NULL;
-		b = secret_bytes(s, &n);
-		out = xmalloc(n + 1);
-		memcpy(out, b, n);
-		out[n] = '\0';
-		*len = n;
-		secret_free(s);
-		return out;
-	}
-	if ((fp = fopen(path, "re")) == NULL) {
-		snprintf(why, whylen, "web_tls_cert: cannot open %s: %s", path,
-		    adsync_strerror(-errno));
-		return NULL;
-	}
-	out = xmalloc(SECRET_FILE_MAX + 1);
-	n = fread(out, 1, SECRET_FILE_MAX, fp);
-	fclose(fp);
-	out[n] = '\0';
-	*len = n;
-	return out;
-}
-
 int
 web_start(const struct conf *conf, const char *conf_path, struct web **out,
     char *why, size_t whylen)
@@ -586,11 +551,11 @@ web_start(const struct conf *conf, const char *conf_path, struct web **out,
 	}
 	w->listen_loopback = conf_listen_is_loopback(conf->daemon.web_listen);
 	if (conf->daemon.web_tls_cert[0] != '\0') {
-		if ((w->cert_pem = web_read_file(conf->daemon.web_tls_cert,
-		    false, &certlen, why, whylen)) == NULL ||
-		    (w->key_pem = web_read_file(
-		    conf->daemon.web_tls_key_file, true, &w->key_len, why,
-		    whylen)) == NULL) {
+		if ((w->cert_pem = secret_load_pem(conf->daemon.web_tls_cert,
+		    "web_tls_cert", false, &certlen, why, whylen)) == NULL ||
+		    (w->key_pem = secret_load_pem(
+		    conf->daemon.web_tls_key_file, "web_tls_key_file", true,
+		    &w->key_len, why, whylen)) == NULL) {
 			r = -ADSYNC_ECONFIG;
 			goto fail;
 		}
