@@ -360,8 +360,8 @@ plan_ctx_fini(struct plan_ctx *ctx)
 		free(ctx->cands[i].address);
 		free(ctx->cands[i].external);
 		free(ctx->cands[i].prev_owner);
-		plan_row_fini(&ctx->cands[i].row);
 	}
+	plan_row_fini(&ctx->row);
 	free(ctx->cands);
 	free(ctx->claims);
 	for (i = 0; i < PLAN_SVC_COUNT; i++)
@@ -406,6 +406,7 @@ plan_build(const struct plan_source *src, const struct plan_opts *opts,
 		return -EINVAL;
 	}
 	memset(&ctx, 0, sizeof(ctx));
+	plan_row_init(&ctx.row);
 	ctx.src = src;
 	ctx.opts = opts;
 	ctx.conf = opts->conf;

@@ -260,6 +260,10 @@ struct plan_opts {
 	 * across objects need every candidate. NULL: the whole mirror. */
 	const struct obj_guid *focus;
 	size_t nfocus;
+	/* Objects the build holds at once before it lets go of them and
+	 * fetches again what it needs (docs/plan.md "Memory"); 0: the
+	 * default (4,096). Tests set 1 to fetch again at every step. */
+	size_t resident_max;
 };
 
 /*

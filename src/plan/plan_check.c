@@ -63,12 +63,14 @@ plan_check_set_address(struct plan_cand *c, char *name, char *domain)
 static int
 plan_check_mail(struct plan_ctx *ctx, struct plan_cand *c)
 {
-	const struct obj *o = c->ent->o;
-	const char *mail = obj_value(o, OBJ_A_MAIL);
-	const char *what = plan_check_what(c);
+	const struct obj *o = plan_ent_obj(ctx, c->ent);
+	const char *mail, *what = plan_check_what(c);
 	char *name = NULL, *domain = NULL, q[PLAN_QUOTE_MAX + 8];
 	int r;
 
+	if (o == NULL)
+		return ctx->err;
+	mail = obj_value(o, OBJ_A_MAIL);
 	if (mail == NULL)
 		mail = "";
 	if (mail[0] == '\0') {
@@ -120,11 +122,16 @@ plan_check_mail(struct plan_ctx *ctx, struct plan_cand *c)
 static int
 plan_check_contact(struct plan_ctx *ctx, struct plan_cand *c)
 {
-	const struct obj *o = c->ent->o;
-	const struct obj_values *om = &o->attrs[OBJ_A_OTHER_MAILBOX];
-	const char *mail = obj_value(o, OBJ_A_MAIL), *d = NULL, *at;
+	const struct obj *o = plan_ent_obj(ctx, c->ent);
+	const struct obj_values *om;
+	const char *mail, *d = NULL, *at;
 	char guid[OBJ_GUID_TEXT], q[PLAN_QUOTE_MAX + 8], *name, *domain;
 	size_t i;
+
+	if (o == NULL)
+		return ctx->err;
+	om = &o->attrs[OBJ_A_OTHER_MAILBOX];
+	mail = obj_value(o, OBJ_A_MAIL);
 
 	if (mail == NULL || mail[0] == '\0' || !plan_addr_external_ok(mail)) {
 		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, o->dn,
@@ -166,31 +173,24 @@ plan_check_contact(struct plan_ctx *ctx, struct plan_cand *c)
 	return plan_check_set_address(c, name, domain);
 }
 
-/* The state row of the candidate, whole; and the Service ID rule. */
+/* The state row of the candidate (its light copy: the whole row is read
+ * only to compare, plan_diff.c); and the Service ID rule. */
 static int
 plan_check_row(struct plan_ctx *ctx, struct plan_cand *c)
 {
-	const struct obj *o = c->ent->o;
-	const char *what = plan_check_what(c);
-	int r;
+	const struct plan_lrow *l = plan_rows_find(ctx, &c->ent->guid, c->svc);
+	const char *what = plan_check_what(c), *dn;
 
-	if (plan_rows_find(ctx, &c->ent->guid, c->svc) == NULL)
+	if (l == NULL)
 		return 0;
-	r = ctx->src->row_get(ctx->src->arg, &c->ent->guid, c->svc, &c->row);
-	if (r == -ADSYNC_ENOTFOUND)
-		return 0;
-	if (r < 0) {
-		snprintf(ctx->why, ctx->whylen, "reading the state row of %s "
-		    "failed: %s", o->dn, adsync_strerror(r));
-		return r;
-	}
+	c->lrow = l;
 	c->has_row = true;
 	if (c->kind == PLAN_K_CONTACT)
 		return 0;	/* a new domain is a move (plan_diff.c) */
-	if (c->row.domain != NULL && c->row.name != NULL &&
-	    strcasecmp(c->row.domain, c->domain) == 0 &&
-	    strcasecmp(c->row.name, c->name) == 0)
+	if (strcasecmp(l->domain, c->domain) == 0 &&
+	    strcasecmp(l->name, c->name) == 0)
 		return 0;
+	dn = plan_ent_dn(ctx, c->ent, l->dn);
 	/*
 	 * The seed (H3): "The Service ID ... has changed ... cannot change
 	 * the Service ID". The mailbox keeps its name; renaming an Exchange
@@ -198,25 +198,24 @@ plan_check_row(struct plan_ctx *ctx, struct plan_cand *c)
 	 * again: it is deleted when it leaves the group.
 	 */
 	if (c->kind == PLAN_K_MAILBOX)
-		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, o->dn,
+		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, dn,
 		    "The Service ID %s@%s for user %s has changed to %s; "
 		    "adsync cannot change the Service ID of an existing "
 		    "mailbox, so %s@%s is left as it is: set mail back to "
-		    "%s@%s%s", c->row.name, c->row.domain, o->dn, c->address,
-		    c->row.name, c->row.domain, c->row.name, c->row.domain,
+		    "%s@%s%s", l->name, l->domain, dn, c->address,
+		    l->name, l->domain, l->name, l->domain,
 		    c->svc == PLAN_SVC_EX && ctx->conf->sync_proxy_addresses ?
 		    " (to give the user the new address too, add it to "
 		    "proxyAddresses as smtp:)" : "");
 	else
-		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, o->dn,
+		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, dn,
 		    "The Service ID %s@%s for %s %s has changed to %s; adsync "
 		    "cannot change the Service ID of a distribution list, so "
 		    "%s@%s is left as it is: set mail back to %s@%s, or "
 		    "remove the group from the Exchange group (the list is "
 		    "deleted at the next sync) and add it again to make the "
-		    "list anew", c->row.name, c->row.domain, what, o->dn,
-		    c->address, c->row.name, c->row.domain, c->row.name,
-		    c->row.domain);
+		    "list anew", l->name, l->domain, what, dn,
+		    c->address, l->name, l->domain, l->name, l->domain);
 	c->ok = false;
 	return 0;
 }
@@ -273,7 +272,7 @@ plan_check_keeper(const struct plan_ctx *ctx, size_t i, size_t n)
 
 	for (k = i; k < i + n; k++) {
 		c = &ctx->cands[ctx->claims[k]];
-		if (c->has_row && c->row.in_scope) {
+		if (c->has_row && c->lrow->in_scope) {
 			keep = k;
 			count++;
 		}
@@ -302,6 +301,7 @@ static int
 plan_check_claims(struct plan_ctx *ctx)
 {
 	struct plan_cand *c, *o;
+	const char *cdn, *odn;
 	size_t i, j, k, keep;
 	int r;
 
@@ -321,12 +321,15 @@ plan_check_claims(struct plan_ctx *ctx)
 			c = &ctx->cands[ctx->claims[k]];
 			o = &ctx->cands[ctx->claims[keep != SIZE_MAX ? keep :
 			    k == i ? i + 1 : i]];
+			cdn = plan_ent_dn(ctx, c->ent, "");
+			odn = plan_ent_dn(ctx, o->ent, "");
 			plan_alert(ctx, PLAN_ALERT_ERROR, c->svc,
-			    &c->ent->guid, c->ent->o->dn, "The address %s of "
+			    &c->ent->guid, cdn, "The address %s of "
 			    "%s %s is also the mail of %s; each mailbox and "
 			    "list needs its own address: give one of them "
 			    "another mail", c->address, plan_check_what(c),
-			    c->ent->o->dn, o->ent->o->dn);
+			    cdn, odn);
+			plan_ent_trim(ctx);
 		}
 		for (k = i; k < j; k++)
 			if (k != keep)
@@ -366,7 +369,7 @@ plan_check_other_service(struct plan_ctx *ctx, struct plan_cand *c,
     const char *how)
 {
 	enum plan_service os = plan_service_other(c->svc);
-	const char *dn = c->ent->o->dn;
+	const char *dn = plan_ent_dn(ctx, c->ent, "");
 
 	if (c->kind == PLAN_K_MAILBOX)
 		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, dn,
@@ -393,6 +396,7 @@ plan_check_rows(struct plan_ctx *ctx, struct plan_cand *c)
 {
 	struct plan_lrow *const *v;
 	const struct plan_lrow *l;
+	const char *dn;
 	size_t n, i;
 	char how[OBJ_DN_MAX + 64];
 
@@ -422,11 +426,12 @@ plan_check_rows(struct plan_ctx *ctx, struct plan_cand *c)
 				return -ENOMEM;
 			continue;
 		}
+		dn = plan_ent_dn(ctx, c->ent, "");
 		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid,
-		    c->ent->o->dn, "The address %s of %s %s already belongs "
+		    dn, "The address %s of %s %s already belongs "
 		    "to %s, which adsync keeps in sync as %s in %s; give the "
 		    "%s another mail, or take %s out of the %s group first",
-		    c->address, plan_check_what(c), c->ent->o->dn, l->dn,
+		    c->address, plan_check_what(c), dn, l->dn,
 		    plan_check_kind_words(l->svc, l->kind),
 		    plan_service_title(l->svc), plan_check_what(c), l->dn,
 		    plan_group_title(l->svc));
@@ -454,7 +459,7 @@ plan_check_find(struct plan_ctx *ctx, enum plan_service s, const char *domain,
 static int
 plan_check_target(struct plan_ctx *ctx, struct plan_cand *c)
 {
-	const char *dn = c->ent->o->dn;
+	const char *dn;
 	enum plan_kind k;
 	int r;
 
@@ -480,6 +485,7 @@ plan_check_target(struct plan_ctx *ctx, struct plan_cand *c)
 		c->adopt = true;
 		return 0;
 	}
+	dn = plan_ent_dn(ctx, c->ent, "");
 	switch (c->kind) {
 	case PLAN_K_MAILBOX:
 		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, dn,
@@ -528,6 +534,7 @@ plan_check_identities(struct plan_ctx *ctx)
 			return r;
 		if (c->ok && (r = plan_check_row(ctx, c)) < 0)
 			return r;
+		plan_ent_trim(ctx);
 	}
 	if ((r = plan_check_claims(ctx)) < 0)
 		return r;
@@ -536,15 +543,15 @@ plan_check_identities(struct plan_ctx *ctx)
 		if (!c->ok)
 			continue;
 		moving = c->kind == PLAN_K_CONTACT && c->has_row &&
-		    (c->row.domain == NULL ||
-		    strcasecmp(c->row.domain, c->domain) != 0);
+		    strcasecmp(c->lrow->domain, c->domain) != 0;
 		if (c->has_row && !moving)
 			continue;
 		/* A new or moving object is checked against every other
 		 * candidate: a focused plan does not have them. */
 		if (ctx->opts->focus != NULL) {
 			snprintf(ctx->why, ctx->whylen, "%s is new in scope or "
-			    "moves: plan in full", c->ent->o->dn);
+			    "moves: plan in full",
+			    plan_ent_dn(ctx, c->ent, ""));
 			return -ADSYNC_ERESYNC;
 		}
 		if (c->kind != PLAN_K_CONTACT &&
@@ -552,6 +559,7 @@ plan_check_identities(struct plan_ctx *ctx)
 			return r;
 		if (c->ok && (r = plan_check_target(ctx, c)) < 0)
 			return r;
+		plan_ent_trim(ctx);
 	}
 	/* Refusals above change who claims what (alternate addresses are
 	 * checked against the final claims). */

@@ -206,7 +206,7 @@ plan_diff_reason(struct plan_ctx *ctx, struct plan_op *op, const char *base)
 /* Whether `addr` (lower case) is the address of another object: a
  * candidate's, or a mailbox or list row of another anchor. Its DN. */
 static const char *
-plan_diff_taken(const struct plan_ctx *ctx, const char *addr,
+plan_diff_taken(struct plan_ctx *ctx, const char *addr,
     const struct plan_ent *self)
 {
 	const struct plan_cand *o = plan_check_claimant(ctx, addr, self);
@@ -214,7 +214,7 @@ plan_diff_taken(const struct plan_ctx *ctx, const char *addr,
 	size_t n, i;
 
 	if (o != NULL)
-		return o->ent->o->dn;
+		return plan_ent_dn(ctx, o->ent, "");
 	n = plan_rows_by_address(ctx, addr, &v);
 	for (i = 0; i < n; i++)
 		if (v[i]->kind != PLAN_K_CONTACT &&
@@ -373,7 +373,7 @@ static int
 plan_diff_proxies(struct plan_ctx *ctx, const struct plan_cand *c)
 {
 	const struct obj_values *pv = &c->ent->o->attrs[OBJ_A_PROXY_ADDRESSES];
-	const struct rs_strlist *have = c->has_row ? &c->row.addresses : NULL;
+	const struct rs_strlist *have = c->has_row ? &ctx->row.addresses : NULL;
 	struct rs_strlist want;
 	struct plan_op *op;
 	size_t i;
@@ -434,7 +434,7 @@ plan_diff_update(struct plan_ctx *ctx, const struct plan_cand *c,
 	if (op == NULL || (c->external != NULL &&
 	    (op->external = strdup(c->external)) == NULL))
 		return ctx->err < 0 ? ctx->err : -ENOMEM;
-	if ((r = plan_diff_fields(op, want, &c->row.fields)) < 0)
+	if ((r = plan_diff_fields(op, want, &ctx->row.fields)) < 0)
 		return r;
 	plan_diff_reason(ctx, op, NULL);
 	return 0;
@@ -478,20 +478,20 @@ plan_diff_mailbox(struct plan_ctx *ctx, const struct plan_cand *c)
 		    c->prev_owner != NULL ? ", last synced for " : "",
 		    c->prev_owner != NULL ? c->prev_owner : "",
 		    enabled ? "" : " (account disabled in AD)");
-	} else if (!c->row.in_scope || c->row.enabled != enabled) {
+	} else if (!ctx->row.in_scope || ctx->row.enabled != enabled) {
 		op = plan_op_add(ctx, enabled ? PLAN_OP_ENABLE :
 		    PLAN_OP_DISABLE, c->svc, PLAN_K_MAILBOX, &c->ent->guid,
 		    o->dn, c->domain, c->name);
 		if (op == NULL)
 			goto nomem;
-		if ((r = plan_diff_enabled(op, c->row.enabled ? "true" :
+		if ((r = plan_diff_enabled(op, ctx->row.enabled ? "true" :
 		    "false", enabled)) < 0 ||
-		    (r = plan_diff_fields(op, &want, &c->row.fields)) < 0)
+		    (r = plan_diff_fields(op, &want, &ctx->row.fields)) < 0)
 			goto out;
 		/* Disabling an enabled mailbox takes mail away from a
 		 * person: the guard counts it. */
-		op->removal = !enabled && c->row.enabled;
-		if (c->row.in_scope)
+		op->removal = !enabled && ctx->row.enabled;
+		if (ctx->row.in_scope)
 			base = enabled ? "account enabled in AD "
 			    "(userAccountControl)" : "account disabled in AD "
 			    "(userAccountControl)";
@@ -503,7 +503,7 @@ plan_diff_mailbox(struct plan_ctx *ctx, const struct plan_cand *c)
 			    "group, but the account is disabled in AD "
 			    "(userAccountControl)", grp) < 0 ? "" : text;
 		plan_diff_reason(ctx, op, base);
-	} else if (plan_diff_count(&want, &c->row.fields) > 0 &&
+	} else if (plan_diff_count(&want, &ctx->row.fields) > 0 &&
 	    (r = plan_diff_update(ctx, c, &want)) < 0) {
 		goto out;
 	}
@@ -534,10 +534,10 @@ plan_diff_contact(struct plan_ctx *ctx, const struct plan_cand *c)
 	rs_record_init(&want);
 	if ((r = plan_diff_want(ctx, c, &want)) < 0)
 		goto out;
-	moving = c->has_row && (c->row.domain == NULL ||
-	    strcasecmp(c->row.domain, c->domain) != 0);
+	moving = c->has_row && (ctx->row.domain == NULL ||
+	    strcasecmp(ctx->row.domain, c->domain) != 0);
 	if (c->has_row && !moving) {
-		if (plan_diff_count(&want, &c->row.fields) > 0)
+		if (plan_diff_count(&want, &ctx->row.fields) > 0)
 			r = plan_diff_update(ctx, c, &want);
 		goto out;
 	}
@@ -550,7 +550,7 @@ plan_diff_contact(struct plan_ctx *ctx, const struct plan_cand *c)
 	if (moving)
 		plan_op_reason(ctx, op, "otherMailBox now names %s (was %s): "
 		    "the contact moves there", c->domain,
-		    c->row.domain != NULL ? c->row.domain : "");
+		    ctx->row.domain != NULL ? ctx->row.domain : "");
 	else if (c->adopt)
 		plan_op_reason(ctx, op, "new in the Exchange group; a contact "
 		    "with its name already exists in %s and is adopted",
@@ -566,12 +566,12 @@ plan_diff_contact(struct plan_ctx *ctx, const struct plan_cand *c)
 	 * the guard does not count or hold it, as holding it alone would
 	 * leave a stray copy behind.
 	 */
-	if ((old_domain = plan_addr_lower(c->row.domain != NULL ?
-	    c->row.domain : "")) == NULL)
+	if ((old_domain = plan_addr_lower(ctx->row.domain != NULL ?
+	    ctx->row.domain : "")) == NULL)
 		goto nomem;
 	op = plan_op_add(ctx, PLAN_OP_DELETE, c->svc, PLAN_K_CONTACT,
-	    &c->ent->guid, o->dn, old_domain, c->row.name);
-	old_ext = rs_record_get(&c->row.fields, "externalEmail");
+	    &c->ent->guid, o->dn, old_domain, ctx->row.name);
+	old_ext = rs_record_get(&ctx->row.fields, "externalEmail");
 	if (op == NULL || (op->external = strdup(old_ext != NULL ? old_ext :
 	    c->external)) == NULL)
 		goto nomem;
@@ -630,9 +630,10 @@ plan_diff_member_want(struct plan_ctx *ctx, const struct plan_cand *c,
 {
 	const struct obj *o = c->ent->o;
 	const struct obj_ref *ref;
-	const struct plan_ent *m;
+	struct plan_ent *m;
 	const char *addr, *mdn;
 	struct obj_guid g;
+	bool read;
 	size_t i;
 	int r;
 
@@ -661,8 +662,9 @@ plan_diff_member_want(struct plan_ctx *ctx, const struct plan_cand *c,
 		}
 		/* The member's own DN when we read it: two spellings of
 		 * one reference then give one (deduplicated) warning. */
-		mdn = m != NULL && m->o != NULL ? m->o->dn : ref->dn;
-		if (m != NULL && m->o != NULL && m->o->kind == OBJ_GROUP)
+		read = m != NULL && m->fetched && m->has_obj;
+		mdn = read ? plan_ent_dn(ctx, m, ref->dn) : ref->dn;
+		if (read && m->kind == OBJ_GROUP)
 			plan_alert(ctx, PLAN_ALERT_WARNING, c->svc, &g, mdn,
 			    "The member %s of the distribution list %s (group "
 			    "%s) is a group; adsync does not nest lists, so it "
@@ -708,7 +710,7 @@ plan_diff_minus(char *const *a, size_t na, char *const *b, size_t nb,
 static int
 plan_diff_members(struct plan_ctx *ctx, const struct plan_cand *c)
 {
-	const struct rs_strlist *have = c->has_row ? &c->row.members : NULL;
+	const struct rs_strlist *have = c->has_row ? &ctx->row.members : NULL;
 	struct rs_strlist want, add, del;
 	struct plan_op *op;
 	char **sorted = NULL;
@@ -792,7 +794,7 @@ plan_diff_dl(struct plan_ctx *ctx, const struct plan_cand *c)
 		plan_op_reason(ctx, op, "%s", c->adopt ? "new in the Exchange "
 		    "group; the list already exists in Hosted Exchange and is "
 		    "adopted" : "new in the Exchange group");
-	} else if (plan_diff_count(&want, &c->row.fields) > 0 &&
+	} else if (plan_diff_count(&want, &ctx->row.fields) > 0 &&
 	    (r = plan_diff_update(ctx, c, &want)) < 0) {
 		goto out;
 	}
@@ -805,10 +807,33 @@ out:
 	return r < 0 ? r : 0;
 }
 
+/*
+ * The whole state row of `c` into ctx->row, for as long as it is compared
+ * (only the light copies of all rows are held through a build).
+ */
+static int
+plan_diff_row_load(struct plan_ctx *ctx, struct plan_cand *c)
+{
+	int r;
+
+	if (!c->has_row)
+		return 0;
+	r = ctx->src->row_get(ctx->src->arg, &c->ent->guid, c->svc, &ctx->row);
+	if (r == -ADSYNC_ENOTFOUND) {
+		snprintf(ctx->why, ctx->whylen, "the state row of %s vanished "
+		    "while planning", c->lrow->dn);
+		return -ADSYNC_EPROTO;
+	}
+	if (r < 0)
+		snprintf(ctx->why, ctx->whylen, "reading the state row of %s "
+		    "failed: %s", c->lrow->dn, adsync_strerror(r));
+	return r;
+}
+
 int
 plan_diff_candidates(struct plan_ctx *ctx)
 {
-	const struct plan_cand *c;
+	struct plan_cand *c;
 	size_t i;
 	int r = 0;
 
@@ -816,6 +841,15 @@ plan_diff_candidates(struct plan_ctx *ctx)
 		c = &ctx->cands[i];
 		if (!c->ok)
 			continue;
+		/* The comparisons below borrow c->ent->o and ctx->row: the
+		 * object is held (fetched again if it was let go of) and
+		 * nothing is trimmed until the candidate is done. */
+		if (plan_ent_obj(ctx, c->ent) == NULL) {
+			r = ctx->err < 0 ? ctx->err : -ADSYNC_EPROTO;
+			break;
+		}
+		if ((r = plan_diff_row_load(ctx, c)) < 0)
+			break;
 		switch (c->kind) {
 		case PLAN_K_MAILBOX:
 			r = plan_diff_mailbox(ctx, c);
@@ -827,6 +861,9 @@ plan_diff_candidates(struct plan_ctx *ctx)
 			r = plan_diff_dl(ctx, c);
 			break;
 		}
+		plan_row_fini(&ctx->row);
+		plan_row_init(&ctx->row);
+		plan_ent_trim(ctx);
 	}
 	if (r == 0)
 		r = ctx->err;
@@ -840,21 +877,19 @@ plan_diff_gone_reason(struct plan_ctx *ctx, struct plan_op *op,
     const struct plan_lrow *l, const struct plan_ent *e)
 {
 	enum plan_service os = plan_service_other(l->svc);
-	const char *mail;
 
 	if (e->gone) {
 		plan_op_reason(ctx, op, "deleted in AD");
 		return;
 	}
-	if (l->kind == PLAN_K_MAILBOX && e->o->kind == OBJ_USER &&
+	if (l->kind == PLAN_K_MAILBOX && e->kind == OBJ_USER &&
 	    (e->member_of & (1u << os)) != 0) {
 		plan_op_reason(ctx, op, "now in the %s group (a user has a "
 		    "mailbox in one service only)", plan_group_title(os));
 		return;
 	}
-	mail = obj_value(e->o, OBJ_A_MAIL);
 	if (l->kind == PLAN_K_DL && (e->member_of & (1u << l->svc)) != 0 &&
-	    (mail == NULL || mail[0] == '\0')) {
+	    !e->has_mail) {
 		plan_op_reason(ctx, op, "the group no longer has mail");
 		return;
 	}
@@ -917,8 +952,8 @@ plan_diff_unseen(struct plan_ctx *ctx)
 		 */
 		op = plan_op_add(ctx, l->kind == PLAN_K_MAILBOX ?
 		    PLAN_OP_DISABLE : PLAN_OP_DELETE, l->svc, l->kind,
-		    &l->anchor, e->gone ? l->dn : e->o->dn, l->domain,
-		    l->name);
+		    &l->anchor, e->gone ? l->dn : plan_ent_dn(ctx, e, l->dn),
+		    l->domain, l->name);
 		if (op == NULL)
 			return ctx->err;
 		if (l->kind == PLAN_K_MAILBOX) {
@@ -934,6 +969,7 @@ plan_diff_unseen(struct plan_ctx *ctx)
 		if (l->kind == PLAN_K_CONTACT &&
 		    (r = plan_diff_unseen_external(ctx, l, op)) < 0)
 			return r;
+		plan_ent_trim(ctx);
 	}
 	return ctx->err;
 }

@@ -1,13 +1,17 @@
 /*
  * The entity table of one build: every AD object the planner meets, by
- * objectGUID, fetched through the source at most once (a user may be a
- * group member, a list member and a state row's anchor at the same time).
+ * objectGUID (a user may be a group member, a list member and a state
+ * row's anchor at the same time). What is known of each (kind, mail set,
+ * gone) stays for the whole build; the object itself is held only until
+ * more than PLAN_RESIDENT_MAX are, then let go of at the next safe point
+ * (plan_ent_trim) and fetched again when a stage needs it (plan_ent_obj).
  * Open addressing with linear probing; the GUIDs come from AD and are not
  * trusted to be random (test GUIDs are sequential), so all 16 bytes are
  * hashed. Pure; the build's thread.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,31 +89,127 @@ plan_ent_add(struct plan_ctx *ctx, const struct obj_guid *g)
 	return e;
 }
 
+/* Asks the source for the object of `e`; 0 or its negative code (why
+ * set); -ADSYNC_ENOTFOUND is not an error: *out is NULL. */
+static int
+plan_ent_get(struct plan_ctx *ctx, struct plan_ent *e, struct obj **out)
+{
+	int r;
+
+	*out = NULL;
+	r = ctx->src->get(ctx->src->arg, &e->guid, out);
+	if (r == -ADSYNC_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		snprintf(ctx->why, ctx->whylen, "reading an object from the "
+		    "directory mirror failed: %s", adsync_strerror(r));
+	return r;
+}
+
+/* Lists `e` among the objects plan_ent_trim() may let go of. */
+static int
+plan_ent_hold(struct plan_ctx *ctx, struct plan_ent *e)
+{
+	struct plan_ent **nv;
+	size_t ncap;
+
+	if (e->o == NULL || e->pinned || e->resident)
+		return 0;
+	if (ctx->nresident == ctx->capresident) {
+		ncap = ctx->capresident ? ctx->capresident * 2 : 256;
+		if ((nv = reallocarray(ctx->resident, ncap,
+		    sizeof(*nv))) == NULL)
+			return -ENOMEM;
+		ctx->resident = nv;
+		ctx->capresident = ncap;
+	}
+	ctx->resident[ctx->nresident++] = e;
+	e->resident = true;
+	return 0;
+}
+
 int
 plan_ent_fetch(struct plan_ctx *ctx, struct plan_ent *e)
 {
-	struct obj *o = NULL;
+	const char *mail;
+	struct obj *o;
 	int r;
 
 	if (e->fetched)
 		return 0;
-	r = ctx->src->get(ctx->src->arg, &e->guid, &o);
-	if (r == -ADSYNC_ENOTFOUND) {
-		e->fetched = true;
-		e->gone = true;
-		return 0;
-	}
-	if (r < 0) {
-		snprintf(ctx->why, ctx->whylen, "reading an object from the "
-		    "directory mirror failed: %s", adsync_strerror(r));
+	if ((r = plan_ent_get(ctx, e, &o)) < 0)
 		return r;
-	}
 	e->fetched = true;
 	e->o = o;
+	e->has_obj = o != NULL;
 	/* A tombstone (isDeleted) is as good as gone for scope, but its
 	 * last DN still names it in a reason. */
 	e->gone = o == NULL || o->deleted;
-	return 0;
+	if (o != NULL) {
+		e->kind = o->kind;
+		mail = obj_value(o, OBJ_A_MAIL);
+		e->has_mail = mail != NULL && mail[0] != '\0';
+	}
+	return plan_ent_hold(ctx, e);
+}
+
+const struct obj *
+plan_ent_obj(struct plan_ctx *ctx, struct plan_ent *e)
+{
+	struct obj *o;
+	int r;
+
+	if (!e->fetched) {
+		if ((r = plan_ent_fetch(ctx, e)) < 0)
+			goto fail;
+		return e->o;
+	}
+	if (e->o != NULL || !e->has_obj)
+		return e->o;
+	/* Trimmed: the mirror does not change during a build, so it is
+	 * there again. */
+	if ((r = plan_ent_get(ctx, e, &o)) < 0)
+		goto fail;
+	if (o == NULL) {
+		snprintf(ctx->why, ctx->whylen, "an object of the directory "
+		    "mirror vanished while planning");
+		r = -ADSYNC_EPROTO;
+		goto fail;
+	}
+	e->o = o;
+	if ((r = plan_ent_hold(ctx, e)) < 0)
+		goto fail;
+	return o;
+fail:
+	if (ctx->err == 0)
+		ctx->err = r;
+	return NULL;
+}
+
+const char *
+plan_ent_dn(struct plan_ctx *ctx, struct plan_ent *e, const char *fallback)
+{
+	const struct obj *o = plan_ent_obj(ctx, e);
+
+	return o != NULL && o->dn != NULL ? o->dn : fallback;
+}
+
+void
+plan_ent_trim(struct plan_ctx *ctx)
+{
+	size_t i, max = ctx->opts->resident_max != 0 ?
+	    ctx->opts->resident_max : PLAN_RESIDENT_MAX;
+
+	if (ctx->nresident <= max)
+		return;
+	for (i = 0; i < ctx->nresident; i++) {
+		ctx->resident[i]->resident = false;
+		if (ctx->resident[i]->pinned)
+			continue;	/* pinned after it was listed */
+		obj_free(ctx->resident[i]->o);
+		ctx->resident[i]->o = NULL;
+	}
+	ctx->nresident = 0;
 }
 
 struct plan_cand *
@@ -136,4 +236,7 @@ plan_ent_free_all(struct plan_ctx *ctx)
 	ctx->tab = NULL;
 	ctx->tabcap = 0;
 	ctx->nents = 0;
+	free(ctx->resident);
+	ctx->resident = NULL;
+	ctx->nresident = ctx->capresident = 0;
 }

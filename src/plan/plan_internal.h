@@ -38,11 +38,27 @@
 /* Longest value quoted in an alert; longer ones end in "...". */
 #define PLAN_QUOTE_MAX 120
 
+/*
+ * Objects held at once by one build, beyond the sync groups. Above it,
+ * plan_ent_trim() lets go of them at the next point where none is
+ * borrowed, and plan_ent_obj() fetches one again when it is needed: a
+ * directory of 100,000 objects is planned in the memory of a few
+ * thousand (docs/plan.md "Memory"), and a smaller one is fetched once.
+ */
+#define PLAN_RESIDENT_MAX 4096
+
 /* One AD object met during the build. */
 struct plan_ent {
 	struct obj_guid guid;
 	struct obj *o;		/* owned; NULL when the source does not know
-				 * it (then `gone`) */
+				 * it (then `gone`), or when trimmed (then
+				 * `has_obj`): use plan_ent_obj() */
+	enum obj_kind kind;	/* the object's, kept when `o` is trimmed */
+	bool has_mail;		/* mail is set and not empty (kept too) */
+	bool has_obj;		/* the source returned an object (it may be a
+				 * tombstone) */
+	bool pinned;		/* never trimmed: a sync group */
+	bool resident;		/* listed in ctx->resident */
 	bool fetched;		/* get() was asked */
 	bool gone;		/* not found, or a tombstone */
 	unsigned member_of;	/* bit (1u << service): a direct member of
@@ -59,7 +75,9 @@ struct plan_cand {
 	char *domain;		/* owned, lower case */
 	char *address;		/* owned "name@domain" */
 	char *external;		/* owned; contacts: mail as written */
-	struct plan_row row;	/* the state row, when has_row */
+	const struct plan_lrow *lrow; /* borrowed; its light state row,
+				 * when has_row (the whole row is read only
+				 * to compare it: ctx->row) */
 	bool has_row;
 	bool ok;		/* no error: it gets ops, and it may be a
 				 * list member */
@@ -100,6 +118,10 @@ struct plan_ctx {
 	struct plan_ent **tab;	/* owned hash table of owned entities */
 	size_t tabcap;
 	size_t nents;
+	/* entities holding their object, not pinned (borrowed) */
+	struct plan_ent **resident;
+	size_t nresident;
+	size_t capresident;
 	/* direct members per service, in the group's order, deduplicated */
 	struct plan_ent **members[PLAN_SVC_COUNT];
 	size_t nmembers[PLAN_SVC_COUNT];
@@ -108,6 +130,10 @@ struct plan_ctx {
 	struct plan_cand *cands;	/* owned array */
 	size_t ncands;
 	size_t capcands;
+
+	/* The whole state row of the candidate being compared, read and
+	 * released by plan_diff_candidates() (a build holds one). */
+	struct plan_row row;
 
 	struct plan_lrow *rows;		/* owned, sorted by (anchor, svc) */
 	size_t nrows;
@@ -173,6 +199,18 @@ struct plan_ent *plan_ent_find(const struct plan_ctx *ctx,
 /* Fetches the object of `e` through the source once. 0, or the source's
  * negative code (other than -ADSYNC_ENOTFOUND, which sets `gone`). */
 int plan_ent_fetch(struct plan_ctx *ctx, struct plan_ent *e) ATTR_NODISCARD;
+/* The object of `e`, fetched (again, when trimmed) as needed; owned by
+ * `e` and valid until the next plan_ent_trim(). NULL when the source does
+ * not know it (`gone`), or on a read failure: then ctx->err and ctx->why
+ * are set. */
+const struct obj *plan_ent_obj(struct plan_ctx *ctx, struct plan_ent *e);
+/* The DN of `e` for messages: its object's, else `fallback`. */
+const char *plan_ent_dn(struct plan_ctx *ctx, struct plan_ent *e,
+    const char *fallback);
+/* Call where no object is borrowed: above PLAN_RESIDENT_MAX held
+ * objects (or opts->resident_max), frees every one but the pinned
+ * (fetched again when asked). */
+void plan_ent_trim(struct plan_ctx *ctx);
 /* Frees every entity and the table. */
 void plan_ent_free_all(struct plan_ctx *ctx);
 /* The candidate of `e` in service `s`, or NULL. */

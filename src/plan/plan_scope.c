@@ -42,15 +42,17 @@ plan_scope_group(struct plan_ctx *ctx, enum plan_service s,
 	}
 	if ((e = plan_ent_add(ctx, &g)) == NULL)
 		return -ENOMEM;
+	/* Its member list is walked while members are fetched and let go. */
+	e->pinned = true;
 	if ((r = plan_ent_fetch(ctx, e)) < 0)
 		return r;
 	if (e->gone)
 		goto missing;
-	if (e->o->kind != OBJ_GROUP) {
+	if (e->kind != OBJ_GROUP) {
 		snprintf(ctx->why, ctx->whylen, "[sync] %s = %s is a %s, not "
 		    "a group; set it to the DN of the security group whose "
 		    "members get %s mailboxes", plan_scope_key(s), dn,
-		    obj_kind_name(e->o->kind), plan_service_title(s));
+		    obj_kind_name(e->kind), plan_service_title(s));
 		return -ADSYNC_ECONFIG;
 	}
 	*out = e;
@@ -149,6 +151,7 @@ plan_scope_read(struct plan_ctx *ctx)
 			if (m != NULL &&
 			    (r = plan_scope_member_add(ctx, s, m)) < 0)
 				return r;
+			plan_ent_trim(ctx);
 		}
 	}
 	return 0;
@@ -170,7 +173,6 @@ plan_scope_cand(struct plan_ctx *ctx, struct plan_ent *e,
 	}
 	c = &ctx->cands[ctx->ncands];
 	memset(c, 0, sizeof(*c));
-	plan_row_init(&c->row);
 	c->ent = e;
 	c->svc = s;
 	c->kind = k;
@@ -188,25 +190,28 @@ plan_scope_cand(struct plan_ctx *ctx, struct plan_ent *e,
  * are (a candidate, not ok, so its rows count as seen).
  */
 static void
-plan_scope_both(struct plan_ctx *ctx, const struct plan_ent *e)
+plan_scope_both(struct plan_ctx *ctx, struct plan_ent *e)
 {
-	plan_alert(ctx, PLAN_ALERT_ERROR, PLAN_SVC_COUNT, &e->guid, e->o->dn,
+	const char *dn = plan_ent_dn(ctx, e, "");
+
+	plan_alert(ctx, PLAN_ALERT_ERROR, PLAN_SVC_COUNT, &e->guid, dn,
 	    "The user %s is a direct member of both the Exchange group (%s) "
 	    "and the Rackspace Email group (%s), but a user has a mailbox in "
 	    "one service only. Check that the user does not already exist in "
 	    "another service in control panel, and keep the user in one of "
-	    "the two groups", e->o->dn, ctx->group_dn[PLAN_SVC_EX],
+	    "the two groups", dn, ctx->group_dn[PLAN_SVC_EX],
 	    ctx->group_dn[PLAN_SVC_RS]);
 }
 
 static int
 plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
 {
-	const struct obj *o = e->o;
-	const char *mail = obj_value(o, OBJ_A_MAIL);
 	bool both = e->member_of == ((1u << PLAN_SVC_EX) | (1u << PLAN_SVC_RS));
+	const char *dn;
 
-	switch (o->kind) {
+	/* Kind and mail are kept by the entity: only a warning needs the
+	 * object (its DN) again. */
+	switch (e->kind) {
 	case OBJ_USER:
 		if (both && s == PLAN_SVC_EX)
 			plan_scope_both(ctx, e);
@@ -214,36 +219,39 @@ plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
 	case OBJ_CONTACT:
 		if (s == PLAN_SVC_EX)
 			return plan_scope_cand(ctx, e, s, PLAN_K_CONTACT, true);
-		plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, o->dn,
+		dn = plan_ent_dn(ctx, e, "");
+		plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, dn,
 		    "The contact %s is in the Rackspace Email group, but "
 		    "contacts exist in Hosted Exchange only; it is ignored: "
-		    "add it to the Exchange group (%s) instead", o->dn,
+		    "add it to the Exchange group (%s) instead", dn,
 		    ctx->group_dn[PLAN_SVC_EX] != NULL ?
 		    ctx->group_dn[PLAN_SVC_EX] : "not configured");
 		return 0;
 	case OBJ_GROUP:
-		if (s == PLAN_SVC_EX && mail != NULL && mail[0] != '\0')
+		if (s == PLAN_SVC_EX && e->has_mail)
 			return plan_scope_cand(ctx, e, s, PLAN_K_DL, true);
+		dn = plan_ent_dn(ctx, e, "");
 		if (s == PLAN_SVC_EX)
-			plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, o->dn,
+			plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, dn,
 			    "The group %s is nested in the Exchange group but "
 			    "has no mail; set mail to make it a distribution "
 			    "list (its members do not get mailboxes: add "
-			    "users to the Exchange group directly)", o->dn);
+			    "users to the Exchange group directly)", dn);
 		else
-			plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, o->dn,
+			plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, dn,
 			    "The group %s is nested in the Rackspace Email "
 			    "group, but distribution lists exist in Hosted "
 			    "Exchange only; it is ignored (its members do not "
 			    "get mailboxes): add its users to the Rackspace "
 			    "Email group directly, or nest the group in the "
 			    "Exchange group with mail set to make it a list",
-			    o->dn);
+			    dn);
 		return 0;
 	default:
-		plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, o->dn,
+		dn = plan_ent_dn(ctx, e, "");
+		plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, dn,
 		    "%s is in the %s group but is not a user, contact or "
-		    "group; it is ignored: remove it from the group", o->dn,
+		    "group; it is ignored: remove it from the group", dn,
 		    plan_group_title(s));
 		return 0;
 	}
@@ -252,14 +260,28 @@ plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
 int
 plan_scope_classify(struct plan_ctx *ctx)
 {
+	struct plan_cand *nv;
 	enum plan_service s;
-	size_t i;
+	size_t i, n = 0;
 	int r;
 
+	/* At most one candidate per member: one array of the right size
+	 * rather than doublings (at 100,000 members a doubling would hold
+	 * both arrays at once). */
 	for (s = 0; s < PLAN_SVC_COUNT; s++)
-		for (i = 0; i < ctx->nmembers[s]; i++)
+		n += ctx->nmembers[s];
+	if (n > ctx->capcands) {
+		if ((nv = reallocarray(ctx->cands, n, sizeof(*nv))) == NULL)
+			return -ENOMEM;
+		ctx->cands = nv;
+		ctx->capcands = n;
+	}
+	for (s = 0; s < PLAN_SVC_COUNT; s++)
+		for (i = 0; i < ctx->nmembers[s]; i++) {
 			if ((r = plan_scope_one(ctx, s,
 			    ctx->members[s][i])) < 0)
 				return r;
+			plan_ent_trim(ctx);
+		}
 	return ctx->err;
 }
