@@ -63,44 +63,42 @@ plan_check_set_address(struct plan_cand *c, char *name, char *domain)
 static int
 plan_check_mail(struct plan_ctx *ctx, struct plan_cand *c)
 {
-	const struct obj *o = plan_ent_obj(ctx, c->ent);
-	const char *mail, *what = plan_check_what(c);
+	/* The entity kept mail: the object is fetched for a DN only. */
+	const char *mail = c->ent->mail, *what = plan_check_what(c), *dn;
 	char *name = NULL, *domain = NULL, q[PLAN_QUOTE_MAX + 8];
 	int r;
 
-	if (o == NULL)
-		return ctx->err;
-	mail = obj_value(o, OBJ_A_MAIL);
-	if (mail == NULL)
-		mail = "";
-	if (mail[0] == '\0') {
-		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, o->dn,
+	if (mail == NULL) {
+		dn = plan_ent_dn(ctx, c->ent, "");
+		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, dn,
 		    "The value '' specified in the mail attribute for %s %s "
 		    "is invalid; set mail to the %s's e-mail address "
 		    "(name@domain, in one of the account's domains: %s)",
-		    what, o->dn, what, ctx->domain_list);
+		    what, dn, what, ctx->domain_list);
 		c->ok = false;
 		return 0;
 	}
 	if ((r = plan_addr_split(mail, &name, &domain)) < 0)
 		return r;
 	if (r == 0) {
-		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, o->dn,
+		dn = plan_ent_dn(ctx, c->ent, "");
+		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, dn,
 		    "The value '%s' specified in the mail attribute for %s %s "
 		    "is invalid; set mail to the %s's e-mail address: "
 		    "name@domain, the name 1 to 64 letters, digits and "
 		    ". _ ' + - (no dot at either end, no two in a row)",
-		    plan_quote(mail, q, sizeof(q)), what, o->dn, what);
+		    plan_quote(mail, q, sizeof(q)), what, dn, what);
 		c->ok = false;
 		return 0;
 	}
 	if (!plan_addr_domain_ok(ctx, domain)) {
 		/* The seed's "Not authorized" (H3): the API refuses a
 		 * domain that is not on the account. */
-		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, o->dn,
+		dn = plan_ent_dn(ctx, c->ent, "");
+		plan_alert(ctx, PLAN_ALERT_ERROR, c->svc, &c->ent->guid, dn,
 		    "Not authorized: %s %s has mail %s, but %s is not one of "
 		    "the account's domains (%s); add %s to [sync] domains "
-		    "(and to the account), or correct mail", what, o->dn,
+		    "(and to the account), or correct mail", what, dn,
 		    plan_quote(mail, q, sizeof(q)), domain, ctx->domain_list,
 		    domain);
 		free(name);

@@ -889,7 +889,7 @@ plan_diff_gone_reason(struct plan_ctx *ctx, struct plan_op *op,
 		return;
 	}
 	if (l->kind == PLAN_K_DL && (e->member_of & (1u << l->svc)) != 0 &&
-	    !e->has_mail) {
+	    e->mail == NULL) {
 		plan_op_reason(ctx, op, "the group no longer has mail");
 		return;
 	}

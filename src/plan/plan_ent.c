@@ -148,7 +148,9 @@ plan_ent_fetch(struct plan_ctx *ctx, struct plan_ent *e)
 	if (o != NULL) {
 		e->kind = o->kind;
 		mail = obj_value(o, OBJ_A_MAIL);
-		e->has_mail = mail != NULL && mail[0] != '\0';
+		if (mail != NULL && mail[0] != '\0' &&
+		    (e->mail = strdup(mail)) == NULL)
+			return -ENOMEM;
 	}
 	return plan_ent_hold(ctx, e);
 }
@@ -230,6 +232,7 @@ plan_ent_free_all(struct plan_ctx *ctx)
 		if (ctx->tab[i] == NULL)
 			continue;
 		obj_free(ctx->tab[i]->o);
+		free(ctx->tab[i]->mail);
 		free(ctx->tab[i]);
 	}
 	free(ctx->tab);

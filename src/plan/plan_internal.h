@@ -54,7 +54,10 @@ struct plan_ent {
 				 * it (then `gone`), or when trimmed (then
 				 * `has_obj`): use plan_ent_obj() */
 	enum obj_kind kind;	/* the object's, kept when `o` is trimmed */
-	bool has_mail;		/* mail is set and not empty (kept too) */
+	char *mail;		/* owned; its mail when set and not empty,
+				 * kept too: the identities of a large
+				 * directory are checked without fetching
+				 * every object again */
 	bool has_obj;		/* the source returned an object (it may be a
 				 * tombstone) */
 	bool pinned;		/* never trimmed: a sync group */

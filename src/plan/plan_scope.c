@@ -228,7 +228,7 @@ plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
 		    ctx->group_dn[PLAN_SVC_EX] : "not configured");
 		return 0;
 	case OBJ_GROUP:
-		if (s == PLAN_SVC_EX && e->has_mail)
+		if (s == PLAN_SVC_EX && e->mail != NULL)
 			return plan_scope_cand(ctx, e, s, PLAN_K_DL, true);
 		dn = plan_ent_dn(ctx, e, "");
 		if (s == PLAN_SVC_EX)
