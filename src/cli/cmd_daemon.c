@@ -230,6 +230,8 @@ cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
 	    json_is_true(json_object_get(reply, "notifications")) ? "on" :
 	    "off", json_object_get(reply, "notifications_why") != NULL ?
 	    ": " : "", ctl_str(reply, "notifications_why"));
+	if (json_object_get(reply, "sandbox") != NULL)
+		printf("sandbox: %s\n", ctl_str(reply, "sandbox"));
 	if ((last = json_object_get(reply, "last")) != NULL)
 		ctl_print_cycle("last cycle", last);
 	printf("last success: %s\n", ctl_time(ctl_int(reply, "last_success"),

@@ -102,6 +102,8 @@ struct conf_daemon {
 				  * password; "" = STATE_DIR/web.passwd.
 				  * Not checked here: it may not exist
 				  * yet; src/web checks its mode */
+	bool sandbox;		/* Landlock and seccomp once started
+				 * (docs/SECURITY.md), default true */
 };
 
 struct conf {

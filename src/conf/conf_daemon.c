@@ -182,6 +182,10 @@ static const struct conf_key conf_daemon_keys[] = {
 	{ .name = "web_password_file", .type = CONF_T_PATH,
 	  .offset = DM(web_password_file), .max = DAEMON_PATH_MAX,
 	  .def_str = "", .flags = CONF_F_EMPTY_OK },
+	/* On unless the administrator says otherwise: a kernel without
+	 * Landlock gets what it has (docs/SECURITY.md). */
+	{ .name = "sandbox", .type = CONF_T_BOOL, .offset = DM(sandbox),
+	  .def_num = 1 },
 };
 
 const struct conf_section conf_daemon_section = {

@@ -217,12 +217,13 @@ dm_cmd_status(struct daemon *d)
 		return json_pack("{s:s,s:s,s:I,s:I}", "state", "setup",
 		    "setup", why, "started", (json_int_t)d->started,
 		    "cycles", (json_int_t)d->cycles);
-	j = json_pack("{s:s,s:I,s:I,s:b,s:b}",
+	j = json_pack("{s:s,s:I,s:I,s:b,s:b,s:s}",
 	    "state", d->busy ? "syncing" : "idle",
 	    "started", (json_int_t)d->started,
 	    "cycles", (json_int_t)d->cycles,
 	    "pending", d->pending,
-	    "notifications", d->notify_ok);
+	    "notifications", d->notify_ok,
+	    "sandbox", d->sandbox);
 	if (j == NULL)
 		return NULL;
 	if (!d->notify_ok && d->notify_why[0] != '\0')

@@ -167,6 +167,7 @@ struct daemon {
 
 	/* What `status` shows. */
 	time_t started;
+	char sandbox[160];		/* what the sandbox holds, or "off" */
 	char running_trigger[DM_TRIGGER_MAX];
 	time_t running_since;
 	struct dm_result last;		/* the last cycle's result */
@@ -270,5 +271,12 @@ int dm_prom_head(struct buf *b, const char *name, const char *type,
     const char *help) ATTR_NODISCARD;
 int dm_prom_sample(struct buf *b, const char *name,
     const char *const *labels, double v) ATTR_NODISCARD;
+
+/* daemon_sandbox.c: the sandbox of `adsync daemon` from its configuration
+ * (docs/SECURITY.md); on the main thread before any other thread starts.
+ * `text` gets what it holds, for status. 0, or a negative code and `why`
+ * (the daemon must not start). */
+int dm_sandbox(const char *conf_path, const struct conf *c, char *text,
+    size_t textlen, char *why, size_t whylen) ATTR_NODISCARD;
 
 #endif
