@@ -199,6 +199,44 @@ plan_scope_both(struct plan_ctx *ctx, const struct plan_ent *e)
 	    ctx->group_dn[PLAN_SVC_RS]);
 }
 
+/*
+ * A held object (obj.h: a value AD sent that adsync cannot read; the
+ * mirror keeps its last good values): an error per held attribute, in the
+ * seed's words (the attribute, the object, the fix), and a candidate
+ * without ops, as for any other error: its rows are seen (no disable, no
+ * delete), it keeps its place in lists (plan_diff.c), and nothing is
+ * created for it until the value is corrected and a read brings it.
+ * Where the object would only get a warning (a contact or a group in the
+ * Rackspace Email group) it gets that warning as usual.
+ */
+static int
+plan_scope_held(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e,
+    bool both)
+{
+	const struct obj *o = e->o;
+	const char *what = o->kind == OBJ_USER ? "user" :
+	    o->kind == OBJ_CONTACT ? "contact" : "group";
+	enum plan_kind k = o->kind == OBJ_USER ? PLAN_K_MAILBOX :
+	    o->kind == OBJ_CONTACT ? PLAN_K_CONTACT : PLAN_K_DL;
+	int a;
+
+	if (!both || s == PLAN_SVC_EX)
+		for (a = 0; a < OBJ_A_COUNT; a++)
+			if ((o->held & (uint64_t)1 << a) != 0)
+				plan_alert(ctx, PLAN_ALERT_ERROR, both ?
+				    PLAN_SVC_COUNT : s, &e->guid, o->dn,
+				    "The value specified in the %s attribute "
+				    "for %s %s %s, so adsync cannot read it; "
+				    "the %s is held as it was last synced "
+				    "(nothing is created, updated, disabled or "
+				    "removed for it) until the value is "
+				    "corrected: correct it in AD",
+				    obj_attr_desc((enum obj_attr)a)->ldap,
+				    what, o->dn, obj_bad_text((enum obj_bad)
+				    o->held_why[a]), what);
+	return plan_scope_cand(ctx, e, s, k, false);
+}
+
 static int
 plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
 {
@@ -206,6 +244,10 @@ plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
 	const char *mail = obj_value(o, OBJ_A_MAIL);
 	bool both = e->member_of == ((1u << PLAN_SVC_EX) | (1u << PLAN_SVC_RS));
 
+	if (o->held != 0 && (o->kind == OBJ_USER ||
+	    (s == PLAN_SVC_EX && (o->kind == OBJ_CONTACT ||
+	    o->kind == OBJ_GROUP))))
+		return plan_scope_held(ctx, s, e, both);
 	switch (o->kind) {
 	case OBJ_USER:
 		if (both && s == PLAN_SVC_EX)
