@@ -124,6 +124,26 @@ plan_scope_ref(struct plan_ctx *ctx, const struct obj_ref *ref,
 	return 0;
 }
 
+/*
+ * A member that is not a user, contact or group (a computer, a trusted
+ * domain's foreignSecurityPrincipal: the mirror has them as objects of no
+ * kind, docs/ldap.md) is named once per group (rule 2) and is not a
+ * member: it never becomes a candidate, and it does not count as scope
+ * for the empty-directory guard (rule 9), as before it was read at all.
+ */
+static void
+plan_scope_other(struct plan_ctx *ctx, enum plan_service s,
+    struct plan_ent *m)
+{
+	if (m->member_of & (1u << s))
+		return;		/* listed twice (two DN spellings) */
+	m->member_of |= 1u << s;
+	plan_alert(ctx, PLAN_ALERT_WARNING, s, &m->guid, m->o->dn,
+	    "%s is in the %s group but is not a user, contact or group; it "
+	    "is ignored: remove it from the group", m->o->dn,
+	    plan_group_title(s));
+}
+
 int
 plan_scope_read(struct plan_ctx *ctx)
 {
@@ -146,7 +166,9 @@ plan_scope_read(struct plan_ctx *ctx)
 		for (i = 0; i < g->member.n; i++) {
 			if ((r = plan_scope_ref(ctx, &g->member.v[i], &m)) < 0)
 				return r;
-			if (m != NULL &&
+			if (m != NULL && m->o->kind == OBJ_UNKNOWN)
+				plan_scope_other(ctx, s, m);
+			else if (m != NULL &&
 			    (r = plan_scope_member_add(ctx, s, m)) < 0)
 				return r;
 		}
@@ -283,6 +305,8 @@ plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
 			    o->dn);
 		return 0;
 	default:
+		/* plan_scope_read() names the others; kept for a kind the
+		 * model may add. */
 		plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, o->dn,
 		    "%s is in the %s group but is not a user, contact or "
 		    "group; it is ignored: remove it from the group", o->dn,
