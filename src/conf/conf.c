@@ -24,6 +24,7 @@
 #include <ini.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #include "err.h"
 #include "secret.h"
 #include "strparse.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 const struct conf_section *const conf_sections[] = {
@@ -509,7 +511,7 @@ conf_line_section(struct conf_parser *p, const char *line, size_t len)
 static bool
 conf_line_check(struct conf_parser *p, const char *line, size_t len)
 {
-	size_t i, end;
+	size_t i, n, end;
 
 	if (len > CONF_LINE_MAX) {
 		conf_error(p, p->lineno, "line is %zu bytes long; lines are "
@@ -528,6 +530,22 @@ conf_line_check(struct conf_parser *p, const char *line, size_t len)
 		if ((c < ' ' && c != '\t') || c == 0x7f) {
 			conf_error(p, p->lineno, "line contains the control "
 			    "character 0x%02x; remove it", c);
+			return false;
+		}
+	}
+	/*
+	 * Values go to LDAP (DNs, the bind name) and to HTTP headers as
+	 * they are; a Latin-1 byte would reach the DC or the API as a
+	 * malformed string. The whole line is checked, comments too: the
+	 * file has one encoding.
+	 */
+	for (i = 0; i < len; i += n) {
+		uint32_t cp;
+
+		if ((n = utf8_decode(line + i, len - i, &cp)) == 0) {
+			conf_error(p, p->lineno, "line is not valid UTF-8 "
+			    "(byte 0x%02x at column %zu); save adsync.conf "
+			    "as UTF-8", (unsigned char)line[i], i + 1);
 			return false;
 		}
 	}

@@ -143,7 +143,7 @@ conf_ad_check_uri(const char *value, char *why, size_t whylen)
 /* A DN or a bind name: printable, no control characters (the reader
  * forbids those already), no leading or trailing blank. */
 static int
-conf_ad_check_name(const char *value, char *why, size_t whylen)
+conf_ad_check_blank(const char *value, char *why, size_t whylen)
 {
 	size_t len = strlen(value);
 
@@ -152,6 +152,117 @@ conf_ad_check_name(const char *value, char *why, size_t whylen)
 		return -1;
 	}
 	return 0;
+}
+
+/* One attribute type of an RDN, `len` bytes: a name (letter, then letters,
+ * digits, '-') or an OID (digits and dots), RFC 4514 section 3. */
+static bool
+conf_dn_type_ok(const char *t, size_t len)
+{
+	size_t i;
+	bool oid;
+
+	if (len == 0)
+		return false;
+	oid = t[0] >= '0' && t[0] <= '9';
+	for (i = 0; i < len; i++) {
+		char c = t[i];
+
+		if (oid ? !((c >= '0' && c <= '9') || c == '.') :
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool
+conf_dn_valid(const char *value)
+{
+	const char *p = value, *rdn = value, *eq = NULL;
+	const char *t, *te;
+
+	/*
+	 * RDNs separated by ',' (or '+' inside a multi-valued RDN), each
+	 * TYPE=VALUE with blanks allowed around TYPE; a backslash escapes
+	 * the next byte. Values are not checked further: AD says what it
+	 * holds, and a wrong but well-formed DN is the directory's to refuse
+	 * (the sync names it then).
+	 */
+	for (;; p++) {
+		if (*p == '\\') {
+			if (p[1] == '\0' || eq == NULL)
+				return false;
+			p++;
+			continue;
+		}
+		if (*p == '=' && eq == NULL)
+			eq = p;
+		if (*p != ',' && *p != '+' && *p != '\0')
+			continue;
+		if (eq == NULL)
+			return false;
+		for (t = rdn; *t == ' '; t++)
+			;
+		for (te = eq; te > t && te[-1] == ' '; te--)
+			;
+		if (!conf_dn_type_ok(t, (size_t)(te - t)))
+			return false;
+		if (*p == '\0')
+			return true;
+		rdn = p + 1;
+		eq = NULL;
+	}
+}
+
+static int
+conf_ad_check_base_dn(const char *value, char *why, size_t whylen)
+{
+	if (conf_ad_check_blank(value, why, whylen) < 0)
+		return -1;
+	if (!conf_dn_valid(value)) {
+		snprintf(why, whylen, "\"%s\" is not a distinguished name; "
+		    "write the DN of the subtree to read, e.g. "
+		    "DC=example,DC=test", value);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * bind_dn: what AD takes in a simple bind, adsync.conf(5): a user principal
+ * name (svc@example.test), a down-level name (EXAMPLE\svc) or a DN. A bare
+ * account name binds nowhere (AD answers "invalid credentials", which
+ * sends the administrator to the password), so it is refused here.
+ */
+static int
+conf_ad_check_bind_dn(const char *value, char *why, size_t whylen)
+{
+	const char *at, *bs;
+
+	if (conf_ad_check_blank(value, why, whylen) < 0)
+		return -1;
+	if (strchr(value, '=') != NULL) {
+		if (conf_dn_valid(value))
+			return 0;
+		snprintf(why, whylen, "\"%s\" is not a distinguished name; "
+		    "write the account as a UPN (svc-adsync@example.test), "
+		    "DOMAIN\\user or a DN such as CN=svc-adsync,OU=Service,"
+		    "DC=example,DC=test", value);
+		return -1;
+	}
+	at = strchr(value, '@');
+	bs = strchr(value, '\\');
+	if (at != NULL && bs == NULL && at != value && at[1] != '\0' &&
+	    strchr(at + 1, '@') == NULL)
+		return 0;
+	if (bs != NULL && at == NULL && bs != value && bs[1] != '\0' &&
+	    strchr(bs + 1, '\\') == NULL)
+		return 0;
+	snprintf(why, whylen, "\"%s\" is not a user principal name (UPN), "
+	    "DOMAIN\\user or distinguished name; write the account as a UPN, "
+	    "e.g. svc-adsync@example.test", value);
+	return -1;
 }
 
 static int
@@ -197,10 +308,10 @@ static const struct conf_key conf_ad_keys[] = {
 	  .check = conf_ad_check_uri },
 	{ .name = "base_dn", .type = CONF_T_STRING, .offset = AD(base_dn),
 	  .max = AD_DN_MAX, .def_str = "", .flags = CONF_F_EMPTY_OK,
-	  .check = conf_ad_check_name },
+	  .check = conf_ad_check_base_dn },
 	{ .name = "bind_dn", .type = CONF_T_STRING, .offset = AD(bind_dn),
 	  .max = AD_DN_MAX, .def_str = "", .flags = CONF_F_EMPTY_OK,
-	  .check = conf_ad_check_name },
+	  .check = conf_ad_check_bind_dn },
 	{ .name = "bind_password_file", .type = CONF_T_PATH,
 	  .offset = AD(bind_password_file), .max = AD_PATH_MAX,
 	  .def_str = "/etc/adsync/ad-bind.pw", .flags = CONF_F_SENSITIVE,

@@ -29,6 +29,7 @@
 #include "diag.h"
 #include "err.h"
 #include "fileio.h"
+#include "utf8.h"
 
 /* Mode of a configuration file the editor creates: the service user
  * reads it through its group, nobody else does. */
@@ -233,7 +234,8 @@ conf_edit_check_names(const struct conf_edit *e, char *why, size_t whylen)
  * Refuses a value libinih would not give back byte for byte: it strips
  * blanks at both ends and cuts at an inline comment, and the reader
  * refuses control characters (a newline would even start a line of the
- * value's choosing: a key or a section of its own).
+ * value's choosing: a key or a section of its own) and bytes that are not
+ * UTF-8.
  */
 static int
 conf_edit_check_value(const struct conf_edit *e, char *why, size_t whylen)
@@ -256,6 +258,12 @@ conf_edit_check_value(const struct conf_edit *e, char *why, size_t whylen)
 			    e->section, e->key, c);
 			return -EINVAL;
 		}
+	}
+	/* The reader refuses a line that is not UTF-8. */
+	if (!utf8_valid(v, len)) {
+		err_why(why, whylen, "[%s] %s: the value is not valid UTF-8; "
+		    "give it in UTF-8", e->section, e->key);
+		return -EINVAL;
 	}
 	if (len > 0 && (conf_edit_blank(v[0]) || conf_edit_blank(v[len - 1]))) {
 		err_why(why, whylen, "[%s] %s: the value starts or ends "

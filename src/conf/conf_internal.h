@@ -99,6 +99,13 @@ extern const struct conf_section conf_ad_section;
 extern const struct conf_section conf_sync_section;
 /* The [daemon] block, in conf_daemon.c. */
 extern const struct conf_section conf_daemon_section;
+/*
+ * conf_ad.c. True when `value` has the shape of a distinguished name
+ * (RFC 4514): one or more RDNs TYPE=VALUE separated by commas, TYPE a
+ * name or an OID, backslash escapes. The check of base_dn, of a bind_dn
+ * written as a DN and of the sync groups' DNs.
+ */
+bool conf_dn_valid(const char *value);
 /* ADDRESS:PORT, or empty (conf_daemon.c); a conf_check_fn. */
 int conf_daemon_check_listen(const char *value, char *why, size_t whylen);
 

@@ -23,7 +23,7 @@
 /* 1 TiB in MB: above any real plan, below what a typo would give. */
 #define SYNC_SIZE_MAX 1048576
 
-/* A DN of a group: no leading or trailing blank, has "=". */
+/* A DN of a group: no leading or trailing blank, conf_dn_valid(). */
 static int
 conf_sync_check_group(const char *value, char *why, size_t whylen)
 {
@@ -37,7 +37,7 @@ conf_sync_check_group(const char *value, char *why, size_t whylen)
 		    "it");
 		return -1;
 	}
-	if (strchr(value, '=') == NULL) {
+	if (!conf_dn_valid(value)) {
 		snprintf(why, whylen, "\"%s\" is not a distinguished name; "
 		    "write the group's DN, e.g. CN=Hosted Exchange Users,"
 		    "OU=Groups,DC=example,DC=test", value);

@@ -13,6 +13,8 @@
  * Snapshot or nothing: ad_read_full() streams every object to a callback
  * and returns 0 only when the read completed. On any other return the
  * caller must discard whatever it staged from the callbacks of that call.
+ * A bad value of one object's attribute is not a failed read: that
+ * attribute comes held (obj->held) and the read goes on.
  *
  * Errors: 0 or a negative code (err.h), plus a sentence in `why` that names
  * the domain controller and the fix; adsync_strerror() names every code.
@@ -64,6 +66,15 @@ void ad_conn_free(struct ad_conn *conn);
  */
 const char *ad_conn_uri(const struct ad_conn *conn);
 const char *ad_conn_dc(const struct ad_conn *conn);
+
+/*
+ * Whether full and change reads on `conn` also hand on computers and
+ * foreignSecurityPrincipals (default: no), as objects of kind OBJ_UNKNOWN
+ * with no attributes (DN, GUID and SID only). The engine reads them so
+ * that the planner can name such a member of a sync group (docs/plan.md
+ * rule 2); `adsync ad dump` does not.
+ */
+void ad_conn_read_others(struct ad_conn *conn, bool on);
 
 /*
  * How a change read saw an object. A rename or move is reported as MOVE
@@ -130,9 +141,11 @@ int ad_watermark_decode(const char *s, size_t len,
 
 /*
  * Reads every user (objectCategory=person, objectClass=user), contact and
- * group under base_dn, paged, with ranged member retrieval and GUIDs on
- * every member/memberOf value, and passes each to `fn` with
- * AD_CHANGE_NONE. The watermark for later ad_read_changes() is taken
+ * group under base_dn (and the others, see ad_conn_read_others()), paged,
+ * with ranged member retrieval and GUIDs on every member/memberOf value,
+ * and passes each to `fn` with AD_CHANGE_NONE. A value of a kept
+ * attribute that the model cannot take does not fail the read: the
+ * object comes with that attribute held (obj->held, obj.h). The watermark for later ad_read_changes() is taken
  * before the read starts (changes made during the read are read again
  * later; the consumer applies them idempotently) and written to *wm only
  * when 0 is returned. Returns 0 when the snapshot is complete; any other
@@ -152,6 +165,20 @@ int ad_read_full(struct ad_conn *conn, ad_obj_fn *fn, void *arg,
  * `why`), or a negative code with `why`.
  */
 int ad_read_account(struct ad_conn *conn, const char *sam, const char *upn,
+    struct obj **out /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
+
+/*
+ * The object whose objectGUID is `g`, read whole as ad_read_full() reads
+ * it (ranged members, holds), when a full read would hand it on: under
+ * base_dn, not a tombstone, a user, contact or group (or one of the others,
+ * see ad_conn_read_others()). For a change read's consumer that meets a
+ * reference to an object it does not have: Samba's DirSync, for an account
+ * that is not an administrator, leaves out some objects a search shows (a
+ * foreignSecurityPrincipal made when a trusted domain's account joins a
+ * group). 0 and *out (owned; obj_free), -ADSYNC_ENOTFOUND, or a negative
+ * code with `why`.
+ */
+int ad_read_guid(struct ad_conn *conn, const struct obj_guid *g,
     struct obj **out /* OUT */, char *why, size_t whylen) ATTR_NODISCARD;
 
 /* A group of the directory, for choosing the service groups. */

@@ -484,3 +484,9 @@ ad_conn_dc(const struct ad_conn *c)
 {
 	return c->dc;
 }
+
+void
+ad_conn_read_others(struct ad_conn *c, bool on)
+{
+	c->read_others = on;
+}

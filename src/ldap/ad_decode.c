@@ -20,6 +20,20 @@
  *    "member;range=1-1" (values added) and "member;range=0-0" (removed);
  *  - objectClass=user also matches computer accounts, which are not
  *    synced; objectClass is the only kind marker a tombstone keeps.
+ *    Computers and foreignSecurityPrincipals (a trusted domain's
+ *    accounts, made when one is added to a group) decode as kind
+ *    OBJ_UNKNOWN without attributes: readers that hand them on (the
+ *    engine's, ad_conn_read_others) let the planner name such a member
+ *    of a sync group, and nothing of theirs can become a mailbox.
+ *
+ * A value of a kept attribute (the model's table: mail, title, ...) that
+ * the model cannot take (not UTF-8, a NUL byte, over OBJ_VALUE_MAX, too
+ * many values, two values of a single-valued attribute) does not fail
+ * the entry: the attribute is held (obj_hold) and the object handed on,
+ * so that one user's bad value stops neither the read nor the others'
+ * sync (docs/ldap.md "Snapshot or nothing"). What names the object or
+ * decides the scope of others (the DN, objectGUID, objectClass, member
+ * and memberOf, ranges, the typed numbers) still fails it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -155,6 +169,8 @@ ad_decode_object_class(struct ad_decode *d, struct obj *o,
 	strncasecmp(v->bv_val, s, sizeof(s) - 1) == 0)
 		if (AD_IS("computer"))
 			d->is_computer = true;
+		else if (AD_IS("foreignSecurityPrincipal"))
+			d->is_fsp = true;
 		else if (AD_IS("group"))
 			kind = OBJ_GROUP;
 		else if (AD_IS("contact"))
@@ -163,7 +179,65 @@ ad_decode_object_class(struct ad_decode *d, struct obj *o,
 			kind = OBJ_USER;
 #undef AD_IS
 	}
-	o->kind = kind;
+	/* A computer is also a user by class: never one for sync. */
+	o->kind = d->is_computer || d->is_fsp ? OBJ_UNKNOWN : kind;
+	return 0;
+}
+
+void
+ad_decode_other(struct obj *o)
+{
+	int a;
+
+	o->kind = OBJ_UNKNOWN;
+	for (a = 0; a < OBJ_A_COUNT; a++)
+		obj_values_clear(o, (enum obj_attr)a);
+	o->present = 0;
+	o->held = 0;
+	memset(o->held_why, 0, sizeof(o->held_why));
+}
+
+/*
+ * A kept attribute (obj_attr.c's table): its values, or a hold when the
+ * model cannot take them (the file comment says why that is not a read
+ * failure). 0, or -ENOMEM with d->why.
+ */
+static int
+ad_decode_kept(struct ad_decode *d, struct obj *o, enum obj_attr a,
+    const char *desc, const struct berval *vals, size_t n)
+{
+	enum obj_bad bad = OBJ_BAD_NONE;
+	size_t i;
+	int r;
+
+	/* Sent twice in one entry, the first time bad: it stays held. */
+	if ((o->held & (uint64_t)1 << a) != 0)
+		return 0;
+	if (n > OBJ_VALUES_MAX)
+		bad = OBJ_BAD_MANY;
+	else if (n > 1 && !obj_attr_desc(a)->multi)
+		bad = OBJ_BAD_SINGLE;
+	for (i = 0; i < n && bad == OBJ_BAD_NONE; i++)
+		bad = obj_value_check(vals[i].bv_val, vals[i].bv_len);
+	if (bad == OBJ_BAD_NONE) {
+		obj_mark_present(o, a);
+		for (i = 0; i < n; i++) {
+			r = obj_value_add(o, a, vals[i].bv_val,
+			    vals[i].bv_len);
+			if (r == -ENOMEM)
+				return ad_decode_fail(d, r, desc,
+				    "out of memory");
+			/* The checks above make this the same attribute
+			 * sent twice in one entry. */
+			if (r < 0) {
+				bad = r == -ADSYNC_ETOOBIG ? OBJ_BAD_MANY :
+				    OBJ_BAD_SINGLE;
+				break;
+			}
+		}
+	}
+	if (bad != OBJ_BAD_NONE)
+		obj_hold(o, a, bad);
 	return 0;
 }
 
@@ -198,6 +272,8 @@ ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
 	int a, r;
 	size_t i, len = strlen(desc);
 
+	if ((a = obj_attr_lookup(desc, len)) >= 0)
+		return ad_decode_kept(d, o, (enum obj_attr)a, desc, vals, n);
 	if (n > OBJ_VALUES_MAX)
 		return ad_decode_fail(d, -ADSYNC_ETOOBIG, desc,
 		    "too many values");
@@ -218,19 +294,6 @@ ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
 	}
 	if (strcasecmp(desc, "parentGUID") == 0) {
 		d->has_parent = true;
-		return 0;
-	}
-	if ((a = obj_attr_lookup(desc, len)) >= 0) {
-		o->present |= (uint64_t)1 << a;
-		if (!obj_attr_desc((enum obj_attr)a)->multi && n > 1)
-			return ad_decode_fail(d, -ADSYNC_EPARSE, desc,
-			    "several values for a single-valued attribute");
-		for (i = 0; i < n; i++) {
-			r = obj_value_add(o, (enum obj_attr)a, vals[i].bv_val,
-			    vals[i].bv_len);
-			if (r < 0)
-				return ad_decode_fail(d, r, desc, "bad value");
-		}
 		return 0;
 	}
 	/* The remaining attributes are single-valued; no value = cleared. */
@@ -298,5 +361,7 @@ ad_decode_finish(struct ad_decode *d, struct obj *o)
 		    "missing");
 	if (o->dn == NULL)
 		return ad_decode_fail(d, -ADSYNC_EPARSE, "dn", "missing");
+	if (d->is_computer || d->is_fsp)
+		ad_decode_other(o);
 	return 0;
 }

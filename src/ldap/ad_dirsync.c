@@ -245,13 +245,22 @@ ad_dirsync_entry(struct ad_conn *c, LDAPMessage *e, void *arg)
 		if (r < 0)
 			goto fail;
 		d.is_computer = d2.is_computer;
+		d.is_fsp = d2.is_fsp;
 	}
 	/* Not a user, contact or group (the filter is (objectClass=*)): not
-	 * ours. A tombstone whose class did not come cannot be told apart
-	 * and is reported; it is matched by GUID, so one we never synced is
-	 * nothing to the consumer. */
-	if (d.is_computer || (o->kind == OBJ_UNKNOWN &&
-	    (d.has_object_class || !o->deleted))) {
+	 * ours, except computers and foreignSecurityPrincipals for a reader
+	 * that wants them (without attributes: the lookup above decoded
+	 * objectClass only, the change the rest). A tombstone whose class
+	 * did not come cannot be told apart and is reported; it is matched
+	 * by GUID, so one we never synced is nothing to the consumer. */
+	if (d.is_computer || d.is_fsp) {
+		if (!c->read_others) {
+			obj_free(o);
+			return 0;
+		}
+		ad_decode_other(o);
+	} else if (o->kind == OBJ_UNKNOWN &&
+	    (d.has_object_class || !o->deleted)) {
 		obj_free(o);
 		return 0;
 	}

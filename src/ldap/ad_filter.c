@@ -9,7 +9,8 @@
  * they must: DirSync on (objectClass=*), uSN polling on the uSN alone, and
  * the reader keeps users, contacts and groups itself (ad_decode.c sets the
  * kind from objectClass; computers and other classes are dropped in
- * ad_dirsync.c and ad_usn.c). Measured on Samba 4.17 at 100,000 users: a
+ * ad_dirsync.c and ad_usn.c, except computers and foreignSecurityPrincipals
+ * for a connection that reads the others). Measured on Samba 4.17 at 100,000 users: a
  * filter with an indexed equality clause that matches most objects
  * (objectClass=user, objectCategory=person) makes ldb fetch every candidate
  * through the index, 3.4 to 3.9 s for each change read; without one, ldb
@@ -27,11 +28,20 @@
 
 #define AD_FILTER_OBJECTS "(|(&(objectCategory=person)(objectClass=user))" \
 	"(objectClass=contact)(objectClass=group))"
+/*
+ * With the others: computers (objectClass=computer also covers managed
+ * service accounts) and foreignSecurityPrincipals, which can be members
+ * of a sync group and must then be named (docs/plan.md rule 2). Both
+ * clauses match few objects, so Samba's index answers them cheaply.
+ */
+#define AD_FILTER_OTHERS "(|(&(objectCategory=person)(objectClass=user))" \
+	"(objectClass=contact)(objectClass=group)(objectClass=computer)" \
+	"(objectClass=foreignSecurityPrincipal))"
 
 const char *
-ad_filter_objects(void)
+ad_filter_objects(bool others)
 {
-	return AD_FILTER_OBJECTS;
+	return others ? AD_FILTER_OTHERS : AD_FILTER_OBJECTS;
 }
 
 const char *

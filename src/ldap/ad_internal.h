@@ -46,6 +46,9 @@ struct ad_conn {
 	bool has_notify;
 	/* DirSync flags that worked: -1 unknown, else the flags value. */
 	long dirsync_flags;
+	/* Reads also hand on computers and foreignSecurityPrincipals
+	 * (ad_conn_read_others). */
+	bool read_others;
 };
 
 /* ---- ad_conn.c ---------------------------------------------------- */
@@ -102,8 +105,9 @@ void ad_error_connect(char *why, size_t whylen, const char *uri,
 
 /* ---- ad_filter.c (pure) ----------------------------------------------- */
 
-/* Users (person + user), contacts and groups. Static. */
-const char *ad_filter_objects(void);
+/* Users (person + user), contacts and groups; with `others`, computers
+ * and foreignSecurityPrincipals too. Static. */
+const char *ad_filter_objects(bool others);
 /* The DirSync filter: every object; the reader keeps the kinds it syncs
  * (ad_filter.c says why). Static. */
 const char *ad_filter_dirsync(void);
@@ -130,6 +134,7 @@ struct ad_decode {
 				 * bound to ask for */
 	bool has_object_class;
 	bool is_computer;	/* objectClass computer: never synced */
+	bool is_fsp;		/* objectClass foreignSecurityPrincipal */
 	bool has_name;		/* DirSync: name changed (rename) */
 	bool has_parent;	/* DirSync: parentGUID changed (move) */
 	uint64_t usn_created;
@@ -141,8 +146,9 @@ void ad_decode_init(struct ad_decode *d, bool dirsync);
  * Decodes one attribute of an entry into `o`: `desc` is the attribute
  * description as the server sent it (e.g. "member;range=0-1499"), `vals`
  * an array of its `n` values (borrowed; each bv_len bytes, not
- * NUL-terminated). Unknown attributes are ignored. 0, or -ADSYNC_EPARSE /
- * -ADSYNC_ETOOBIG / -ENOMEM with d->why set.
+ * NUL-terminated). Unknown attributes are ignored. A kept attribute whose
+ * values the model refuses is held (obj_hold, o->held), not an error.
+ * 0, or -ADSYNC_EPARSE / -ADSYNC_ETOOBIG / -ENOMEM with d->why set.
  */
 int ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
     const struct berval *vals, size_t n) ATTR_NODISCARD;
@@ -150,9 +156,13 @@ int ad_decode_attr(struct ad_decode *d, struct obj *o, const char *desc,
  * extended form has one, o->guid. */
 int ad_decode_dn(struct ad_decode *d, struct obj *o, const char *dn,
     size_t len) ATTR_NODISCARD;
-/* After the last attribute: kind from objectClass, a GUID is required.
+/* After the last attribute: kind from objectClass, a GUID is required;
+ * a computer or foreignSecurityPrincipal becomes ad_decode_other().
  * 0 or -ADSYNC_EPARSE. */
 int ad_decode_finish(struct ad_decode *d, struct obj *o) ATTR_NODISCARD;
+/* Makes `o` an object of no kind we sync (OBJ_UNKNOWN): drops its kept
+ * attributes and holds; DN, GUID and SID stay. */
+void ad_decode_other(struct obj *o);
 
 /* The attributes asked for every object (NULL-terminated, static); the
  * member entry is filled in per read with the first range. */
@@ -187,6 +197,12 @@ int ad_search_paged(struct ad_conn *c, const struct ad_search *s,
 int ad_search_entry(struct ad_conn *c, LDAPMessage *e, bool dirsync,
     struct obj **out /* OUT */, struct ad_decode *d, char *why,
     size_t whylen);
+/* Base search of one object by GUID, decoded whole as ad_search_entry()
+ * does (DN, ranged members): 0 and *out (owned), -ADSYNC_ENOTFOUND, or a
+ * negative code and why. */
+int ad_search_guid_entry(struct ad_conn *c, const struct obj_guid *g,
+    const char **attrs, struct obj **out /* OUT */, struct ad_decode *d,
+    char *why, size_t whylen);
 /* Base search of one object by GUID for `attrs`; decodes into `o`. */
 int ad_search_guid(struct ad_conn *c, const struct obj_guid *g,
     const char **attrs, struct obj *o, struct ad_decode *d, char *why,

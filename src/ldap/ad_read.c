@@ -6,14 +6,17 @@
  * Snapshot or nothing: every object of a full read is streamed to the
  * caller's callback as it is decoded, and only the final return says
  * whether the snapshot is complete. A failure part-way (connection lost,
- * a group that could not be read whole, a malformed entry) returns an
- * error and the caller trashes what it staged. The read is not resumed on
+ * a group that could not be read whole, an entry without a usable GUID,
+ * DN or membership) returns an error and the caller trashes what it
+ * staged. One bad value of a kept attribute is not such a failure: the
+ * object comes with that attribute held (ad_decode.c). The read is not resumed on
  * another connection: a paged-results cookie is only valid on the
  * connection that issued it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ad_internal.h"
 #include "conf.h"
@@ -66,7 +69,8 @@ ad_read_full(struct ad_conn *c, ad_obj_fn *fn, void *arg,
 		return r;
 	ad_decode_attrs(attrs, AD_ATTRS_MAX, member);
 	s = (struct ad_search){ .base = c->conf->base_dn,
-	    .scope = LDAP_SCOPE_SUBTREE, .filter = ad_filter_objects(),
+	    .scope = LDAP_SCOPE_SUBTREE,
+	    .filter = ad_filter_objects(c->read_others),
 	    .attrs = attrs, .extended_dn = true };
 	why[0] = '\0';
 	if ((r = ad_search_paged(c, &s, ad_read_full_entry, &x, why,
@@ -99,6 +103,49 @@ ad_read_changes(struct ad_conn *c, const struct ad_watermark *in,
 	if (in->kind == AD_WM_DIRSYNC)
 		return ad_dirsync_read(c, in, fn, arg, out, why, whylen);
 	return ad_usn_read(c, in, fn, arg, out, why, whylen);
+}
+
+/* True when `dn` is `base` or below it (case-insensitive, as AD is). */
+static bool
+ad_read_in_base(const char *dn, const char *base)
+{
+	size_t dl = strlen(dn), bl = strlen(base);
+
+	if (dl < bl || strcasecmp(dn + dl - bl, base) != 0)
+		return false;
+	return dl == bl || dn[dl - bl - 1] == ',';
+}
+
+int
+ad_read_guid(struct ad_conn *c, const struct obj_guid *g, struct obj **out,
+    char *why, size_t whylen)
+{
+	const char *attrs[AD_ATTRS_MAX];
+	char member[64];
+	struct ad_decode d;
+	struct obj *o = NULL;
+	int r;
+
+	*out = NULL;
+	why[0] = '\0';
+	if ((r = ad_conn_ensure(c, why, whylen)) < 0)
+		return r;
+	if ((r = ad_filter_range_attr(member, sizeof(member), 0,
+	    c->conf->range_size)) < 0)
+		return r;
+	ad_decode_attrs(attrs, AD_ATTRS_MAX, member);
+	if ((r = ad_search_guid_entry(c, g, attrs, &o, &d, why, whylen)) < 0)
+		return r;
+	/* What a full read would not have: another kind, a tombstone, an
+	 * object outside base_dn. */
+	if (o->deleted || !ad_read_in_base(o->dn, c->conf->base_dn) ||
+	    (o->kind == OBJ_UNKNOWN &&
+	    !(c->read_others && (d.is_computer || d.is_fsp)))) {
+		obj_free(o);
+		return -ADSYNC_ENOTFOUND;
+	}
+	*out = o;
+	return 0;
 }
 
 struct ad_read_account_ctx {

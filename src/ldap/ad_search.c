@@ -397,6 +397,13 @@ ad_search_entry(struct ad_conn *c, LDAPMessage *e, bool dirsync,
 	}
 	if ((r = ad_search_ranges(c, o, d, why, whylen)) < 0)
 		goto fail;
+	if (o->held != 0) {
+		char held[512];
+
+		log_warnx("ad: %s: %s: the object is held until the value is "
+		    "corrected in AD", o->dn, obj_held_text(o, held,
+		    sizeof(held)));
+	}
 	*out = o;
 	return 0;
 fail:
@@ -418,6 +425,24 @@ ad_search_guid(struct ad_conn *c, const struct obj_guid *g,
 		r = -ADSYNC_ENOTFOUND;
 	else if ((r = ad_search_walk(c, e, o, d, false, NULL)) < 0)
 		snprintf(why, whylen, "%s", d->why);
+	ldap_msgfree(res);
+	return r;
+}
+
+int
+ad_search_guid_entry(struct ad_conn *c, const struct obj_guid *g,
+    const char **attrs, struct obj **out, struct ad_decode *d, char *why,
+    size_t whylen)
+{
+	LDAPMessage *res = NULL, *e;
+	int r;
+
+	if ((r = ad_search_base(c, g, attrs, &res, why, whylen)) < 0)
+		return r;
+	if ((e = ldap_first_entry(c->ld, res)) == NULL)
+		r = -ADSYNC_ENOTFOUND;
+	else
+		r = ad_search_entry(c, e, false, out, d, why, whylen);
 	ldap_msgfree(res);
 	return r;
 }

@@ -74,8 +74,9 @@ ad_usn_entry(struct ad_conn *c, LDAPMessage *e, void *arg)
 	if ((r = ad_search_entry(c, e, false, &o, &d, x->why, x->whylen)) < 0)
 		return r;
 	/* Not a user, contact or group: not ours (the filter is the uSN
-	 * alone). */
-	if (d.is_computer || o->kind == OBJ_UNKNOWN) {
+	 * alone), except the others for a reader that wants them. */
+	if (o->kind == OBJ_UNKNOWN &&
+	    !(c->read_others && (d.is_computer || d.is_fsp))) {
 		obj_free(o);
 		return 0;
 	}

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,6 +216,86 @@ obj_dn_set(struct obj *o, const char *dn, size_t len)
 	free(o->dn);
 	o->dn = copy;
 	return 0;
+}
+
+enum obj_bad
+obj_value_check(const char *val, size_t len)
+{
+	/* SECURITY: the length first; the value is the DC's. */
+	if (len > OBJ_VALUE_MAX)
+		return OBJ_BAD_LONG;
+	if (val == NULL)
+		return len == 0 ? OBJ_BAD_NONE : OBJ_BAD_UTF8;
+	if (memchr(val, '\0', len) != NULL)
+		return OBJ_BAD_NUL;
+	if (!utf8_valid(val, len))
+		return OBJ_BAD_UTF8;
+	return OBJ_BAD_NONE;
+}
+
+void
+obj_values_clear(struct obj *o, enum obj_attr a)
+{
+	if (o == NULL || !obj_attr_valid(a))
+		return;
+	obj_values_fini(&o->attrs[a]);
+	o->present &= ~((uint64_t)1 << a);
+}
+
+void
+obj_hold(struct obj *o, enum obj_attr a, enum obj_bad why)
+{
+	if (o == NULL || !obj_attr_valid(a) || why <= OBJ_BAD_NONE ||
+	    why >= OBJ_BAD_COUNT)
+		return;
+	obj_values_clear(o, a);
+	o->held |= (uint64_t)1 << a;
+	o->held_why[a] = (uint8_t)why;
+}
+
+const char *
+obj_bad_text(enum obj_bad b)
+{
+	switch (b) {
+	case OBJ_BAD_UTF8:
+		return "is not valid UTF-8";
+	case OBJ_BAD_NUL:
+		return "contains a NUL byte";
+	case OBJ_BAD_LONG:
+		return "is longer than 65536 bytes";
+	case OBJ_BAD_MANY:
+		return "has more than 100000 values";
+	case OBJ_BAD_SINGLE:
+		return "has several values, but the attribute takes one";
+	case OBJ_BAD_NONE:
+	case OBJ_BAD_COUNT:
+		break;
+	}
+	return "cannot be read";
+}
+_Static_assert(OBJ_VALUE_MAX == 65536 && OBJ_VALUES_MAX == 100000,
+    "obj_bad_text() names the limits");
+
+const char *
+obj_held_text(const struct obj *o, char *out, size_t outlen)
+{
+	size_t used = 0;
+	int a, n;
+
+	if (outlen == 0)
+		return out;
+	out[0] = '\0';
+	for (a = 0; a < OBJ_A_COUNT && used < outlen; a++) {
+		if ((o->held & (uint64_t)1 << a) == 0)
+			continue;
+		n = snprintf(out + used, outlen - used, "%s%s: %s",
+		    used > 0 ? "; " : "", obj_attr_desc((enum obj_attr)a)->ldap,
+		    obj_bad_text((enum obj_bad)o->held_why[a]));
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return out;
 }
 
 const char *

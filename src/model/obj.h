@@ -216,6 +216,22 @@ struct obj_refs {
 	size_t cap;		/* slots allocated in v (obj.c only) */
 };
 
+/*
+ * Why a value of a kept attribute (the table of obj_attr.c) could not be
+ * taken. Such a value does not fail the read: the object is held
+ * (obj_hold), and the planner leaves it as it was last synced until the
+ * value is corrected in AD (docs/plan.md "Held objects").
+ */
+enum obj_bad {
+	OBJ_BAD_NONE = 0,
+	OBJ_BAD_UTF8,		/* not valid UTF-8 */
+	OBJ_BAD_NUL,		/* contains a NUL byte */
+	OBJ_BAD_LONG,		/* longer than OBJ_VALUE_MAX bytes */
+	OBJ_BAD_MANY,		/* more than OBJ_VALUES_MAX values */
+	OBJ_BAD_SINGLE,		/* several values, single-valued attribute */
+	OBJ_BAD_COUNT
+};
+
 struct obj {
 	struct obj_guid guid;
 	enum obj_kind kind;
@@ -238,6 +254,16 @@ struct obj {
 	/* DirSync with INCREMENTAL_VALUES: member changes only. */
 	struct obj_refs member_added;
 	struct obj_refs member_removed;
+	/*
+	 * Held attributes: bit (1 << attr) for each kept attribute whose
+	 * values AD sent could not be taken, and why (enum obj_bad) in
+	 * held_why[attr]. A held attribute has no values from the read and
+	 * is not in `present`; the store's mirror gives it its last good
+	 * values (sync_read.c, store_mirror.c) and keeps the hold until a
+	 * read brings a good value.
+	 */
+	uint64_t held;
+	uint8_t held_why[OBJ_A_COUNT];
 };
 
 /* A new, empty object (xmalloc: small and fixed). */
@@ -286,6 +312,30 @@ int obj_dn_set(struct obj *o, const char *dn, size_t len) ATTR_NODISCARD;
  * the old value stays.
  */
 int obj_sid_set(struct obj *o, const void *raw, size_t len) ATTR_NODISCARD;
+
+/*
+ * What is wrong with one value of `len` bytes for a kept attribute:
+ * OBJ_BAD_LONG above OBJ_VALUE_MAX, OBJ_BAD_NUL for a NUL byte, OBJ_BAD_UTF8
+ * for anything obj_utf8_valid() refuses, else OBJ_BAD_NONE (the value
+ * obj_value_add() takes). Pure; checks the length before reading.
+ */
+enum obj_bad obj_value_check(const char *val, size_t len);
+/*
+ * Holds attribute `a` of `o` for `why` (not OBJ_BAD_NONE): drops the
+ * values read so far, clears its `present` bit, sets its `held` bit and
+ * held_why. Ignores an invalid `a` or `why`.
+ */
+void obj_hold(struct obj *o, enum obj_attr a, enum obj_bad why);
+/* Drops the values of `a` and its `present` bit (not its hold). */
+void obj_values_clear(struct obj *o, enum obj_attr a);
+/* The problem as the end of a sentence about a value ("is not valid
+ * UTF-8", "is longer than 65536 bytes", ...); static. */
+const char *obj_bad_text(enum obj_bad b);
+/*
+ * The holds of `o` as text for a log line, "title: is not valid UTF-8;
+ * department: ..." (cut to fit `outlen`). Returns `out`.
+ */
+const char *obj_held_text(const struct obj *o, char *out, size_t outlen);
 
 /* "user", "contact", "group" or "unknown"; static. */
 const char *obj_kind_name(enum obj_kind k);

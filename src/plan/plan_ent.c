@@ -147,6 +147,7 @@ plan_ent_fetch(struct plan_ctx *ctx, struct plan_ent *e)
 	e->gone = o == NULL || o->deleted;
 	if (o != NULL) {
 		e->kind = o->kind;
+		e->held = o->held != 0;
 		mail = obj_value(o, OBJ_A_MAIL);
 		if (mail != NULL && mail[0] != '\0' &&
 		    (e->mail = strdup(mail)) == NULL)

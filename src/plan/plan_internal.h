@@ -60,6 +60,8 @@ struct plan_ent {
 				 * every object again */
 	bool has_obj;		/* the source returned an object (it may be a
 				 * tombstone) */
+	bool held;		/* a value of it could not be read (obj.h
+				 * `held`; kept too) */
 	bool pinned;		/* never trimmed: a sync group */
 	bool resident;		/* listed in ctx->resident */
 	bool fetched;		/* get() was asked */

@@ -126,6 +126,29 @@ plan_scope_ref(struct plan_ctx *ctx, const struct obj_ref *ref,
 	return 0;
 }
 
+/*
+ * A member that is not a user, contact or group (a computer, a trusted
+ * domain's foreignSecurityPrincipal: the mirror has them as objects of no
+ * kind, docs/ldap.md) is named once per group (rule 2) and is not a
+ * member: it never becomes a candidate, and it does not count as scope
+ * for the empty-directory guard (rule 9), as before it was read at all.
+ */
+static void
+plan_scope_other(struct plan_ctx *ctx, enum plan_service s,
+    struct plan_ent *m)
+{
+	const char *dn;
+
+	if (m->member_of & (1u << s))
+		return;		/* listed twice (two DN spellings) */
+	m->member_of |= 1u << s;
+	dn = plan_ent_dn(ctx, m, "");
+	plan_alert(ctx, PLAN_ALERT_WARNING, s, &m->guid, dn,
+	    "%s is in the %s group but is not a user, contact or group; it "
+	    "is ignored: remove it from the group", dn,
+	    plan_group_title(s));
+}
+
 int
 plan_scope_read(struct plan_ctx *ctx)
 {
@@ -148,7 +171,9 @@ plan_scope_read(struct plan_ctx *ctx)
 		for (i = 0; i < g->member.n; i++) {
 			if ((r = plan_scope_ref(ctx, &g->member.v[i], &m)) < 0)
 				return r;
-			if (m != NULL &&
+			if (m != NULL && m->kind == OBJ_UNKNOWN)
+				plan_scope_other(ctx, s, m);
+			else if (m != NULL &&
 			    (r = plan_scope_member_add(ctx, s, m)) < 0)
 				return r;
 			plan_ent_trim(ctx);
@@ -203,14 +228,58 @@ plan_scope_both(struct plan_ctx *ctx, struct plan_ent *e)
 	    ctx->group_dn[PLAN_SVC_RS]);
 }
 
+/*
+ * A held object (obj.h: a value AD sent that adsync cannot read; the
+ * mirror keeps its last good values): an error per held attribute, in the
+ * seed's words (the attribute, the object, the fix), and a candidate
+ * without ops, as for any other error: its rows are seen (no disable, no
+ * delete), it keeps its place in lists (plan_diff.c), and nothing is
+ * created for it until the value is corrected and a read brings it.
+ * Where the object would only get a warning (a contact or a group in the
+ * Rackspace Email group) it gets that warning as usual.
+ */
+static int
+plan_scope_held(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e,
+    bool both)
+{
+	const struct obj *o = plan_ent_obj(ctx, e);
+	const char *what = e->kind == OBJ_USER ? "user" :
+	    e->kind == OBJ_CONTACT ? "contact" : "group";
+	enum plan_kind k = e->kind == OBJ_USER ? PLAN_K_MAILBOX :
+	    e->kind == OBJ_CONTACT ? PLAN_K_CONTACT : PLAN_K_DL;
+	int a;
+
+	if (o == NULL)
+		return ctx->err;
+	if (!both || s == PLAN_SVC_EX)
+		for (a = 0; a < OBJ_A_COUNT; a++)
+			if ((o->held & (uint64_t)1 << a) != 0)
+				plan_alert(ctx, PLAN_ALERT_ERROR, both ?
+				    PLAN_SVC_COUNT : s, &e->guid, o->dn,
+				    "The value specified in the %s attribute "
+				    "for %s %s %s, so adsync cannot read it; "
+				    "the %s is held as it was last synced "
+				    "(nothing is created, updated, disabled or "
+				    "removed for it) until the value is "
+				    "corrected: correct it in AD",
+				    obj_attr_desc((enum obj_attr)a)->ldap,
+				    what, o->dn, obj_bad_text((enum obj_bad)
+				    o->held_why[a]), what);
+	return plan_scope_cand(ctx, e, s, k, false);
+}
+
 static int
 plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
 {
 	bool both = e->member_of == ((1u << PLAN_SVC_EX) | (1u << PLAN_SVC_RS));
 	const char *dn;
 
-	/* Kind and mail are kept by the entity: only a warning needs the
-	 * object (its DN) again. */
+	if (e->held && (e->kind == OBJ_USER ||
+	    (s == PLAN_SVC_EX && (e->kind == OBJ_CONTACT ||
+	    e->kind == OBJ_GROUP))))
+		return plan_scope_held(ctx, s, e, both);
+	/* Kind, mail and held are kept by the entity: only a warning needs
+	 * the object (its DN) again. */
 	switch (e->kind) {
 	case OBJ_USER:
 		if (both && s == PLAN_SVC_EX)
@@ -248,6 +317,8 @@ plan_scope_one(struct plan_ctx *ctx, enum plan_service s, struct plan_ent *e)
 			    dn);
 		return 0;
 	default:
+		/* plan_scope_read() names the others; kept for a kind the
+		 * model may add. */
 		dn = plan_ent_dn(ctx, e, "");
 		plan_alert(ctx, PLAN_ALERT_WARNING, s, &e->guid, dn,
 		    "%s is in the %s group but is not a user, contact or "

@@ -1,10 +1,11 @@
 /*
  * Small text checks shared by the hook file and the payload decoders:
  * UTF-8 validity (utf8.h's decoder, without NUL), control characters, the
- * GUID text form. Pure; any thread; the input is untrusted.
+ * GUID text form, the requests' Content-Type. Pure; any thread; the input is untrusted.
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pw_internal.h"
 #include "pwproto.h"
@@ -58,4 +59,50 @@ pw_guid_ok(const char *s)
 			return false;
 	}
 	return true;
+}
+
+/* Skips blanks (HTTP's OWS: space and tab). */
+static const char *
+pw_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+bool
+pw_content_type_ok(const char *value)
+{
+	static const char type[] = PW_CONTENT_TYPE;
+	static const char cs[] = "charset";
+	static const char utf8[] = "utf-8";
+	const char *p;
+	bool quoted;
+
+	if (value == NULL)
+		return false;
+	p = pw_ows(value);
+	if (strncasecmp(p, type, sizeof(type) - 1) != 0)
+		return false;
+	p = pw_ows(p + sizeof(type) - 1);
+	if (*p == '\0')
+		return true;
+	/* One parameter, charset=utf-8 (RFC 9110 8.3.1: names and this
+	 * value are case-insensitive, the value may be quoted). */
+	if (*p++ != ';')
+		return false;
+	p = pw_ows(p);
+	if (strncasecmp(p, cs, sizeof(cs) - 1) != 0)
+		return false;
+	p += sizeof(cs) - 1;
+	if (*p++ != '=')
+		return false;
+	quoted = *p == '"';
+	p += quoted;
+	if (strncasecmp(p, utf8, sizeof(utf8) - 1) != 0)
+		return false;
+	p += sizeof(utf8) - 1;
+	if (quoted && *p++ != '"')
+		return false;
+	return *pw_ows(p) == '\0';
 }

@@ -150,6 +150,18 @@ int pw_capture_encode(const struct pw_capture *c, struct buf *b);
 /* Frees the password (wiped) and zeroes `c`; safe on a zeroed struct. */
 void pw_capture_fini(struct pw_capture *c);
 
+/* The media type of both requests' bodies (the hooks send exactly this). */
+#define PW_CONTENT_TYPE "application/json"
+
+/*
+ * True when `value`, a request's Content-Type (NULL when absent), is
+ * application/json: the type in any case, blanks around it, and at most
+ * the parameter charset=utf-8 (either case, quoted or not), which some
+ * HTTP stacks add. Anything else, a missing header included, is false
+ * (the receiver answers 415). Pure.
+ */
+bool pw_content_type_ok(const char *value);
+
 /* ---------------------------------------------------------------------
  * Heartbeats (POST /v1/heartbeat)
  */

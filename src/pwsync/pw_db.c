@@ -327,6 +327,29 @@ pw_db_dc_by_fp(struct pw_db *db, const char *fp, struct pw_dc *out)
 }
 
 int
+pw_db_dc_by_name(struct pw_db *db, const char *dc, struct pw_dc *out)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if ((r = pw_db_prep(db, "SELECT " PW_DC_COLS " FROM hook_dc"
+	    " WHERE name = ?1", &s)) < 0)
+		return r;
+	sqlite3_bind_text(s, 1, dc, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		pw_db_dc_row(s, out);
+		r = 1;
+	} else if (rc == SQLITE_DONE) {
+		r = 0;
+	} else {
+		r = pw_db_fail(db, rc, "looking the DC up");
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
 pw_db_dc_each(struct pw_db *db, pw_dc_cb *cb, void *arg)
 {
 	struct pw_dc d;

@@ -11,7 +11,8 @@
  * Order of checks for each request, before a byte of the body is taken:
  * method and path, then the client certificate (chained to adsync's CA,
  * in date, and its fingerprint that of an enrolled, unrevoked DC), then
- * Content-Length against PW_BODY_MAX. Only then the body is read, into a
+ * Content-Type (application/json, else 415) and Content-Length against
+ * PW_BODY_MAX. Only then the body is read, into a
  * buffer capped at PW_BODY_MAX, and decoded by pw_capture_decode (strict,
  * fuzzed). The answer is sent once the capture is committed to pw.db; the
  * password is wiped from every buffer it passed through.
@@ -120,6 +121,70 @@ pw_rx_json_text(char *dst, size_t dstlen, const char *src)
 }
 
 /*
+ * The DC a certificate was issued to: its CN (adsync hook enroll writes
+ * the DC's name there). Only called on a certificate GnuTLS verified
+ * against adsync's own CA, so the name is one adsync wrote; checked with
+ * pw_dc_name_ok() all the same, since it goes into a log and an answer.
+ * 0 and `dc`, or -1.
+ */
+static int
+pw_rx_cert_cn(const gnutls_datum_t *der, char dc[PW_DC_MAX + 1])
+{
+	gnutls_x509_crt_t crt;
+	size_t len = PW_DC_MAX + 1;
+	int r = -1;
+
+	if (gnutls_x509_crt_init(&crt) != GNUTLS_E_SUCCESS)
+		return -1;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) ==
+	    GNUTLS_E_SUCCESS && gnutls_x509_crt_get_dn_by_oid(crt,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, 0, dc, &len) == GNUTLS_E_SUCCESS &&
+	    pw_dc_name_ok(dc))
+		r = 0;
+	gnutls_x509_crt_deinit(crt);
+	return r;
+}
+
+/*
+ * A certificate of adsync's CA, in date, whose fingerprint is no enrolled
+ * DC's: what `adsync hook enroll` replaced (enrolling a DC again issues a
+ * new certificate and forgets the old one) or a DC no longer in pw.db.
+ * Says which DC and what to install. 0 (refuse) or -1 (pw.db unreadable).
+ */
+static int
+pw_rx_unknown(struct pw_receiver *rx, const gnutls_datum_t *der,
+    const char *fp, char *why, size_t whylen)
+{
+	char dc[PW_DC_MAX + 1];
+	struct pw_dc d;
+	int r;
+
+	if (pw_rx_cert_cn(der, dc) < 0) {
+		snprintf(why, whylen, "certificate %.16s... is not enrolled "
+		    "and names no DC; enrol the DC with `adsync hook enroll "
+		    "DCNAME` and install the hook file it writes", fp);
+		return 0;
+	}
+	if ((r = pw_db_dc_by_name(rx->db, dc, &d)) < 0) {
+		snprintf(why, whylen, "cannot read pw.db: %s",
+		    pw_db_errmsg(rx->db));
+		return -1;
+	}
+	if (r == 0)
+		snprintf(why, whylen, "the certificate of %s (%.16s...) is not "
+		    "enrolled: no DC of that name is; enrol it with `adsync "
+		    "hook enroll %s` and install the hook file it writes on %s",
+		    dc, fp, dc, dc);
+	else
+		snprintf(why, whylen, "the certificate of %s (%.16s...) is not "
+		    "enrolled: a newer enrolment of %s replaced it; install on "
+		    "%s the hook file of the last `adsync hook enroll %s`%s",
+		    dc, fp, dc, dc, dc, d.revoked != 0 ? " (that one was "
+		    "revoked since: enrol the DC again)" : "");
+	return 0;
+}
+
+/*
  * The peer's certificate: verified against adsync's CA (GnuTLS checks the
  * chain, the dates and the signature), then its fingerprint looked up
  * among the enrolled DCs. 1 and `dc` when accepted; 0 with `why` when
@@ -161,11 +226,8 @@ pw_rx_peer(struct pw_receiver *rx, struct MHD_Connection *conn,
 		    pw_db_errmsg(rx->db));
 		return -1;
 	}
-	if (r == 0) {
-		snprintf(why, whylen, "certificate %.16s... is not enrolled "
-		    "(replaced by a newer enrolment?)", fp);
-		return 0;
-	}
+	if (r == 0)
+		return pw_rx_unknown(rx, &certs[0], fp, why, whylen);
 	if (d.revoked != 0) {
 		snprintf(why, whylen, "the certificate of %s was revoked; "
 		    "enrol the DC again to let it send", d.name);
@@ -250,7 +312,7 @@ pw_rx_begin(struct pw_receiver *rx, struct MHD_Connection *conn,
     const char *url, const char *method, void **con_cls)
 {
 	struct pw_rx_req *q;
-	const char *cl, *errstr;
+	const char *cl, *ct, *errstr;
 	long long clen;
 	char why[512], dc[PW_DC_MAX + 1], msg[512];
 	bool hb;
@@ -269,6 +331,16 @@ pw_rx_begin(struct pw_receiver *rx, struct MHD_Connection *conn,
 		return pw_rx_answer(conn, r < 0 ?
 		    MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_FORBIDDEN, true,
 		    "{\"error\":\"%s\"}", msg);
+	}
+	/* After the certificate, so that a stranger learns nothing. */
+	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!pw_content_type_ok(ct)) {
+		log_warnx("hook receiver: refused a request from %s: "
+		    "Content-Type is not %s", dc, PW_CONTENT_TYPE);
+		return pw_rx_answer(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		    true, "{\"error\":\"the body must be sent as Content-Type: "
+		    "%s\"}", PW_CONTENT_TYPE);
 	}
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);

@@ -112,6 +112,8 @@ int pw_db_dc_revoke(struct pw_db *db, const char *dc, int64_t now);
 /* The DC whose current certificate has fingerprint `fp`: 1 and *out,
  * 0 when none. */
 int pw_db_dc_by_fp(struct pw_db *db, const char *fp, struct pw_dc *out);
+/* The enrolled DC named `dc`: 1 and *out, 0 when none. */
+int pw_db_dc_by_name(struct pw_db *db, const char *dc, struct pw_dc *out);
 typedef int pw_dc_cb(void *arg, const struct pw_dc *dc);
 int pw_db_dc_each(struct pw_db *db, pw_dc_cb *cb, void *arg);
 int pw_db_dc_heartbeat(struct pw_db *db, const char *dc,

@@ -13,12 +13,16 @@
  * -ADSYNC_EPARSE, never a crash.
  *
  * Object body, format 1:
- *   u8 format (1), u8 flags (bit 0: deleted; the others 0),
+ *   u8 format (1), u8 flags (bit 0: deleted; bit 1: held; the others 0),
  *   u64 usn_changed, u64 when_changed, u32 uac, u32 group_type,
  *   u64 pwd_last_set, u64 present,
  *   u8 has_sid, [u32 len, sid text],
  *   u8 nattrs, nattrs x (u8 attr, u32 nvalues >= 1, nvalues x (u32, bytes))
- *   with attributes in ascending order.
+ *   with attributes in ascending order,
+ *   then, when held: u64 held (not 0, attribute bits only) and one u8
+ *   enum obj_bad (1 .. OBJ_BAD_COUNT - 1) per bit, in ascending order.
+ *   Bodies written before holds existed have bit 1 clear: they read as
+ *   they did.
  * Record, format 1: u8 format, u32 n, n x (name, value).
  * String list, format 1: u8 format, u32 n, n x string.
  */
@@ -32,6 +36,7 @@
 
 #define STORE_CODEC_FORMAT 1
 #define STORE_CODEC_F_DELETED 0x01u
+#define STORE_CODEC_F_HELD 0x02u
 
 /* The attribute id and count travel as u8; the present mask check below
  * shifts by OBJ_A_COUNT. */
@@ -96,7 +101,8 @@ store_codec_obj_encode(const struct obj *o, struct buf *b)
 			nattrs++;
 	if ((r = store_codec_put_u8(b, STORE_CODEC_FORMAT)) < 0 ||
 	    (r = store_codec_put_u8(b,
-	    o->deleted ? STORE_CODEC_F_DELETED : 0)) < 0 ||
+	    (o->deleted ? STORE_CODEC_F_DELETED : 0) |
+	    (o->held != 0 ? STORE_CODEC_F_HELD : 0))) < 0 ||
 	    (r = store_codec_put_u64(b, o->usn_changed)) < 0 ||
 	    (r = store_codec_put_u64(b, (uint64_t)o->when_changed)) < 0 ||
 	    (r = store_codec_put_u32(b, o->uac)) < 0 ||
@@ -121,6 +127,21 @@ store_codec_obj_encode(const struct obj *o, struct buf *b)
 			if ((r = store_codec_put_str(b, vals->v[i],
 			    OBJ_VALUE_MAX)) < 0)
 				return r;
+	}
+	if (o->held == 0)
+		return 0;
+	if ((o->held & ~(((uint64_t)1 << OBJ_A_COUNT) - 1)) != 0)
+		return -ADSYNC_EPARSE;
+	if ((r = store_codec_put_u64(b, o->held)) < 0)
+		return r;
+	for (a = 0; a < OBJ_A_COUNT; a++) {
+		if ((o->held & (uint64_t)1 << a) == 0)
+			continue;
+		if (o->held_why[a] == OBJ_BAD_NONE ||
+		    o->held_why[a] >= OBJ_BAD_COUNT)
+			return -ADSYNC_EPARSE;
+		if ((r = store_codec_put_u8(b, o->held_why[a])) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -264,6 +285,7 @@ store_codec_obj_decode(const void *p, size_t len, struct obj *o)
 	uint8_t u8, nattrs, attr, k;
 	const char *s;
 	size_t slen;
+	bool held;
 	int last = -1, r;
 
 	if (p == NULL || len > STORE_BODY_MAX)
@@ -274,9 +296,10 @@ store_codec_obj_decode(const void *p, size_t len, struct obj *o)
 		return -ADSYNC_EPARSE;
 	if ((r = store_codec_get_u8(&rd, &u8)) < 0)
 		return r;
-	if ((u8 & ~STORE_CODEC_F_DELETED) != 0)
+	if ((u8 & ~(STORE_CODEC_F_DELETED | STORE_CODEC_F_HELD)) != 0)
 		return -ADSYNC_EPARSE;
 	o->deleted = (u8 & STORE_CODEC_F_DELETED) != 0;
+	held = (u8 & STORE_CODEC_F_HELD) != 0;
 	if ((r = store_codec_get_u64(&rd, &u64)) < 0)
 		return r;
 	/* The store keeps USNs in signed SQLite integers (docs/model.md). */
@@ -339,6 +362,22 @@ store_codec_obj_decode(const void *p, size_t len, struct obj *o)
 				return r == -ADSYNC_ETOOBIG ? -ADSYNC_EPARSE : r;
 		}
 		with_values |= (uint64_t)1 << attr;
+	}
+	if (held) {
+		if ((r = store_codec_get_u64(&rd, &o->held)) < 0)
+			return r;
+		if (o->held == 0 ||
+		    (o->held & ~(((uint64_t)1 << OBJ_A_COUNT) - 1)) != 0)
+			return -ADSYNC_EPARSE;
+		for (k = 0; k < OBJ_A_COUNT; k++) {
+			if ((o->held & (uint64_t)1 << k) == 0)
+				continue;
+			if ((r = store_codec_get_u8(&rd, &u8)) < 0)
+				return r;
+			if (u8 == OBJ_BAD_NONE || u8 >= OBJ_BAD_COUNT)
+				return -ADSYNC_EPARSE;
+			o->held_why[k] = u8;
+		}
 	}
 	if (rd.left != 0)
 		return -ADSYNC_EPARSE;

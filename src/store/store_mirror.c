@@ -600,7 +600,9 @@ store_mirror_copy_attr(struct obj *to, const struct obj *from,
 
 /*
  * The stored object `cur` (NULL: none) with DirSync's partial change `o`
- * applied, into *out (owned).
+ * applied, into *out (owned). Holds (obj.h) merge like values: an
+ * attribute the change brought ends its hold, one the change held is
+ * held, the others keep the stored hold.
  */
 static int
 store_mirror_merge(const struct obj *cur, const struct obj *o,
@@ -637,11 +639,22 @@ store_mirror_merge(const struct obj *cur, const struct obj *o,
 		bit = (uint64_t)1 << a;
 		if ((o->present & bit) != 0) {
 			/* Returned by the change: replaced, or cleared when
-			 * it came without values. */
+			 * it came without values; a hold ends. */
 			r = store_mirror_copy_attr(m, o, (enum obj_attr)a);
 		} else if (cur != NULL) {
+			/* Unchanged, or held by the change (a value the
+			 * reader could not take, never `present`): the last
+			 * good values stay. */
 			r = store_mirror_copy_attr(m, cur, (enum obj_attr)a);
 			m->present |= cur->present & bit;
+			if ((cur->held & bit) != 0 && (o->held & bit) == 0) {
+				m->held |= bit;
+				m->held_why[a] = cur->held_why[a];
+			}
+		}
+		if ((o->held & bit) != 0) {
+			m->held |= bit;
+			m->held_why[a] = o->held_why[a];
 		}
 		if (r < 0)
 			goto out;

@@ -7,7 +7,8 @@
  * '\n' into records: the first is the entry DN, each next one is an
  * attribute "DESC\tVALUE\tVALUE...". The whole input is also decoded as a
  * watermark. Nothing is printed; any result is fine as long as nothing
- * crashes, leaks or overruns.
+ * crashes, leaks or overruns, and the object holds only what the model
+ * allows (held attributes empty, values valid).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,6 +71,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	r |= ad_decode_finish(&d, o);
 	(void)r;	/* any result is fine */
+	/* But what the object holds is what the model allows: values of
+	 * kept attributes are bounded UTF-8 without NUL, and a held
+	 * attribute has neither values nor its present bit. */
+	for (n = 0; n < OBJ_A_COUNT; n++) {
+		size_t i;
+
+		if ((o->held & (uint64_t)1 << n) != 0 &&
+		    (o->attrs[n].n != 0 || (o->present & (uint64_t)1 << n) ||
+		    o->held_why[n] == OBJ_BAD_NONE ||
+		    o->held_why[n] >= OBJ_BAD_COUNT))
+			abort();
+		for (i = 0; i < o->attrs[n].n; i++)
+			if (obj_value_check(o->attrs[n].v[i],
+			    strlen(o->attrs[n].v[i])) != OBJ_BAD_NONE)
+				abort();
+	}
 	obj_free(o);
 	free(buf);
 	return 0;

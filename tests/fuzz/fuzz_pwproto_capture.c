@@ -1,6 +1,7 @@
 /*
  * Fuzz harness: pw_capture_decode() and pw_heartbeat_decode(), the bodies a
- * DC posts to the receiver (untrusted even behind mutual TLS: a DC may be
+ * DC posts to the receiver, and pw_content_type_ok() on the same bytes as a
+ * header value (untrusted even behind mutual TLS: a DC may be
  * compromised). A refusal must say why and must not quote the password; an
  * accepted capture must survive its own encoding (encode, decode again,
  * same fields and password bytes), as the hooks rely on. Single thread;
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "pwproto.h"
@@ -83,6 +85,27 @@ fuzz_heartbeat(const char *body, size_t size)
 	buf_fini(&b);
 }
 
+/* The bytes as a Content-Type value (cut at a NUL, as a header is): an
+ * accepted one starts, after blanks, with the media type itself. */
+static void
+fuzz_content_type(const char *data, size_t size)
+{
+	char *v, *p;
+
+	if ((v = malloc(size + 1)) == NULL)
+		abort();
+	memcpy(v, data, size);
+	v[size] = '\0';
+	if (pw_content_type_ok(v)) {
+		for (p = v; *p == ' ' || *p == '\t'; p++)
+			;
+		if (strncasecmp(p, PW_CONTENT_TYPE,
+		    sizeof(PW_CONTENT_TYPE) - 1) != 0)
+			abort();
+	}
+	free(v);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -96,5 +119,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = PW_BODY_MAX + 1;
 	fuzz_capture((const char *)data, size);
 	fuzz_heartbeat((const char *)data, size);
+	fuzz_content_type((const char *)data, size);
 	return 0;
 }

@@ -8,9 +8,12 @@
  *
  *   hostile_decode CASE
  *
- * Prints one line: "decoded: ..." with what the object holds, or
- * "refused: <the decoder's why>" (the text a sync shows after "nothing
- * applied:"), and exits 0; 2 for an unknown CASE. Pure; single thread.
+ * Prints one line: "decoded: ..." with what the object holds, "held:
+ * <attribute>: <problem>" when a kept attribute's value could not be
+ * taken (the object is handed on held, obj.h; the sync names it in an
+ * alert), or "refused: <the decoder's why>" (the text a sync shows after
+ * "nothing applied:"), and exits 0; 2 for an unknown CASE. Pure; single
+ * thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +121,12 @@ done:
 	if (r < 0)
 		printf("refused: %s\n", d.why[0] != '\0' ? d.why :
 		    adsync_strerror(r));
-	else {
+	else if (o->held != 0) {
+		char held[512];
+
+		printf("held: %s (%s)\n", obj_held_text(o, held,
+		    sizeof(held)), o->dn);
+	} else {
 		v = obj_value(o, OBJ_A_DISPLAY_NAME);
 		printf("decoded: %s, displayName %s%s%s\n", o->dn,
 		    v != NULL ? "'" : "", v != NULL ? v : "absent",

@@ -325,18 +325,25 @@ if [ "$RAW_ROWS" -gt 0 ]; then
 	for _ in 1 2 3 4; do
 		[ "$pending" -gt 0 ] || break
 		sync_json
-		got=0
+		got=()
 		for n in "${!RAW_OBJ[@]}"; do
 			[ -z "${RAW_RUN[$n]:-}" ] || continue
 			if grep -qF "${RAW_OBJ[$n]}" "$HW/sync$SYNC_N.alerts" "$HW/sync$SYNC_N.err"; then
 				RAW_RUN[$n]=$SYNC_N
 				RAW_HEIDI[$n]=$(st_field example.com ex heidi.hoffmann jobTitle)
-				ad_set "${RAW_OBJ[$n]}" "${RAW_FIX[$n]%%|*}" "${RAW_FIX[$n]#*|}"
 				pending=$((pending - 1))
-				got=1
+				got+=("$n")
 			fi
 		done
-		[ "$got" = 1 ] || break
+		[ "${#got[@]}" -gt 0 ] || break
+		# A held object stays held (and named) while AD is unchanged:
+		# the next sync is a change read that does not bring it again.
+		sync_json
+		for n in "${got[@]}"; do
+			check "${RAW_OBJ[$n]%%,*} still named by the next (change) read" \
+			    grep -qF "${RAW_OBJ[$n]}" "$HW/sync$SYNC_N.alerts"
+			ad_set "${RAW_OBJ[$n]}" "${RAW_FIX[$n]%%|*}" "${RAW_FIX[$n]#*|}"
+		done
 	done
 	case_raw() {
 		local n=$1
@@ -361,6 +368,15 @@ if [ "$RAW_ROWS" -gt 0 ]; then
 		echo "=== after the repairs: everything applied"
 		sync_json
 		expect "heidi's title after the repairs" "$(st_field example.com ex heidi.hoffmann jobTitle)" "Hostile Phase Title"
+		# Repaired in AD: the change read brings the value, the hold
+		# ends, the object syncs and its alert is gone.
+		expect "ivan's title after the repair" "$(st_field example.com ex ivan.ivanov jobTitle)" "Tester"
+		expect "judy's department after the repair" "$(st_field example.com ex judy.jones department)" "QA"
+		expect "erin's department after the repair" "$(st_field example.com ex erin.evans department)" "Sales"
+		for n in "${!RAW_OBJ[@]}"; do
+			check_not "${RAW_OBJ[$n]%%,*} no longer named after its repair" \
+			    grep -qF "${RAW_OBJ[$n]}" "$HW/sync$SYNC_N.alerts"
+		done
 	fi
 
 fi

@@ -178,6 +178,17 @@ case_hook_wrong_content_type() {
 	capture "$(newid)" alice 'Ctype-Passw0rd!' > "$HW/ct.json"
 	post DC1 /v1/password -H 'Content-Type: text/plain' --data-binary @"$HW/ct.json"
 }
+# What some HTTP stacks send: the type with a charset parameter (accepted).
+case_hook_content_type_charset() {
+	capture "$(newid)" alice 'Charset-Passw0rd!' > "$HW/cs.json"
+	post DC1 /v1/password -H 'Content-Type: Application/JSON; charset="UTF-8"' \
+	    --data-binary @"$HW/cs.json"
+}
+# No Content-Type at all ("Content-Type:" makes curl send none).
+case_hook_no_content_type() {
+	capture "$(newid)" alice 'NoCtype-Passw0rd!' > "$HW/nct.json"
+	post DC1 /v1/password -H 'Content-Type:' --data-binary @"$HW/nct.json"
+}
 case_hook_get_method() { post DC1 /v1/password; }
 case_hook_unknown_path() { post DC1 /v1/../etc/passwd --path-as-is -X POST -d '{}'; }
 case_hook_plain_http() {
@@ -232,7 +243,7 @@ unaffected_good_capture() {	# an enrolled DC's capture is still queued
 unaffected_no_sanitizer() { h_sanitizer "$HW/daemon.log"; }
 unaffected_no_password_in_log() {	# the case's password never in the log
 	local p
-	for p in NoCert OtherCA Revoked Replaced Trunc Type BadId Unknown Dup Replay Ctype Header WhileSlow Good; do
+	for p in NoCert OtherCA Revoked Replaced Trunc Type BadId Unknown Dup Replay Ctype Charset NoCtype Header WhileSlow Good; do
 		if grep -q -- "$p-Passw0rd" "$HW/daemon.log"; then
 			echo "     a test password ($p-Passw0rd...) is in the daemon's log"
 			return 1

@@ -208,6 +208,8 @@ fx_obj_dup(struct fixture *fx, const struct fx_obj *f)
 	c->deleted = o->deleted;
 	c->uac = o->uac;
 	c->group_type = o->group_type;
+	c->held = o->held;
+	memcpy(c->held_why, o->held_why, sizeof(c->held_why));
 	if (obj_dn_set(c, o->dn, strlen(o->dn)) < 0)
 		abort();
 	for (a = 0; a < OBJ_A_COUNT; a++)
@@ -742,6 +744,35 @@ fx_attr_clear(struct obj *o, enum obj_attr a)
 	o->attrs[a].n = 0;
 }
 
+/*
+ * "held: ATTR REASON" (utf8, nul, long, many, single): what the reader
+ * gives for a value it cannot take and the mirror keeps (obj.h). The
+ * attribute's values stay: in the mirror they are the last good ones.
+ */
+static int
+fx_held(struct obj *o, const char *v, char *err, size_t errlen)
+{
+	static const char *const why[OBJ_BAD_COUNT] = {
+		[OBJ_BAD_UTF8] = "utf8", [OBJ_BAD_NUL] = "nul",
+		[OBJ_BAD_LONG] = "long", [OBJ_BAD_MANY] = "many",
+		[OBJ_BAD_SINGLE] = "single",
+	};
+	const char *sp = strchr(v, ' ');
+	int a, k;
+
+	if (sp == NULL ||
+	    (a = obj_attr_lookup(v, (size_t)(sp - v))) < 0)
+		return fx_err(err, errlen, "held: want ATTR REASON, got %s", v);
+	for (k = 1; k < OBJ_BAD_COUNT; k++)
+		if (strcmp(sp + 1, why[k]) == 0)
+			break;
+	if (k == OBJ_BAD_COUNT)
+		return fx_err(err, errlen, "held: unknown reason %s", sp + 1);
+	o->held |= 1ULL << a;
+	o->held_why[a] = (uint8_t)k;
+	return 0;
+}
+
 /* One "attr: value" line of an [ad] or [modify] block. `cleared` tracks
  * which attributes this block has replaced already. */
 static int
@@ -774,11 +805,15 @@ fx_ad_attr(struct fixture *fx, struct fx_obj *f, const char *key,
 	} else if (strcasecmp(key, "newdn") == 0) {
 		if (obj_dn_set(o, v, strlen(v)) < 0)
 			return fx_err(err, errlen, "bad dn %s", v);
+	} else if (strcasecmp(key, "held") == 0) {
+		return fx_held(o, v, err, errlen);
 	} else if ((a = obj_attr_lookup(key, strlen(key))) >= 0) {
 		if (modify && !(*cleared & (1ULL << a))) {
 			fx_attr_clear(o, (enum obj_attr)a);
 			*cleared |= 1ULL << a;
 		}
+		/* A value read again ends a hold, as in the mirror. */
+		o->held &= ~(1ULL << a);
 		if (v[0] != '\0' && obj_value_add(o, (enum obj_attr)a, v,
 		    strlen(v)) < 0)
 			return fx_err(err, errlen, "bad value for %s", key);

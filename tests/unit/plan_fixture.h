@@ -22,8 +22,12 @@
  *            objectClass (user, contact, group, computer), userAccount-
  *            Control, isDeleted (TRUE), member (resolved to a GUID at
  *            read time), member-noguid (a reference without GUID), and
- *            any attribute of obj_attr.c. A block for a DN that exists
- *            replaces that object (its GUID stays unless given).
+ *            any attribute of obj_attr.c; "held: ATTR REASON" (utf8,
+ *            nul, long, many, single) holds ATTR as the reader does for
+ *            a value it cannot take (its values stay: the mirror's last
+ *            good ones), and a value given for ATTR later ends the hold.
+ *            A block for a DN that exists replaces that object (its
+ *            GUID stays unless given).
  *   [modify] blocks: dn, then "attr: value" (replaces the attribute; the
  *            first line of an attribute clears the old values), "attr:"
  *            (clears), "member+: DN", "member-: DN", "newdn: DN".

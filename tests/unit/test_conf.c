@@ -763,6 +763,18 @@ test_line_syntax(void **state)
 	    "control character 0x01");
 	expect_error("[rackspace]\ncustomer = m\re\n", 2,
 	    "control character 0x0d");
+	/* Not UTF-8: Latin-1, a stray continuation byte, an overlong '/',
+	 * a surrogate; in a value and in a comment alike. */
+	expect_error("[ad]\nbase_dn = OU=Caf\xe9,DC=example,DC=test\n", 2,
+	    "line is not valid UTF-8 (byte 0xe9 at column 17); save "
+	    "adsync.conf as UTF-8");
+	expect_error("[rackspace]\ncustomer = m\x80\n", 2, "not valid UTF-8");
+	expect_error("[rackspace]\ncustomer = \xc0\xaf\n", 2,
+	    "not valid UTF-8");
+	expect_error("[rackspace]\ncustomer = \xed\xa0\x80\n", 2,
+	    "not valid UTF-8");
+	expect_error("# caf\xe9\n[rackspace]\n", 1, "not valid UTF-8");
+	expect_ok("# caf\xc3\xa9 \xf0\x9f\x93\xa7\n[rackspace]\n");
 	/* A NUL byte: that line is refused, the next still checked. */
 	diag_init(&d);
 	assert_int_equal(conf_parse_buffer(nul, sizeof(nul) - 1, "t.conf", &c,
@@ -903,6 +915,31 @@ static const struct kv_case ad_cases[] = {
 	{ "bind_dn = svc-adsync@example.test", NULL },
 	{ "bind_dn = EXAMPLE\\svc-adsync", NULL },
 	{ "bind_dn = CN=svc adsync,CN=Users,DC=example,DC=test", NULL },
+	{ "bind_dn = CN=svc\\, adsync+UID=7,CN=Users,DC=example,DC=test",
+	  NULL },
+	{ "bind_dn = 1.2.840.113556.1.4.1=x,DC=test", NULL },
+	{ "bind_dn = svc-adsync", "bind_dn: \"svc-adsync\" is not a user "
+	  "principal name (UPN), DOMAIN\\user or distinguished name; write "
+	  "the account as a UPN, e.g. svc-adsync@example.test" },
+	{ "bind_dn = @example.test", "is not a user principal name (UPN)" },
+	{ "bind_dn = svc@", "is not a user principal name (UPN)" },
+	{ "bind_dn = a@b@c", "is not a user principal name (UPN)" },
+	{ "bind_dn = EXAMPLE\\", "is not a user principal name (UPN)" },
+	{ "bind_dn = \\svc", "is not a user principal name (UPN)" },
+	{ "bind_dn = A\\B\\C", "is not a user principal name (UPN)" },
+	{ "bind_dn = CN=svc,", "bind_dn: \"CN=svc,\" is not a distinguished "
+	  "name" },
+	{ "bind_dn = =svc,DC=test", "is not a distinguished name" },
+	{ "base_dn = example.test", "base_dn: \"example.test\" is not a "
+	  "distinguished name; write the DN of the subtree to read, e.g. "
+	  "DC=example,DC=test" },
+	{ "base_dn = DC=example,,DC=test", "is not a distinguished name" },
+	{ "base_dn = DC=example,DC=test,", "is not a distinguished name" },
+	{ "base_dn = DC=example,test", "is not a distinguished name" },
+	{ "base_dn = D C=example", "is not a distinguished name" },
+	{ "base_dn = DC=ex\\", "is not a distinguished name" },
+	{ "base_dn = OU=A\\,B,DC=example,DC=test", NULL },
+	{ "base_dn = OU=Caf\xc3\xa9,DC=example,DC=test", NULL },
 	{ "bind_password_file = /etc/adsync/ad-bind.pw", NULL },
 	{ "bind_password_file = ad-bind.pw", "not an absolute path" },
 	{ "bind_password_file =", "bind_password_file: no value" },

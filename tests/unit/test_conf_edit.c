@@ -434,6 +434,8 @@ test_refused_values(void **state)
 		{ "/a\rb", "line break" },
 		{ "/a\x01" "b", "the control character 0x01" },
 		{ "/a\x7f", "the control character 0x7f" },
+		{ "/caf\xe9", "[daemon] web_password_file: the value is not "
+		  "valid UTF-8" },
 		{ " /a", "starts or ends with a blank" },
 		{ "/a ", "starts or ends with a blank" },
 		{ "/a\t", "starts or ends with a blank" },

@@ -180,9 +180,13 @@ test_filters(void **state)
 	char f[AD_FILTER_MAX], small[20];
 
 	(void)state;
-	assert_string_equal(ad_filter_objects(),
+	assert_string_equal(ad_filter_objects(false),
 	    "(|(&(objectCategory=person)(objectClass=user))"
 	    "(objectClass=contact)(objectClass=group))");
+	assert_string_equal(ad_filter_objects(true),
+	    "(|(&(objectCategory=person)(objectClass=user))"
+	    "(objectClass=contact)(objectClass=group)(objectClass=computer)"
+	    "(objectClass=foreignSecurityPrincipal))");
 	assert_int_equal(ad_filter_usn(f, sizeof(f), 3942), 0);
 	assert_string_equal(f, "(uSNChanged>=3943)");
 	assert_string_equal(ad_filter_dirsync(), "(objectClass=*)");
@@ -382,6 +386,8 @@ test_decode_kinds(void **state)
 	assert_int_equal(attr(&d, o, "objectClass", 5, "top", "person",
 	    "organizationalPerson", "user", "computer"), 0);
 	assert_true(d.is_computer);
+	/* A computer is a user by class, never one for sync. */
+	assert_int_equal(o->kind, OBJ_UNKNOWN);
 	obj_free(o);
 
 	o = obj_new();
@@ -489,9 +495,7 @@ test_decode_bad(void **state)
 
 	(void)state;
 	ad_decode_init(&d, false);
-	assert_int_equal(attr(&d, o, "mail", 1, "bad\xff"), -ADSYNC_EPARSE);
-	assert_non_null(strstr(d.why, "mail"));
-	assert_int_equal(attr(&d, o, "mail", 2, "a@b", "c@d"), -ADSYNC_EPARSE);
+	/* Kept attributes hold (test_decode_held); the rest fails. */
 	assert_int_equal(attr(&d, o, "userAccountControl", 1, "12x"),
 	    -ADSYNC_EPARSE);
 	assert_int_equal(attr(&d, o, "userAccountControl", 1, ""),
@@ -508,7 +512,131 @@ test_decode_bad(void **state)
 	    -ADSYNC_EPARSE);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(attr(&d, o, "displayName", 1, big), -ADSYNC_ETOOBIG);
+	assert_int_equal(attr(&d, o, "description", 1, big), -ADSYNC_ETOOBIG);
+	assert_int_equal(attr(&d, o, "isDeleted", 2, "TRUE", "FALSE"),
+	    -ADSYNC_EPARSE);
+	assert_int_equal(o->held, 0);
+	obj_free(o);
+}
+
+static struct berval many[OBJ_VALUES_MAX + 1];
+
+/*
+ * One bad value of a kept attribute holds that attribute (issue 9,
+ * hostile rows ad_raw_*): the entry still decodes, the attribute has no
+ * value and is not `present` (so a change read's merge keeps the stored
+ * one), the other attributes are whole.
+ */
+static void
+test_decode_held(void **state)
+{
+	static const char ivan[] = "CN=Ivan Ivanov,OU=People,DC=example,"
+	    "DC=test";
+	char big[OBJ_VALUE_MAX + 2], text[512];
+	struct berval gbv = { .bv_len = 16,
+	    .bv_val = (char *)(uintptr_t)guid_raw };
+	struct ad_decode d;
+	struct obj *o = obj_new();
+	size_t i;
+
+	(void)state;
+	ad_decode_init(&d, true);
+	assert_int_equal(ad_decode_dn(&d, o, ivan, strlen(ivan)), 0);
+	assert_int_equal(ad_decode_attr(&d, o, "objectGUID", &gbv, 1), 0);
+	assert_int_equal(attr(&d, o, "objectClass", 4, "top", "person",
+	    "organizationalPerson", "user"), 0);
+	assert_int_equal(attr(&d, o, "title", 1, "Bad\xff\xfeTitle"), 0);
+	assert_int_equal(attr(&d, o, "mail", 1, "ivan@example.com"), 0);
+	assert_int_equal(attr(&d, o, "department", 1, "Sales"), 0);
+	/* A NUL byte: the length is given, strlen would stop at it. */
+	many[0].bv_val = (char *)(uintptr_t)"Sales\0Dept";
+	many[0].bv_len = 10;
+	assert_int_equal(ad_decode_attr(&d, o, "company", many, 1), 0);
+	memset(big, 'D', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(attr(&d, o, "l", 1, big), 0);
+	assert_int_equal(attr(&d, o, "displayName", 2, "One", "Two"), 0);
+	/* Overlong '/' and a surrogate are not UTF-8 either. */
+	assert_int_equal(attr(&d, o, "sn", 1, "\xc0\xaf"), 0);
+	assert_int_equal(attr(&d, o, "givenName", 1, "\xed\xa0\x80"), 0);
+	for (i = 0; i <= OBJ_VALUES_MAX; i++) {
+		many[i].bv_val = (char *)(uintptr_t)"smtp:x@other.org";
+		many[i].bv_len = 16;
+	}
+	assert_int_equal(ad_decode_attr(&d, o, "proxyAddresses", many,
+	    OBJ_VALUES_MAX + 1), 0);
+	assert_int_equal(ad_decode_finish(&d, o), 0);
+
+	assert_int_equal(o->kind, OBJ_USER);
+	assert_string_equal(obj_value(o, OBJ_A_MAIL), "ivan@example.com");
+	assert_string_equal(obj_value(o, OBJ_A_DEPARTMENT), "Sales");
+	assert_true(obj_is_present(o, OBJ_A_DEPARTMENT));
+#define HELD(a, why) do {						\
+	assert_true((o->held & (uint64_t)1 << (a)) != 0);		\
+	assert_int_equal(o->held_why[a], (why));			\
+	assert_null(obj_value(o, (a)));					\
+	assert_false(obj_is_present(o, (a)));				\
+} while (0)
+	HELD(OBJ_A_TITLE, OBJ_BAD_UTF8);
+	HELD(OBJ_A_COMPANY, OBJ_BAD_NUL);
+	HELD(OBJ_A_L, OBJ_BAD_LONG);
+	HELD(OBJ_A_DISPLAY_NAME, OBJ_BAD_SINGLE);
+	HELD(OBJ_A_SN, OBJ_BAD_UTF8);
+	HELD(OBJ_A_GIVEN_NAME, OBJ_BAD_UTF8);
+	HELD(OBJ_A_PROXY_ADDRESSES, OBJ_BAD_MANY);
+#undef HELD
+	assert_false((o->held & (uint64_t)1 << OBJ_A_MAIL) != 0);
+	obj_held_text(o, text, sizeof(text));
+	assert_non_null(strstr(text, "title: is not valid UTF-8"));
+	assert_non_null(strstr(text, "company: contains a NUL byte"));
+	assert_non_null(strstr(text, "l: is longer than 65536 bytes"));
+	/* The same attribute again in the entry stays held. */
+	assert_int_equal(attr(&d, o, "title", 1, "Good"), 0);
+	assert_null(obj_value(o, OBJ_A_TITLE));
+	obj_free(o);
+}
+
+/* Computers and foreign security principals: kind unknown, no attributes
+ * (mail on a computer never makes a mailbox), DN and GUID kept. */
+static void
+test_decode_others(void **state)
+{
+	struct berval gbv = { .bv_len = 16,
+	    .bv_val = (char *)(uintptr_t)guid_raw };
+	static const char pc[] = "CN=HOSTILEPC,CN=Computers,DC=example,"
+	    "DC=test";
+	static const char fsp[] = "<GUID=8f124ec6-7371-4702-a4bd-0c5368735e93>;"
+	    "<SID=S-1-5-21-1111-2222-3333-1105>;CN=S-1-5-21-1111-2222-3333-"
+	    "1105,CN=ForeignSecurityPrincipals,DC=example,DC=test";
+	struct ad_decode d;
+	struct obj *o = obj_new();
+
+	(void)state;
+	ad_decode_init(&d, false);
+	assert_int_equal(ad_decode_dn(&d, o, pc, strlen(pc)), 0);
+	assert_int_equal(ad_decode_attr(&d, o, "objectGUID", &gbv, 1), 0);
+	assert_int_equal(attr(&d, o, "objectClass", 5, "top", "person",
+	    "organizationalPerson", "user", "computer"), 0);
+	assert_int_equal(attr(&d, o, "mail", 1, "pc@example.com"), 0);
+	assert_int_equal(attr(&d, o, "title", 1, "\xff"), 0);
+	assert_int_equal(ad_decode_finish(&d, o), 0);
+	assert_int_equal(o->kind, OBJ_UNKNOWN);
+	assert_null(obj_value(o, OBJ_A_MAIL));
+	assert_int_equal(o->present, 0);
+	assert_int_equal(o->held, 0);
+	assert_string_equal(o->dn, pc);
+	obj_free(o);
+
+	o = obj_new();
+	ad_decode_init(&d, false);
+	assert_int_equal(ad_decode_dn(&d, o, fsp, strlen(fsp)), 0);
+	assert_int_equal(attr(&d, o, "objectClass", 2, "top",
+	    "foreignSecurityPrincipal"), 0);
+	assert_true(d.is_fsp);
+	assert_int_equal(ad_decode_finish(&d, o), 0);
+	assert_int_equal(o->kind, OBJ_UNKNOWN);
+	assert_false(obj_guid_is_zero(&o->guid));
+	assert_non_null(strstr(o->dn, "CN=ForeignSecurityPrincipals"));
 	obj_free(o);
 }
 
@@ -610,6 +738,8 @@ main(void)
 		cmocka_unit_test(test_decode_ranges),
 		cmocka_unit_test(test_decode_dirsync),
 		cmocka_unit_test(test_decode_bad),
+		cmocka_unit_test(test_decode_held),
+		cmocka_unit_test(test_decode_others),
 		cmocka_unit_test(test_decode_attrs),
 	};
 

@@ -1055,6 +1055,61 @@ test_obj_value_bad(void **state)
 	obj_free(o);
 }
 
+/* What the reader holds instead of failing (obj_value_check, obj_hold). */
+static void
+test_obj_hold(void **state)
+{
+	static const char one[1] = { 'x' };
+	struct obj *o = obj_new();
+	char text[256];
+
+	(void)state;
+	/* The length is checked before the bytes are read. */
+	assert_int_equal(obj_value_check(one, SIZE_MAX), OBJ_BAD_LONG);
+	assert_int_equal(obj_value_check(one, OBJ_VALUE_MAX + 1),
+	    OBJ_BAD_LONG);
+	assert_int_equal(obj_value_check("a\0b", 3), OBJ_BAD_NUL);
+	assert_int_equal(obj_value_check(S("Bad\xff\xfeTitle")),
+	    OBJ_BAD_UTF8);
+	assert_int_equal(obj_value_check(S("\xc0\xaf")), OBJ_BAD_UTF8);
+	assert_int_equal(obj_value_check(S("\xed\xa0\x80")), OBJ_BAD_UTF8);
+	assert_int_equal(obj_value_check(S("Zo\xc3\xab")), OBJ_BAD_NONE);
+	assert_int_equal(obj_value_check("", 0), OBJ_BAD_NONE);
+	assert_int_equal(obj_value_check(NULL, 0), OBJ_BAD_NONE);
+
+	assert_int_equal(obj_value_add(o, OBJ_A_TITLE, S("Old")), 0);
+	assert_int_equal(obj_value_add(o, OBJ_A_MAIL, S("a@example.test")),
+	    0);
+	obj_hold(o, OBJ_A_TITLE, OBJ_BAD_UTF8);
+	assert_null(obj_value(o, OBJ_A_TITLE));
+	assert_false(obj_is_present(o, OBJ_A_TITLE));
+	assert_int_equal(o->held, (uint64_t)1 << OBJ_A_TITLE);
+	assert_int_equal(o->held_why[OBJ_A_TITLE], OBJ_BAD_UTF8);
+	assert_string_equal(obj_value(o, OBJ_A_MAIL), "a@example.test");
+	/* No reason, an invalid one or attribute: nothing happens. */
+	obj_hold(o, OBJ_A_MAIL, OBJ_BAD_NONE);
+	obj_hold(o, OBJ_A_MAIL, OBJ_BAD_COUNT);
+	obj_hold(o, OBJ_A_COUNT, OBJ_BAD_UTF8);
+	obj_hold(NULL, OBJ_A_MAIL, OBJ_BAD_UTF8);
+	assert_int_equal(o->held, (uint64_t)1 << OBJ_A_TITLE);
+	obj_hold(o, OBJ_A_DEPARTMENT, OBJ_BAD_LONG);
+	assert_string_equal(obj_held_text(o, text, sizeof(text)),
+	    "title: is not valid UTF-8; department: is longer than 65536 "
+	    "bytes");
+	/* Cut to fit, never overrun. */
+	assert_int_equal(strlen(obj_held_text(o, text, 10)), 9);
+	assert_string_equal(obj_bad_text(OBJ_BAD_NUL), "contains a NUL byte");
+	assert_string_equal(obj_bad_text(OBJ_BAD_MANY),
+	    "has more than 100000 values");
+	assert_string_equal(obj_bad_text(OBJ_BAD_SINGLE),
+	    "has several values, but the attribute takes one");
+	assert_string_equal(obj_bad_text(OBJ_BAD_COUNT), "cannot be read");
+	obj_values_clear(o, OBJ_A_MAIL);
+	assert_null(obj_value(o, OBJ_A_MAIL));
+	assert_false(obj_is_present(o, OBJ_A_MAIL));
+	obj_free(o);
+}
+
 static void
 test_obj_values_max(void **state)
 {
@@ -1121,6 +1176,7 @@ main(void)
 		cmocka_unit_test(test_obj_lifecycle),
 		cmocka_unit_test(test_obj_present),
 		cmocka_unit_test(test_obj_value_bad),
+		cmocka_unit_test(test_obj_hold),
 		cmocka_unit_test(test_obj_values_max),
 		cmocka_unit_test(test_hex),
 	};

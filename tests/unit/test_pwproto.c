@@ -594,6 +594,41 @@ test_guid(void **state)
 	assert_false(pw_guid_ok(""));
 }
 
+/* The requests' Content-Type: application/json, and at most a UTF-8
+ * charset parameter. */
+static void
+test_content_type(void **state)
+{
+	static const char *const good[] = {
+		"application/json", "Application/JSON", " application/json ",
+		"application/json; charset=utf-8",
+		"application/json;charset=UTF-8",
+		"application/json ; charset=\"utf-8\" ",
+		"application/json;\tcharset=Utf-8",
+	};
+	static const char *const bad[] = {
+		"", "text/plain", "application/jsonx", "application/json-seq",
+		"application/x-www-form-urlencoded", "application/json,text/plain",
+		"application/json; charset=iso-8859-1",
+		"application/json; charset=utf-8x",
+		"application/json; charset=\"utf-8",
+		"application/json; charset=utf-8; q=1",
+		"application/json; boundary=x", "application/json;",
+		"application/json; charset", "json", "application/",
+		"text/json",
+	};
+	size_t i;
+
+	(void)state;
+	assert_false(pw_content_type_ok(NULL));
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!pw_content_type_ok(good[i]))
+			fail_msg("refused: \"%s\"", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (pw_content_type_ok(bad[i]))
+			fail_msg("accepted: \"%s\"", bad[i]);
+}
+
 static void
 test_heartbeat(void **state)
 {
@@ -663,6 +698,7 @@ main(void)
 		cmocka_unit_test(test_capture_ids),
 		cmocka_unit_test(test_guid),
 		cmocka_unit_test(test_heartbeat),
+		cmocka_unit_test(test_content_type),
 	};
 
 	/* As in the hooks and the receiver: jansson wipes what it frees. */

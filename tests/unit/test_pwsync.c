@@ -1126,6 +1126,12 @@ test_db_dc(void **state)
 	assert_int_equal(d.revoked, 0);
 	assert_int_equal(d.enrolled, 400);
 	assert_int_equal(d.not_after, 9400);
+	/* By name (the receiver's message for a replaced certificate). */
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(pw_db_dc_by_name(db, "DC1", &d), 1);
+	assert_string_equal(d.fingerprint, FP4);
+	assert_int_equal(pw_db_dc_by_name(db, "dc1", &d), 1);
+	assert_int_equal(pw_db_dc_by_name(db, "DC9", &d), 0);
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(pw_db_dc_each(db, dc_collect, &l), 0);
 	assert_int_equal(l.n, 3);

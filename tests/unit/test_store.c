@@ -236,7 +236,9 @@ assert_obj_equal(const struct obj *a, const struct obj *b)
 	else
 		assert_string_equal(a->object_sid, b->object_sid);
 	assert_int_equal(a->present, b->present);
+	assert_int_equal(a->held, b->held);
 	for (k = 0; k < OBJ_A_COUNT; k++) {
+		assert_int_equal(a->held_why[k], b->held_why[k]);
 		assert_int_equal(a->attrs[k].n, b->attrs[k].n);
 		for (i = 0; i < a->attrs[k].n; i++)
 			assert_string_equal(a->attrs[k].v[i], b->attrs[k].v[i]);
@@ -1203,6 +1205,146 @@ row_ident_fn(const struct plan_row *row, void *arg)
 	return row_walk_fn(row, arg);
 }
 
+/*
+ * Held attributes (obj.h) in a body: the flag, the mask and a reason per
+ * bit; a body without holds is written as before (flags 0), so rows
+ * written before holds existed read as they did.
+ */
+static void
+test_codec_held(void **state)
+{
+	struct obj *o = make_user(5, "CN=Five,DC=x", "five@x.test"), *d;
+	struct buf b;
+	size_t cut, i;
+	uint8_t *copy;
+
+	(void)state;
+	buf_init(&b, STORE_BODY_MAX);
+	assert_int_equal(store_codec_obj_encode(o, &b), 0);
+	assert_int_equal(b.data[1], 0);
+	buf_fini(&b);
+
+	/* title held with its last good value; department held, none. */
+	add_val(o, OBJ_A_TITLE, "Engineer");
+	o->held = (uint64_t)1 << OBJ_A_TITLE | (uint64_t)1 << OBJ_A_DEPARTMENT;
+	o->held_why[OBJ_A_TITLE] = OBJ_BAD_UTF8;
+	o->held_why[OBJ_A_DEPARTMENT] = OBJ_BAD_LONG;
+	buf_init(&b, STORE_BODY_MAX);
+	assert_int_equal(store_codec_obj_encode(o, &b), 0);
+	assert_int_equal(b.data[1], 0x02);
+	d = make_obj(5, OBJ_USER, "CN=Five,DC=x");
+	assert_int_equal(store_codec_obj_decode(b.data, b.len, d), 0);
+	assert_obj_equal(o, d);
+	obj_free(d);
+	for (cut = 0; cut < b.len; cut++) {
+		d = obj_new();
+		assert_int_equal(store_codec_obj_decode(b.data, cut, d),
+		    -ADSYNC_EPARSE);
+		obj_free(d);
+	}
+	copy = malloc(b.len);
+	assert_non_null(copy);
+	/* The reasons are the last two bytes: 0 and out of range refused. */
+	for (i = 0; i < 2; i++) {
+		memcpy(copy, b.data, b.len);
+		copy[b.len - 1] = i == 0 ? OBJ_BAD_NONE : OBJ_BAD_COUNT;
+		d = obj_new();
+		assert_int_equal(store_codec_obj_decode(copy, b.len, d),
+		    -ADSYNC_EPARSE);
+		obj_free(d);
+	}
+	/* A mask of 0 with the flag set (8 bytes of mask, 2 reasons). */
+	memcpy(copy, b.data, b.len);
+	memset(copy + b.len - 10, 0, 8);
+	d = obj_new();
+	assert_int_equal(store_codec_obj_decode(copy, b.len - 2, d),
+	    -ADSYNC_EPARSE);
+	obj_free(d);
+	free(copy);
+	buf_fini(&b);
+	/* A reason that is no reason is not written. */
+	o->held_why[OBJ_A_TITLE] = OBJ_BAD_NONE;
+	buf_init(&b, STORE_BODY_MAX);
+	assert_int_equal(store_codec_obj_encode(o, &b), -ADSYNC_EPARSE);
+	buf_fini(&b);
+	obj_free(o);
+}
+
+/*
+ * Holds through change reads: a DirSync change that holds title keeps the
+ * stored title and records the hold, while its other attributes apply; a
+ * later change that brings title ends the hold; a uSN read (whole object)
+ * stores the hold it carries.
+ */
+static void
+test_mirror_held(void **state)
+{
+	struct store *st = changes_fixture();
+	struct obj *ch, *got;
+
+	(void)state;
+	assert_int_equal(store_mirror_changes_begin(st), 0);
+	ch = obj_new();
+	ch->guid = guid_n(1);
+	ch->incremental = true;
+	assert_int_equal(obj_dn_set(ch, "CN=One,DC=x", 11), 0);
+	add_val(ch, OBJ_A_DEPARTMENT, "Sales");
+	obj_hold(ch, OBJ_A_TITLE, OBJ_BAD_UTF8);
+	assert_int_equal(store_mirror_apply(st, ch), 0);
+	obj_free(ch);
+	assert_int_equal(store_mirror_changes_commit(st, "wm-h1"), 0);
+	got = get_ok(st, 1);
+	assert_string_equal(obj_value(got, OBJ_A_TITLE), "Engineer");
+	assert_string_equal(obj_value(got, OBJ_A_DEPARTMENT), "Sales");
+	assert_int_equal(got->held, (uint64_t)1 << OBJ_A_TITLE);
+	assert_int_equal(got->held_why[OBJ_A_TITLE], OBJ_BAD_UTF8);
+	obj_free(got);
+
+	/* Another change that does not touch title: still held. */
+	assert_int_equal(store_mirror_changes_begin(st), 0);
+	ch = obj_new();
+	ch->guid = guid_n(1);
+	ch->incremental = true;
+	add_val(ch, OBJ_A_MOBILE, "+1 555 0199");
+	assert_int_equal(store_mirror_apply(st, ch), 0);
+	obj_free(ch);
+	assert_int_equal(store_mirror_changes_commit(st, "wm-h2"), 0);
+	got = get_ok(st, 1);
+	assert_int_equal(got->held, (uint64_t)1 << OBJ_A_TITLE);
+	assert_string_equal(obj_value(got, OBJ_A_TITLE), "Engineer");
+	obj_free(got);
+
+	/* Corrected in AD: title comes, the hold ends. */
+	assert_int_equal(store_mirror_changes_begin(st), 0);
+	ch = obj_new();
+	ch->guid = guid_n(1);
+	ch->incremental = true;
+	add_val(ch, OBJ_A_TITLE, "Tester");
+	assert_int_equal(store_mirror_apply(st, ch), 0);
+	obj_free(ch);
+	assert_int_equal(store_mirror_changes_commit(st, "wm-h3"), 0);
+	got = get_ok(st, 1);
+	assert_int_equal(got->held, 0);
+	assert_string_equal(obj_value(got, OBJ_A_TITLE), "Tester");
+	assert_string_equal(obj_value(got, OBJ_A_DEPARTMENT), "Sales");
+	obj_free(got);
+
+	/* A uSN read (whole object) with a hold: stored as it comes. */
+	assert_int_equal(store_mirror_changes_begin(st), 0);
+	ch = make_user(2, "CN=Two,DC=x", "two@x.test");
+	add_val(ch, OBJ_A_TITLE, "Kept");
+	obj_hold(ch, OBJ_A_COMPANY, OBJ_BAD_NUL);
+	assert_int_equal(store_mirror_apply(st, ch), 0);
+	obj_free(ch);
+	assert_int_equal(store_mirror_changes_commit(st, "wm-h4"), 0);
+	got = get_ok(st, 2);
+	assert_int_equal(got->held, (uint64_t)1 << OBJ_A_COMPANY);
+	assert_int_equal(got->held_why[OBJ_A_COMPANY], OBJ_BAD_NUL);
+	assert_null(obj_value(got, OBJ_A_COMPANY));
+	obj_free(got);
+	store_close(st);
+}
+
 static void
 test_rows(void **state)
 {
@@ -1936,6 +2078,8 @@ main(void)
 		cmocka_unit_test(test_mirror_apply_usn_and_abort),
 		cmocka_unit_test(test_mirror_corrupt_row),
 		cmocka_unit_test(test_codec_strict),
+		cmocka_unit_test(test_codec_held),
+		cmocka_unit_test(test_mirror_held),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_journal),
