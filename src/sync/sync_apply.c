@@ -593,7 +593,8 @@ sync_apply_filter_members(const struct sync_apply_failed *f,
 	    "members-add (their create failed or waits in this run); the "
 	    "next run adds them once they exist", op->name, op->domain,
 	    op->values.n - sl->vals.n, op->values.n);
-	sl->opv = *op;	/* shallow: the plan owns every pointer but vals */
+	/* Shallow: the plan owns every pointer but vals. */
+	sl->opv = *op;
 	sl->opv.values = sl->vals;
 	sl->op = &sl->opv;
 	if (sl->vals.n == 0)

@@ -284,6 +284,11 @@ test_settle_lookup_fails(void **state)
 	assert_non_null(strstr(e.message, "the lookup failed too"));
 }
 
+#define DL_POST_LOST \
+	{ "POST", "/ex/distributionlists", -ADSYNC_EUNKNOWN, 502, NULL }
+#define DL_GET_404 \
+	{ "GET", "/ex/distributionlists/sales", -ADSYNC_ENOTFOUND, 404, NULL }
+
 /* A create of the typed layer (a list: POST to the collection, looked up
  * by name) answered 502 every time: 1 + max_retries POSTs, a lookup after
  * each, and the last error is known. */
@@ -291,15 +296,8 @@ static void
 test_create_budget_typed(void **state)
 {
 	static const struct answer a[] = {
-		{ "POST", "/ex/distributionlists", -ADSYNC_EUNKNOWN, 502, NULL },
-		{ "GET", "/ex/distributionlists/sales", -ADSYNC_ENOTFOUND, 404,
-		    NULL },
-		{ "POST", "/ex/distributionlists", -ADSYNC_EUNKNOWN, 502, NULL },
-		{ "GET", "/ex/distributionlists/sales", -ADSYNC_ENOTFOUND, 404,
-		    NULL },
-		{ "POST", "/ex/distributionlists", -ADSYNC_EUNKNOWN, 502, NULL },
-		{ "GET", "/ex/distributionlists/sales", -ADSYNC_ENOTFOUND, 404,
-		    NULL },
+		DL_POST_LOST, DL_GET_404, DL_POST_LOST, DL_GET_404,
+		DL_POST_LOST, DL_GET_404,
 	};
 	struct rs_error e;
 
