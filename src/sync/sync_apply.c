@@ -57,26 +57,48 @@ sync_apply_noun(enum plan_kind k)
 	    "contact" : "group";
 }
 
+static void
+sync_report_add(struct sync_report *rep, enum plan_level level,
+    const struct plan_op *op, const char *msg)
+{
+	struct plan_alert *a;
+
+	rep->errors = xreallocarray(rep->errors, rep->nerrors + 1,
+	    sizeof(*rep->errors));
+	a = &rep->errors[rep->nerrors++];
+	memset(a, 0, sizeof(*a));
+	a->level = level;
+	a->service = op->service;
+	a->anchor = op->anchor;
+	a->dn = xstrdup(op->dn != NULL ? op->dn : "");
+	a->message = xstrdup(msg);
+}
+
 void
 sync_report_error(struct sync_report *rep, const struct plan_op *op,
     const char *fmt, ...)
 {
-	struct plan_alert *a;
 	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	rep->errors = xreallocarray(rep->errors, rep->nerrors + 1,
-	    sizeof(*rep->errors));
-	a = &rep->errors[rep->nerrors++];
-	memset(a, 0, sizeof(*a));
-	a->level = PLAN_ALERT_ERROR;
-	a->service = op->service;
-	a->anchor = op->anchor;
-	a->dn = xstrdup(op->dn != NULL ? op->dn : "");
-	a->message = xstrdup(msg);
+	sync_report_add(rep, PLAN_ALERT_ERROR, op, msg);
+}
+
+/* A warning about an op that was applied: not counted as an error. */
+static void ATTR_PRINTF(3, 4)
+sync_report_warning(struct sync_report *rep, const struct plan_op *op,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sync_report_add(rep, PLAN_ALERT_WARNING, op, msg);
 }
 
 /* Mailbox ops, for either service. */
@@ -127,31 +149,126 @@ sync_apply_mailbox(struct sync_engine *e, const struct plan_op *op,
 	}
 }
 
-/* Are none of `values` members of the list any more? 1, 0 or negative. */
-static int
-sync_apply_members_gone(struct sync_engine *e, const struct plan_op *op)
+int
+sync_members_rest(const struct rs_strlist *values,
+    const struct rs_strlist *have, bool add, struct rs_strlist *out)
 {
-	struct rs_record rec;
-	struct rs_strlist have;
-	struct rs_error err;
 	size_t i;
+	int r;
+
+	for (i = 0; i < values->n; i++)
+		if (rs_strlist_has(have, values->v[i]) != add &&
+		    (r = rs_strlist_add(out, values->v[i])) < 0)
+			return r;
+	return 0;
+}
+
+static int
+sync_members_cmp(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+sync_members_present(const struct rs_strlist *values, char *const *absent,
+    size_t nabsent, struct rs_strlist *out)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < values->n; i++)
+		if ((nabsent == 0 || bsearch(&values->v[i], absent, nabsent,
+		    sizeof(*absent), sync_members_cmp) == NULL) &&
+		    (r = rs_strlist_add(out, values->v[i])) < 0)
+			return r;
+	return 0;
+}
+
+/*
+ * A members-add or -remove of a list that the service refused whole
+ * (`code`, described in `err`): rsemu, and [INFERRED] the service, refuse
+ * a Remove of a non-member and the whole request with it. Part of it may
+ * be done already: a run killed after the service made the change and
+ * before adsync recorded it plans it again (the journal recovers member
+ * ops as "planned again", sync_recover.c), batched with newer members;
+ * or a member was removed by hand. So the list is read again, and only
+ * what is still to do is sent, once: nothing left -> done; everything
+ * left -> the refusal was about something else and stands. Returns 0 or
+ * a negative code with `err`.
+ */
+static int
+sync_apply_members_settle(struct sync_engine *e, const struct plan_op *op,
+    int code, struct rs_error *err)
+{
+	bool add = op->op == PLAN_OP_MEMBERS_ADD;
+	struct rs_strlist have, rest;
+	struct rs_record rec;
+	struct rs_error lerr;
+	const char *m;
+	char msg[600];
 	int r;
 
 	rs_record_init(&rec);
 	rs_strlist_init(&have);
-	if ((r = ex_dl_show(e->rs, op->domain, op->name, &rec, &err)) < 0)
+	rs_strlist_init(&rest);
+	if ((r = ex_dl_show(e->rs, op->domain, op->name, &rec, &lerr)) < 0) {
+		log_warnx("list %s@%s: cannot read its members after the "
+		    "refusal: %s", op->name, op->domain,
+		    rs_error_format(&lerr, msg, sizeof(msg)));
+		r = code;
 		goto out;
-	if ((r = rs_strlist_from_csv(&have, rs_record_get(&rec, "members") !=
-	    NULL ? rs_record_get(&rec, "members") : "")) < 0)
+	}
+	m = rs_record_get(&rec, "members");
+	if ((r = rs_strlist_from_csv(&have, m != NULL ? m : "")) < 0 ||
+	    (r = sync_members_rest(&op->values, &have, add, &rest)) < 0) {
+		rs_error_clear(err);
+		err->code = r;
+		snprintf(err->message, sizeof(err->message), "%s",
+		    adsync_strerror(r));
 		goto out;
-	r = 1;
-	for (i = 0; i < op->values.n; i++)
-		if (rs_strlist_has(&have, op->values.v[i]))
-			r = 0;
+	}
+	if (rest.n == 0) {
+		log_info("list %s@%s: the members-%s was refused, but the list "
+		    "already %s all %zu: done", op->name, op->domain,
+		    add ? "add" : "remove", add ? "holds" : "holds none of",
+		    op->values.n);
+		rs_error_clear(err);
+		r = 0;
+		goto out;
+	}
+	if (rest.n == op->values.n) {
+		r = code;
+		goto out;
+	}
+	log_info("list %s@%s: the members-%s was refused; %zu of its %zu "
+	    "members are done already, sending the other %zu", op->name,
+	    op->domain, add ? "add" : "remove", op->values.n - rest.n,
+	    op->values.n, rest.n);
+	r = add ? ex_dl_members_add(e->rs, op->domain, op->name, &rest,
+	    err) : ex_dl_members_remove(e->rs, op->domain, op->name, &rest,
+	    err);
 out:
+	rs_strlist_fini(&rest);
 	rs_strlist_fini(&have);
 	rs_record_fini(&rec);
 	return r;
+}
+
+/* A refusal of a members op that re-reading the list may settle. */
+static bool
+sync_apply_members_refused(const struct plan_op *op, int code)
+{
+	return op->kind == PLAN_K_DL && (op->op == PLAN_OP_MEMBERS_ADD ||
+	    op->op == PLAN_OP_MEMBERS_REMOVE) && op->values.n > 0 &&
+	    (code == -ADSYNC_EVALIDATION || code == -ADSYNC_ECONFLICT);
+}
+
+bool
+sync_apply_settle_later(const struct sync_slot *sl)
+{
+	return (sl->code == -ADSYNC_EUNKNOWN &&
+	    sl->op->op == PLAN_OP_CREATE) ||
+	    sync_apply_members_refused(sl->op, sl->code);
 }
 
 static int
@@ -185,12 +302,10 @@ sync_apply_contact_dl(struct sync_engine *e, const struct plan_op *op,
 			return -EINVAL;
 		r = ex_dl_members_remove(e->rs, op->domain, op->name,
 		    &op->values, err);
-		/* Removed by hand meanwhile: what we wanted. */
-		if (r == -ADSYNC_EVALIDATION && sync_apply_members_gone(e,
-		    op) == 1) {
-			rs_error_clear(err);
-			r = 0;
-		}
+		/* Some already gone (removed by hand, or by a run that was
+		 * killed before it recorded it): remove the rest. */
+		if (sync_apply_members_refused(op, r))
+			r = sync_apply_members_settle(e, op, r, err);
 		return r;
 	default:
 		return -EINVAL;
@@ -401,6 +516,43 @@ sync_apply_has_failed(const struct sync_apply_failed *f,
 	return false;
 }
 
+/* The object of `op` (a create or adopt) is not on the service after this
+ * run's try, or waits (backoff): list members-adds leave it out. */
+static void
+sync_apply_add_absent(struct sync_apply_failed *f, const struct plan_op *op)
+{
+	size_t lo = 0, hi = f->naddr, mid;
+	size_t len;
+	char *a;
+	int c;
+
+	if (op->op != PLAN_OP_CREATE && op->op != PLAN_OP_ADOPT)
+		return;
+	len = strlen(op->name) + strlen(op->domain) + 2;
+	a = xmalloc(len);
+	snprintf(a, len, "%s@%s", op->name, op->domain);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcasecmp(a, f->addr[mid])) == 0) {
+			free(a);
+			return;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (f->naddr == f->capaddr) {
+		f->capaddr = f->capaddr ? f->capaddr * 2 : 16;
+		f->addr = xreallocarray(f->addr, f->capaddr,
+		    sizeof(*f->addr));
+	}
+	memmove(f->addr + lo + 1, f->addr + lo,
+	    (f->naddr - lo) * sizeof(*f->addr));
+	f->addr[lo] = a;
+	f->naddr++;
+}
+
 static void
 sync_apply_add_failed(struct sync_apply_failed *f, const struct plan_op *op)
 {
@@ -409,6 +561,45 @@ sync_apply_add_failed(struct sync_apply_failed *f, const struct plan_op *op)
 	f->g[f->n] = op->anchor;
 	f->s[f->n] = op->service;
 	f->n++;
+	sync_apply_add_absent(f, op);
+}
+
+/*
+ * Leaves out of the members-add of `sl` the members this run could not
+ * create (or did not try: backoff). The service refuses a whole
+ * members-add that names an object it does not have ("Unknown member"),
+ * so one failed mailbox would keep every other new member out of every
+ * list holding it. The state records the members sent, so the next run
+ * plans the others again, and adds them once they exist.
+ */
+static int
+sync_apply_filter_members(const struct sync_apply_failed *f,
+    struct sync_slot *sl)
+{
+	const struct plan_op *op = sl->op;
+	int r;
+
+	if (op->op != PLAN_OP_MEMBERS_ADD || f->naddr == 0 || sl->skipped)
+		return 0;
+	rs_strlist_init(&sl->vals);
+	if ((r = sync_members_present(&op->values, f->addr, f->naddr,
+	    &sl->vals)) < 0)
+		return r;
+	if (sl->vals.n == op->values.n) {
+		rs_strlist_fini(&sl->vals);
+		return 0;
+	}
+	log_info("list %s@%s: %zu of %zu new members left out of its "
+	    "members-add (their create failed or waits in this run); the "
+	    "next run adds them once they exist", op->name, op->domain,
+	    op->values.n - sl->vals.n, op->values.n);
+	/* Shallow: the plan owns every pointer but vals. */
+	sl->opv = *op;
+	sl->opv.values = sl->vals;
+	sl->op = &sl->opv;
+	if (sl->vals.n == 0)
+		sl->skipped = sl->moot = true;
+	return 0;
 }
 
 static unsigned long
@@ -452,6 +643,8 @@ sync_apply_outcome(struct sync_engine *e, struct sync_slot *sl,
 	int r;
 
 	snprintf(addr, sizeof(addr), "%s@%s", op->name, op->domain);
+	if (sl->moot)
+		return 0;
 	if (sl->backoff) {
 		char when[32];
 		time_t t = (time_t)sl->retry_at;
@@ -460,6 +653,7 @@ sync_apply_outcome(struct sync_engine *e, struct sync_slot *sl,
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 		rep->counts.errors++;
+		sync_apply_add_absent(failed, op);
 		sync_report_error(rep, op, "Performed action '%s' for %s %s "
 		    "(%s): failed %u times in a row (last: %s); adsync tries "
 		    "again after %s, or at once with `adsync sync --now "
@@ -731,6 +925,66 @@ sync_apply_held_passwords(struct sync_engine *e, struct sync_slot *v,
 }
 
 /*
+ * A bulk create whose reply was lost (or was not the API's): looked up,
+ * and sent again only while certainly absent, within the client's budget
+ * of 1 + max_retries POSTs in all, the pipeline's included
+ * (rs_create_settle). The re-send is a new request: a new random
+ * password for a mailbox (a captured one stays queued for the password
+ * sync, which sets it once the mailbox exists).
+ */
+static void
+sync_apply_settle_create(struct sync_engine *e, struct sync_slot *sl,
+    struct sync_report *rep)
+{
+	const struct plan_op *op = sl->op;
+	const char *svc = op->service == PLAN_SVC_EX ? "ex" : "rs";
+	const char *coll = op->kind == PLAN_K_MAILBOX ? "mailboxes" :
+	    op->kind == PLAN_K_CONTACT ? "contacts" : "distributionlists";
+	struct rs_request *req = NULL;
+	struct secret *pw = NULL;
+	char first[sizeof(sl->err.message)];
+	int cause = sl->err.cause, r;
+	long status = sl->err.http_status;
+
+	snprintf(first, sizeof(first), "%s", rs_error_cause_message(&sl->err));
+	log_warnx("Performed action 'Create' for %s %s (%s@%s): outcome "
+	    "unknown (%s); looking it up", sync_apply_noun(op->kind), op->dn,
+	    op->name, op->domain, first);
+	if (op->kind == PLAN_K_DL) {
+		r = ex_dl_prepare_create(e->rs, op->domain, op->name,
+		    &op->fields, NULL, &req, &sl->err);
+	} else {
+		if (op->kind == PLAN_K_MAILBOX && (pw = sync_password_new(
+		    SYNC_NEW_PASSWORD_LEN)) == NULL) {
+			sl->code = -ENOMEM;
+			return;
+		}
+		/* SECURITY: as sync_apply_submit: the password lives in
+		 * `pw` and the request body, both wiped when freed. */
+		r = rs_write_prepare(e->rs, RS_POST, op->domain, svc, coll,
+		    op->name, &op->fields, pw, &req, &sl->err);
+		secret_free(pw);
+	}
+	if (r < 0) {
+		sl->code = r;
+		return;
+	}
+	sl->pw_token = 0;
+	sl->code = rs_create_settle(e->rs, req, 1, op->domain, svc, coll,
+	    op->name, &sl->err);
+	/* Made, but the first answer came from something posing as the
+	 * API: the administrator should know what stands in between. */
+	if (sl->code == 0 && cause == -ADSYNC_EPROTO)
+		sync_report_warning(rep, op, "Performed action 'Create' for "
+		    "%s %s (%s@%s): unexpected reply (HTTP %ld): %s; adsync "
+		    "looked it up, and it exists now. Something between "
+		    "adsync and the API answers in its place (a proxy or a "
+		    "captive portal): check the network path to "
+		    "rackspace.api_url", sync_apply_noun(op->kind), op->dn,
+		    op->name, op->domain, status, first);
+}
+
+/*
  * Applies a batch: the bulk pipeline journals every op and sends the bulk
  * ops concurrently (up to max_in_flight in flight, paced) while it records
  * their outcomes; then the others go one by one, the creates whose reply
@@ -743,7 +997,7 @@ sync_apply_batch(struct sync_engine *e, struct sync_slot *v, size_t n,
 {
 	double t0 = timing_now(), tb, to;
 	size_t i;
-	int r, found;
+	int r;
 
 	sync_apply_held_passwords(e, v, n);
 	r = sync_bulk_run(e, v, n, rep, failed);
@@ -760,18 +1014,16 @@ sync_apply_batch(struct sync_engine *e, struct sync_slot *v, size_t n,
 	for (i = 0; i < n; i++)
 		if (!v[i].skipped && !sync_apply_bulkable(v[i].op))
 			v[i].code = sync_apply_call(e, v[i].op, &v[i].err);
+	/* The bulk ops whose outcome the pipeline left to settle. */
 	for (i = 0; i < n; i++) {
-		if (v[i].skipped || v[i].code != -ADSYNC_EUNKNOWN ||
-		    v[i].op->op != PLAN_OP_CREATE)
+		if (v[i].skipped || !sync_apply_bulkable(v[i].op) ||
+		    !sync_apply_settle_later(&v[i]))
 			continue;
-		log_warnx("create of %s@%s: reply lost; looking it up",
-		    v[i].op->name, v[i].op->domain);
-		found = sync_apply_exists(e, v[i].op->service, v[i].op->kind,
-		    v[i].op->domain, v[i].op->name, &v[i].err);
-		if (found == 1)
-			v[i].code = 0;
-		else if (found == 0)
-			v[i].code = sync_apply_call(e, v[i].op, &v[i].err);
+		if (v[i].op->op == PLAN_OP_CREATE)
+			sync_apply_settle_create(e, &v[i], rep);
+		else
+			v[i].code = sync_apply_members_settle(e, v[i].op,
+			    v[i].code, &v[i].err);
 	}
 	to = timing_now();
 	r = sync_apply_outcomes(e, v, NULL, n, rep, failed);
@@ -842,7 +1094,7 @@ int
 sync_apply(struct sync_engine *e, const struct plan *p,
     struct sync_report *rep)
 {
-	struct sync_apply_failed failed = { NULL, NULL, 0 };
+	struct sync_apply_failed failed = { NULL, NULL, 0, NULL, 0, 0 };
 	struct sync_slot *v = NULL;
 	unsigned long calls0;
 	int64_t now = (int64_t)time(NULL);
@@ -872,7 +1124,7 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 		    p->ops[i + n].phase == p->ops[i].phase)
 			n++;
 		memset(v, 0, n * sizeof(*v));
-		for (j = 0; j < n; j++) {
+		for (j = 0; j < n && r == 0; j++) {
 			v[j].op = &p->ops[i + j];
 			v[j].skipped = sync_apply_has_failed(&failed,
 			    v[j].op);
@@ -880,8 +1132,17 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 			 * tries everything again. */
 			if (!v[j].skipped && !rep->full_read)
 				sync_apply_backoff(e, &v[j], now);
+			if ((r = sync_apply_filter_members(&failed,
+			    &v[j])) < 0)
+				snprintf(rep->why, sizeof(rep->why), "cannot "
+				    "filter the members of %s@%s: %s",
+				    v[j].op->name, v[j].op->domain,
+				    adsync_strerror(r));
 		}
-		r = sync_apply_batch(e, v, n, rep, &failed);
+		if (r == 0)
+			r = sync_apply_batch(e, v, n, rep, &failed);
+		for (j = 0; j < n; j++)
+			rs_strlist_fini(&v[j].vals);
 		sync_progress_done(e, n);
 	}
 	rep->counts.api_calls += sync_apply_calls(e->rs) - calls0 +
@@ -890,5 +1151,8 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 	free(v);
 	free(failed.g);
 	free(failed.s);
+	for (i = 0; i < failed.naddr; i++)
+		free(failed.addr[i]);
+	free(failed.addr);
 	return r;
 }

@@ -158,7 +158,8 @@ sync_bulk_publish(struct sync_bulk *b, size_t journaled, bool closed)
 }
 
 /* Records the answered slots idx[0..n), except the creates whose reply
- * was lost: looking them up is the caller's, after the pipeline. */
+ * was lost and the member adds refused whole: settling them (a lookup, a
+ * re-read of the list) is the caller's, after the pipeline. */
 static int
 sync_bulk_record(struct sync_bulk *b, size_t *idx, size_t n,
     struct sync_report *rep, struct sync_apply_failed *failed)
@@ -166,10 +167,7 @@ sync_bulk_record(struct sync_bulk *b, size_t *idx, size_t n,
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		const struct sync_slot *sl = &b->v[idx[i]];
-
-		if (sl->code == -ADSYNC_EUNKNOWN &&
-		    sl->op->op == PLAN_OP_CREATE)
+		if (sync_apply_settle_later(&b->v[idx[i]]))
 			continue;
 		idx[k++] = idx[i];
 	}

@@ -355,6 +355,7 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	sync_source_init(&src, e, opts->offline);
 	t = timing_now();
 	sync_engine_focus(e, opts, rep, &po);
+	e->why[0] = '\0';
 	r = plan_build(&src, &po, &rep->plan, rep->why, sizeof(rep->why));
 	if (r == -ADSYNC_ERESYNC && po.focus != NULL) {
 		log_debug("a focused plan will not do (%s): planning in full",
@@ -367,6 +368,10 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 		    sizeof(rep->why));
 	}
 	rep->secs_plan = timing_now() - t;
+	/* A failed index read: its own words (the index, the request, the
+	 * reason), not the planner's "looking up <whoever needed it>". */
+	if (r < 0 && e->why[0] != '\0')
+		snprintf(rep->why, sizeof(rep->why), "%s", e->why);
 	if (r < 0)
 		goto fail;
 	if (!opts->apply) {

@@ -139,15 +139,53 @@ struct sync_slot {
 	struct secret *pw;
 	int64_t pw_token;
 	struct sync_bulk *bulk;	/* the pipeline sending it, or NULL */
+	/* A members-add some of whose members are absent from the service
+	 * (their create failed or waits in this run): `op` then points to
+	 * `opv`, a shallow copy of the plan's op whose values are `vals`,
+	 * the members that exist (owned; freed after the batch). */
+	struct plan_op opv;
+	struct rs_strlist vals;
+	bool moot;		/* skipped: no member of it exists yet; the
+				 * members' own errors say why */
 };
 
 /* (anchor, service) pairs whose create or adopt failed: their later ops
- * (addresses, memberships) are skipped, not sent to fail again. */
+ * (addresses, memberships) are skipped, not sent to fail again. And the
+ * addresses (name@domain) of the objects this run could not create,
+ * sorted without regard to case: list members-adds leave them out (the
+ * service refuses a whole members-add naming one), and the next run adds
+ * them once they exist. */
 struct sync_apply_failed {
 	struct obj_guid *g;
 	enum plan_service *s;
 	size_t n;
+	char **addr;		/* owned strings, sorted (strcasecmp) */
+	size_t naddr, capaddr;
 };
+
+/*
+ * The members of `values` a members-add (`add`) or -remove still has to
+ * send to a list that now holds `have`: for an add those not in `have`,
+ * for a remove those in it (compared without regard to ASCII case),
+ * appended to the empty list `out`. Pure. 0 or -ENOMEM.
+ */
+int sync_members_rest(const struct rs_strlist *values,
+    const struct rs_strlist *have, bool add, struct rs_strlist *out)
+    ATTR_NODISCARD;
+
+/*
+ * The members of `values` that are not in the sorted (strcasecmp) array
+ * absent[0..nabsent), appended to the empty list `out`. Pure. 0 or
+ * -ENOMEM.
+ */
+int sync_members_present(const struct rs_strlist *values,
+    char *const *absent, size_t nabsent, struct rs_strlist *out)
+    ATTR_NODISCARD;
+
+/* Whether the outcome of bulk slot `sl` is settled by the engine after
+ * the pipeline (a create whose reply was lost, a members-add refused
+ * whole) rather than recorded as it came. */
+bool sync_apply_settle_later(const struct sync_slot *sl);
 
 bool sync_apply_bulkable(const struct plan_op *op);
 bool sync_apply_submit(struct sync_engine *e, struct sync_slot *sl);

@@ -114,9 +114,19 @@ sync_inv_list(struct sync_engine *e, struct sync_inv_domain *d,
 		    d->domain, plan_service_name(d->service));
 		r = 0;
 	} else if (r < 0) {
-		snprintf(why, whylen, "cannot list the %s %ss of %s: %s",
-		    plan_service_name(d->service), plan_kind_name(k),
-		    d->domain, rs_error_format(&err, msg, sizeof(msg)));
+		/* The index, the request and the reason: this becomes the
+		 * run's error (the planner only knows whose lookup needed
+		 * the index). */
+		snprintf(why, whylen, "cannot list the %s of %s in %s (GET "
+		    "/customers/%s/domains/%s/%s/%s): %s", k == PLAN_K_MAILBOX ?
+		    "mailboxes" : k == PLAN_K_CONTACT ? "contacts" :
+		    "distribution lists", d->domain, d->service == PLAN_SVC_EX ?
+		    "Hosted Exchange" : "Rackspace Email",
+		    rs_client_customer(e->rs), d->domain,
+		    plan_service_name(d->service), k == PLAN_K_MAILBOX ?
+		    "mailboxes" : k == PLAN_K_CONTACT ? "contacts" :
+		    "distributionlists", rs_error_format(&err, msg,
+		    sizeof(msg)));
 	} else {
 		sync_inv_add(d, &recs, k);
 	}

@@ -10,7 +10,13 @@
  *    again. A lost create is therefore found by name and never sent twice.
  *  - delete: absent -> the row goes; present -> failed, planned again.
  *  - everything else (PUTs, addresses, members) is idempotent: marked
- *    failed, the state was not changed, so the plan sends it again.
+ *    failed, the state was not changed, so the plan sends it again. For
+ *    list members that holds because the applier makes it so: the
+ *    service refuses a whole Remove naming a member already gone (and
+ *    [INFERRED] an Add naming one already there), so a refused members
+ *    op re-reads the list and sends only what is still to do
+ *    (sync_apply_members_settle); the member the killed run changed no
+ *    longer keeps a newer one of the same batch from being applied.
  *
  * Engine thread. Runs before the directory is read, so a crash loop
  * cannot build up duplicate creates.

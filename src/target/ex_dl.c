@@ -194,55 +194,62 @@ int
 ex_dl_list(struct rs_client *c, const char *dom, struct rs_records *out,
     struct rs_error *err)
 {
+	struct rs_op_marks marks;
 	struct rs_response resp;
 	struct rs_request *req;
 	struct rs_record *rec;
 	struct buf q;
-	json_t *o, *a, *v, *nm;
-	char *marker = NULL;
+	json_t *o = NULL, *a, *v, *nm;
+	const char *next;
+	char *marker = NULL, why[256];
 	size_t i, pages = 0;
 	int r;
 
 	/*
 	 * Marker paging (§4.3): ask for `limit` lists after `marker`, the
-	 * name of the last list of the previous page; a short page is the
-	 * last one.
+	 * server's NextMarker (or the name of the last list of a full page
+	 * when it gives none); a short page, or a null NextMarker, is the
+	 * last one. An empty page that names a next marker, or a marker
+	 * named before, ends the read with an error (rs_op_marker_next).
 	 */
+	rs_op_marks_init(&marks);
 	for (;;) {
 		buf_init(&q, RS_PATH_MAX);
 		if ((r = buf_printf(&q, "limit=%d", RS_DL_PAGE_SIZE)) < 0 ||
 		    (marker != NULL && ((r = buf_addstr(&q, "&marker=")) < 0 ||
 		    (r = http_escape(&q, marker, strlen(marker),
 		    false)) < 0))) {
-			free(marker);
-			return rs_error_set(err, r, "bad marker");
+			buf_fini(&q);
+			r = rs_error_set(err, r, "bad marker");
+			goto out;
 		}
 		free(marker);
 		marker = NULL;
 		req = rs_op_request(c, RS_GET, dom, buf_str(&q), "ex",
 		    "distributionlists", NULL, NULL, &r);
 		buf_fini(&q);
-		if (req == NULL)
-			return rs_error_set(err, r, "bad domain name");
+		if (req == NULL) {
+			r = rs_error_set(err, r, "bad domain name");
+			goto out;
+		}
 		if ((r = rs_client_call(c, req, &resp, err)) < 0)
-			return r;
+			goto out;
 		o = rs_json_parse_object(resp.body, resp.body_len);
 		rs_response_fini(&resp);
 		if (o == NULL || (a = ex_dl_page(o)) == NULL) {
-			json_decref(o);
-			rs_error_set(err, -ADSYNC_EPROTO, "cannot decode a "
+			r = rs_error_set(err, -ADSYNC_EPROTO, "cannot decode a "
 			    "distribution list page");
-			return -ADSYNC_EPROTO;
+			goto out;
 		}
 		json_array_foreach(a, i, v) {
 			if (!json_is_object(v) ||
 			    (rec = rs_records_add(out, &r)) == NULL ||
 			    (r = ex_dl_flatten(v, rec)) < 0) {
-				json_decref(o);
 				if (r == 0)
 					r = -ADSYNC_EPROTO;
-				return rs_error_set(err, r, "cannot decode a "
+				r = rs_error_set(err, r, "cannot decode a "
 				    "distribution list row");
+				goto out;
 			}
 		}
 		/* The server's NextMarker when it gives one (null on the
@@ -250,25 +257,44 @@ ex_dl_list(struct rs_client *c, const char *dom, struct rs_records *out,
 		nm = json_object_get(o, "NextMarker");
 		if (nm == NULL)
 			nm = json_object_get(o, "nextMarker");
+		next = NULL;
 		if (json_is_string(nm) && json_string_length(nm) > 0)
-			marker = strdup(json_string_value(nm));
+			next = json_string_value(nm);
 		else if (nm == NULL && json_array_size(a) >= RS_DL_PAGE_SIZE &&
-		    out->n > 0 && rs_record_get(&out->v[out->n - 1], "name"))
-			marker = strdup(rs_record_get(&out->v[out->n - 1],
-			    "name"));
-		else {
-			json_decref(o);
-			return 0;
+		    out->n > 0)
+			next = rs_record_get(&out->v[out->n - 1], "name");
+		r = rs_op_marker_next(&marks, json_array_size(a), next, why,
+		    sizeof(why));
+		if (r == -ADSYNC_EPROTO) {
+			rs_error_set(err, r, "cannot follow the distribution "
+			    "list index: %s", why);
+			if (err != NULL)
+				err->http_status = 200;
+			goto out;
+		}
+		if (r < 0) {
+			r = rs_error_set(err, r, "out of memory");
+			goto out;
+		}
+		if (r == 0)
+			goto out;
+		if ((marker = strdup(next)) == NULL) {
+			r = rs_error_set(err, -ENOMEM, "out of memory");
+			goto out;
 		}
 		json_decref(o);
-		if (marker == NULL)
-			return rs_error_set(err, -ENOMEM, "out of memory");
+		o = NULL;
 		if (++pages > RS_RECORDS_MAX / RS_DL_PAGE_SIZE) {
-			free(marker);
-			return rs_error_set(err, -ADSYNC_ETOOBIG,
+			r = rs_error_set(err, -ADSYNC_ETOOBIG,
 			    "index too long");
+			goto out;
 		}
 	}
+out:
+	json_decref(o);
+	free(marker);
+	rs_op_marks_fini(&marks);
+	return r;
 }
 
 int

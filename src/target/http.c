@@ -178,6 +178,30 @@ http_curl_not_sent(int curlcode)
 	}
 }
 
+bool
+http_curl_reset(int curlcode, const char *msg)
+{
+	/* What OpenSSL and libcurl 7.88 say when the peer goes away in the
+	 * middle of a handshake; a certificate or name problem has codes
+	 * and words of its own. */
+	static const char *const cut[] = {
+		"reset by peer", "broken pipe", "ssl_error_syscall",
+		"unexpected eof", "connection refused", "connection closed",
+		"connection was reset", NULL
+	};
+	size_t i;
+
+	if (http_curl_error(curlcode) != -ADSYNC_ETLS || msg == NULL)
+		return false;
+	if (curlcode != CURLE_SSL_CONNECT_ERROR &&
+	    curlcode != CURLE_SSL_SHUTDOWN_FAILED)
+		return false;
+	for (i = 0; cut[i] != NULL; i++)
+		if (strcasestr(msg, cut[i]) != NULL)
+			return true;
+	return false;
+}
+
 int
 http_curl_error(int curlcode)
 {

@@ -778,6 +778,8 @@ rs_client_transport(struct rs_client *c, struct rs_xfer *x, CURLcode res,
     struct rs_error *err)
 {
 	struct rs_request *req = x->req;
+	const char *msg;
+	bool cut;
 	int code;
 
 	if (res == CURLE_ABORTED_BY_CALLBACK && x->sends > 1) {
@@ -792,16 +794,40 @@ rs_client_transport(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		    RS_NEXT_FAIL;
 	}
 
+	msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(res);
 	code = x->too_big || res == CURLE_FILESIZE_EXCEEDED ?
 	    -ADSYNC_ETOOBIG : http_curl_error(res);
-	rs_error_set(err, code, "%s", x->errbuf[0] ? x->errbuf :
-	    curl_easy_strerror(res));
+	/* A handshake cut by the peer (a server restarting, a reset) is
+	 * the network's failure, not the configuration's. */
+	cut = code == -ADSYNC_ETLS && http_curl_reset(res, msg);
+	if (cut)
+		code = -ADSYNC_ETRANSPORT;
+	/* A connect or handshake failure after the request went out: the
+	 * connection it went out on died, and libcurl's new one failed. */
+	if (req->method != RS_GET && x->sends > 0 &&
+	    (http_curl_not_sent(res) || cut))
+		rs_error_set(err, code, "the connection died after the "
+		    "request was sent, before any answer, and the new one "
+		    "failed: %s", msg);
+	else
+		rs_error_set(err, code, "%s", msg);
 	/* A TLS failure is a configuration problem (wrong CA, wrong host
 	 * name), and an oversized answer will not shrink: neither is
 	 * retried. */
 	if (code != -ADSYNC_ETRANSPORT && code != -ADSYNC_ETIMEOUT)
 		return RS_NEXT_FAIL;
-	if (!http_curl_not_sent(res)) {
+	/*
+	 * Was it sent? A write knows: its pre-request callback runs before
+	 * each send (rs_xfer_prereq), so no call means no byte of it left.
+	 * The libcurl code alone cannot say: after the first copy went out
+	 * on a reused connection that died, libcurl opens a new one for its
+	 * silent re-send, and when that connect is refused (the server
+	 * restarting) the transfer ends with CURLE_COULDNT_CONNECT, or
+	 * with a TLS error when the handshake is cut; taken for "nothing
+	 * sent", the create was sent again and made twice (chaos_restart).
+	 * A GET has no callback and is idempotent anyway.
+	 */
+	if (req->method != RS_GET ? x->sends > 0 : !http_curl_not_sent(res)) {
 		/* It may have reached the server. */
 		req->uncertain = true;
 		if (!rs_request_idempotent(req))
@@ -816,12 +842,38 @@ rs_client_answer(struct rs_client *c, struct rs_xfer *x, long status,
     struct rs_error *err)
 {
 	struct rs_request *req = x->req;
+	char *ctype;
 	json_t *j;
 	int code;
 
 	if (status == 200 || status == 201 || status == 202 || status == 204) {
-		if (req->method != RS_GET)
-			return RS_NEXT_OK;
+		if (req->method != RS_GET) {
+			ctype = NULL;
+			if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE,
+			    &ctype) != CURLE_OK)
+				ctype = NULL;
+			if (rs_json_write_answer_ok(buf_str(&x->resp),
+			    x->resp.len, ctype))
+				return RS_NEXT_OK;
+			/*
+			 * A page where the API answers writes with nothing or
+			 * JSON: a proxy's or a captive portal's, which says
+			 * nothing about the write. Not trusted as done: a
+			 * create is looked up (rs_op_create), an idempotent
+			 * write is sent again.
+			 */
+			rs_error_set(err, -ADSYNC_EPROTO, "the answer to %s "
+			    "is not the API's (a %.40s%sbody, not JSON)",
+			    rs_method_name(req->method),
+			    ctype != NULL ? ctype : "", ctype != NULL ? " " :
+			    "");
+			err->http_status = status;
+			req->uncertain = true;
+			if (!rs_request_idempotent(req))
+				return RS_NEXT_UNKNOWN;
+			return req->retries < c->max_retries ?
+			    RS_NEXT_RETRY : RS_NEXT_FAIL;
+		}
 		/* Index and Show answers are JSON objects; anything else is
 		 * not an answer we understand. */
 		if ((j = rs_json_parse_object(buf_str(&x->resp),
@@ -924,11 +976,13 @@ rs_client_done(struct rs_client *c, struct rs_xfer *x, CURLcode res,
 		 * the object up (rs_op_create) and re-creates only what is
 		 * certainly absent.
 		 */
-		if (snprintf(msg, sizeof(msg), "outcome of %s unknown: %s",
-		    rs_method_name(req->method), err.message) < 0)
+		if (snprintf(msg, sizeof(msg), RS_UNKNOWN_PREFIX "%s"
+		    RS_UNKNOWN_SEP "%s", rs_method_name(req->method),
+		    err.message) < 0)
 			msg[0] = '\0';
 		rs_error_copy_text(err.message, sizeof(err.message), msg,
 		    strlen(msg));
+		err.cause = err.code;
 		err.code = -ADSYNC_EUNKNOWN;
 		rs_xfer_free(c, x);
 		rs_client_finish(c, req, NULL, 0, status, &err);

@@ -65,6 +65,38 @@ rs_error_set(struct rs_error *e, int code, const char *fmt, ...)
 	return code;
 }
 
+const char *
+rs_error_cause_message(const struct rs_error *e)
+{
+	const char *m = e->message, *sep;
+
+	/* The cause's own message, after the core's "outcome of POST
+	 * unknown: " (rs_client.c). */
+	if (e->code == -ADSYNC_EUNKNOWN && strncmp(m, RS_UNKNOWN_PREFIX,
+	    sizeof(RS_UNKNOWN_PREFIX) - 1) == 0 &&
+	    (sep = strstr(m, RS_UNKNOWN_SEP)) != NULL)
+		m = sep + sizeof(RS_UNKNOWN_SEP) - 1;
+	return m;
+}
+
+void
+rs_error_not_created(struct rs_error *e, unsigned attempts)
+{
+	/* Room for the whole sentence; cut to the field below. */
+	char tmp[sizeof(e->message) + 64];
+	const char *m;
+
+	if (e == NULL)
+		return;
+	m = rs_error_cause_message(e);
+	snprintf(tmp, sizeof(tmp), "%s; not created (looked up after %s%u "
+	    "attempt%s)", m, attempts > 1 ? "each of " : "", attempts,
+	    attempts > 1 ? "s" : "");
+	rs_error_copy_text(e->message, sizeof(e->message), tmp, strlen(tmp));
+	e->code = e->cause < 0 ? e->cause : -ADSYNC_ESERVER;
+	e->cause = 0;
+}
+
 /* Known fault names, in the order they are looked for. */
 static const char *const rs_faults[] = {
 	"unauthorizedFault",

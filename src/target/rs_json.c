@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "err.h"
 #include "target_internal.h"
@@ -30,6 +31,30 @@ rs_json_parse_object(const char *body, size_t len)
 		return NULL;
 	}
 	return o;
+}
+
+bool
+rs_json_write_answer_ok(const char *body, size_t len, const char *ctype)
+{
+	json_error_t jerr;
+	json_t *o;
+	size_t i;
+
+	for (i = 0; body != NULL && i < len; i++)
+		if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' &&
+		    body[i] != '\n')
+			break;
+	/* Most writes answer with nothing at all (and IIS may still name a
+	 * content type for it): nothing to contradict. */
+	if (body == NULL || i == len)
+		return true;
+	/* A page is never the API's, whatever it holds. */
+	if (ctype != NULL && strcasestr(ctype, "html") != NULL)
+		return false;
+	if ((o = json_loadb(body, len, JSON_DECODE_ANY, &jerr)) == NULL)
+		return false;
+	json_decref(o);
+	return true;
 }
 
 int

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -229,36 +230,59 @@ int
 rs_op_create(struct rs_client *c, struct rs_request *post,
     rs_op_exists_fn *exists, void *arg, struct rs_error *err)
 {
+	return rs_op_create_from(c, post, 0, exists, arg, err);
+}
+
+int
+rs_op_create_from(struct rs_client *c, struct rs_request *post,
+    unsigned sent, rs_op_exists_fn *exists, void *arg, struct rs_error *err)
+{
+	/* Every POST whose outcome may be unknown counts, the caller's
+	 * too: the first and max_retries more, at most. */
+	unsigned budget = 1 + rs_client_max_retries(c);
 	struct rs_request *copy = NULL;
 	struct rs_error lerr;
-	unsigned tries;
-	int r, e;
+	int r = -ADSYNC_EUNKNOWN, e;
 
-	for (tries = 0;; tries++) {
-		/* Keep a copy in case the create must be sent again. */
-		if ((copy = rs_request_dup(post)) == NULL) {
-			rs_request_free(post);
-			return rs_error_set(err, -ENOMEM, "out of memory");
-		}
-		r = rs_client_call(c, post, NULL, err);
+	if (sent > 0) {
+		/* Sent before: look it up first; `post` is the re-send. */
+		copy = post;
 		post = NULL;
-		if (r != -ADSYNC_EUNKNOWN) {
-			if (r == -ADSYNC_ECONFLICT && tries > 0) {
-				/* Absent a moment ago, present now: most
-				 * likely our own first create, late. */
-				log_warnx("create conflict after a lost reply; "
-				    "taking the object as created");
-				r = 0;
-				rs_error_clear(err);
+	}
+	for (;;) {
+		if (post != NULL) {
+			/* Keep a copy in case the create must be sent
+			 * again. */
+			if (sent + 1 < budget &&
+			    (copy = rs_request_dup(post)) == NULL) {
+				rs_request_free(post);
+				return rs_error_set(err, -ENOMEM,
+				    "out of memory");
 			}
-			break;
+			r = rs_client_call(c, post, NULL, err);
+			post = NULL;
+			sent++;
+			if (r != -ADSYNC_EUNKNOWN) {
+				if (r == -ADSYNC_ECONFLICT && sent > 1) {
+					/* Absent a moment ago, present
+					 * now: most likely our own earlier
+					 * create, late. */
+					log_warnx("create conflict after a "
+					    "lost reply; taking the object as "
+					    "created");
+					r = 0;
+					rs_error_clear(err);
+				}
+				break;
+			}
 		}
 		/*
 		 * The reply was lost: the object may exist now. Look it up
 		 * instead of sending the create again, which could make a
 		 * duplicate or fail with a misleading conflict.
 		 */
-		log_warnx("create outcome unknown; looking the object up");
+		log_warnx("create outcome unknown after %u attempt%s; looking "
+		    "the object up", sent, sent > 1 ? "s" : "");
 		e = exists(c, arg, &lerr);
 		if (e == 1) {
 			rs_error_clear(err);
@@ -274,16 +298,126 @@ rs_op_create(struct rs_client *c, struct rs_request *post,
 				    "; the lookup failed too: %s",
 				    adsync_strerror(e));
 			}
+			r = -ADSYNC_EUNKNOWN;
 			break;
 		}
-		if (tries >= rs_client_max_retries(c))
+		if (sent >= budget || copy == NULL) {
+			/* Certainly absent after the last attempt: the
+			 * outcome is known, not created. */
+			rs_error_not_created(err, sent);
+			r = err != NULL ? err->code : -ADSYNC_ESERVER;
 			break;
+		}
 		/* Certainly absent: creating again is safe. */
 		post = copy;
 		copy = NULL;
 	}
+	rs_request_free(post);
 	rs_request_free(copy);
 	return r;
+}
+
+/* The object a create made: {dom}/{svc}/{coll}/{name}. */
+struct rs_op_ref {
+	const char *dom;
+	const char *svc;
+	const char *coll;
+	const char *name;
+};
+
+static int
+rs_op_ref_exists(struct rs_client *c, void *arg, struct rs_error *err)
+{
+	struct rs_op_ref *ref = arg;
+	struct rs_request *req;
+	int r;
+
+	if ((req = rs_op_request(c, RS_GET, ref->dom, NULL, ref->svc,
+	    ref->coll, ref->name, NULL, &r)) == NULL)
+		return rs_error_set(err, r, "bad %s name or domain",
+		    ref->coll);
+	return rs_op_exists_get(c, req, err);
+}
+
+int
+rs_create_settle(struct rs_client *c, struct rs_request *post,
+    unsigned sent, const char *dom, const char *svc, const char *coll,
+    const char *name, struct rs_error *err)
+{
+	struct rs_op_ref ref = { dom, svc, coll, name };
+
+	if (sent == 0) {
+		rs_request_free(post);
+		return rs_error_set(err, -EINVAL, "nothing to settle: the "
+		    "create was never sent");
+	}
+	return rs_op_create_from(c, post, sent, rs_op_ref_exists, &ref, err);
+}
+
+void
+rs_op_marks_init(struct rs_op_marks *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void
+rs_op_marks_fini(struct rs_op_marks *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->v[i]);
+	free(m->v);
+	rs_op_marks_init(m);
+}
+
+int
+rs_op_marker_next(struct rs_op_marks *m, size_t rows, const char *next,
+    char *why, size_t whylen)
+{
+	size_t lo = 0, hi = m->n, mid;
+	char **nv, *dup;
+	int c;
+
+	if (next == NULL || next[0] == '\0')
+		return 0;
+	/*
+	 * A page without rows that still names a next marker, or a marker
+	 * named before, is a server going round in circles: followed, it
+	 * would cost a read per page up to the page limit (10,000 reads, at
+	 * 60 a minute hours of a stuck sync) before "index too long".
+	 */
+	if (rows == 0) {
+		err_why(why, whylen, "an empty page names the next marker "
+		    "'%.64s'; the index would never end", next);
+		return -ADSYNC_EPROTO;
+	}
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(next, m->v[mid])) == 0) {
+			err_why(why, whylen, "the marker '%.64s' came back "
+			    "after %zu pages; the index would never end", next,
+			    m->n);
+			return -ADSYNC_EPROTO;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (m->n == m->cap) {
+		if ((nv = reallocarray(m->v, m->cap ? m->cap * 2 : 16,
+		    sizeof(*nv))) == NULL)
+			return -ENOMEM;
+		m->v = nv;
+		m->cap = m->cap ? m->cap * 2 : 16;
+	}
+	if ((dup = strdup(next)) == NULL)
+		return -ENOMEM;
+	memmove(m->v + lo + 1, m->v + lo, (m->n - lo) * sizeof(*m->v));
+	m->v[lo] = dup;
+	m->n++;
+	return 1;
 }
 
 /* Makes the request for {s1}/{s2}/{name} of a domain into *out; 0, or a

@@ -76,10 +76,22 @@ struct rs_error {
 	char resource_type[32];	/* itemNotFoundFault.resourceType */
 	bool is_recoverable;	/* a deleted object can still be recovered */
 	unsigned attempts;	/* how many times the request was sent */
+	/* With code -ADSYNC_EUNKNOWN: what made the outcome unknown
+	 * (-ADSYNC_ESERVER, -ADSYNC_ETRANSPORT, -ADSYNC_ETIMEOUT, or
+	 * -ADSYNC_EPROTO for a success answer that was not the API's);
+	 * 0 otherwise. */
+	int cause;
 };
 
 /* Empties `e` (code 0, empty strings). Accepts NULL. */
 void rs_error_clear(struct rs_error *e);
+
+/*
+ * The message of what made the outcome unknown, for an -ADSYNC_EUNKNOWN
+ * error (its message without the "outcome of POST unknown: " the client
+ * puts before it); any other error's message. Borrowed from `e`.
+ */
+const char *rs_error_cause_message(const struct rs_error *e);
 
 /*
  * Formats `e` for a person: "not found (HTTP 404 itemNotFoundFault):
@@ -494,6 +506,24 @@ int rs_write_prepare(struct rs_client *c, enum rs_method m, const char *dom,
 int rs_password_prepare(struct rs_client *c, const char *dom, const char *svc,
     const char *name, const struct secret *password,
     struct rs_request **out /* OUT */, struct rs_error *err) ATTR_NODISCARD;
+
+/*
+ * Settles a create whose outcome is unknown, so that it is never sent
+ * twice blindly: `sent` (>= 1) POSTs of it were made already, the last
+ * one failing with -ADSYNC_EUNKNOWN, whose error `err` holds on entry.
+ * The object {svc}/{coll}/{name} of domain `dom` ("ex"/"rs",
+ * "mailboxes", "contacts" or "distributionlists") is looked up: found ->
+ * created (0); certainly absent -> `post` (taken: the same create, e.g.
+ * from rs_write_prepare or ex_dl_prepare_create) is sent again and
+ * settled the same way, as long as the POSTs in all stay within
+ * 1 + max_retries; absent after the last one -> the create failed, and
+ * `err` says why with its cause's code (the outcome is known: not
+ * created); the lookup failed -> -ADSYNC_EUNKNOWN. A re-sent create
+ * answered "already exists" counts as created (our earlier copy, late).
+ */
+int rs_create_settle(struct rs_client *c, struct rs_request *post,
+    unsigned sent, const char *dom, const char *svc, const char *coll,
+    const char *name, struct rs_error *err);
 
 /* Options of offset-paged index operations. */
 struct rs_list_opts {

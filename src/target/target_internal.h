@@ -140,6 +140,16 @@ bool http_curl_not_sent(int curlcode);
 /* Maps a libcurl result to -ADSYNC_ETLS / ETIMEOUT / ETRANSPORT. */
 int http_curl_error(int curlcode);
 
+/*
+ * True when a TLS failure (a libcurl result http_curl_error() maps to
+ * -ADSYNC_ETLS) is the connection being cut during the handshake, as when
+ * the server restarts, rather than a problem of configuration (a wrong CA
+ * or host name, a plain-HTTP port): `msg` is libcurl's error text
+ * ("Recv failure: Connection reset by peer", "SSL_ERROR_SYSCALL",
+ * "unexpected eof while reading"). Pure.
+ */
+bool http_curl_reset(int curlcode, const char *msg);
+
 /* ---------------------------------------------------------------------
  * rs_error.c: reply decoding.
  */
@@ -160,6 +170,22 @@ int rs_error_decode(long status, const char *xmsg, const char *body,
 int rs_error_set(struct rs_error *e, int code, const char *fmt, ...)
     ATTR_PRINTF(3, 4);
 
+/*
+ * The core's prefix of the message of -ADSYNC_EUNKNOWN: "outcome of POST
+ * unknown: " and the cause's message.
+ */
+#define RS_UNKNOWN_PREFIX "outcome of "
+#define RS_UNKNOWN_SEP " unknown: "
+
+/*
+ * A create whose outcome was unknown (`e`: -ADSYNC_EUNKNOWN with its
+ * cause) was looked up after its last POST and is not there: the outcome
+ * is known now. `e` gets the cause's code back (-ADSYNC_ESERVER ...) and
+ * the message "<the cause's message>; not created (looked up after each
+ * of N attempts)", without the "outcome of POST unknown" prefix.
+ */
+void rs_error_not_created(struct rs_error *e, unsigned attempts);
+
 /* Copies `src` (len bytes) into out[outlen] replacing control characters
  * and truncating. Always NUL-terminates. */
 void rs_error_copy_text(char *out, size_t outlen, const char *src,
@@ -171,6 +197,16 @@ void rs_error_copy_text(char *out, size_t outlen, const char *src,
 
 /* Parses a body that must be a JSON object; owned result or NULL. */
 json_t *rs_json_parse_object(const char *body, size_t len);
+
+/*
+ * Whether a success answer to a write (POST, PUT, DELETE) is the API's:
+ * the API answers writes with an empty body or JSON. A body that is not
+ * JSON, or an HTML one (`ctype`, the Content-Type, may be NULL), comes
+ * from something between us and the API (a proxy's or captive portal's
+ * page), and says nothing about whether the write was made. Pure.
+ */
+bool rs_json_write_answer_ok(const char *body, size_t len,
+    const char *ctype);
 
 /* Renames applied while flattening a read into a record. */
 struct rs_json_rename {
@@ -242,6 +278,40 @@ typedef int rs_op_exists_fn(struct rs_client *c, void *arg,
     struct rs_error *err);
 int rs_op_create(struct rs_client *c, struct rs_request *post,
     rs_op_exists_fn *exists, void *arg, struct rs_error *err);
+
+/*
+ * The same, for a create of which `sent` POSTs were made already (0: none,
+ * as rs_op_create; >= 1: the last failed with -ADSYNC_EUNKNOWN, which
+ * `err` holds, so it starts with the lookup). The POSTs in all, those
+ * already sent included, are at most 1 + max_retries; a lookup that finds
+ * nothing after the last one ends with rs_error_not_created().
+ */
+int rs_op_create_from(struct rs_client *c, struct rs_request *post,
+    unsigned sent, rs_op_exists_fn *exists, void *arg,
+    struct rs_error *err);
+
+/*
+ * Marker paging (distribution lists, rackspace-api.md §4.3): the markers
+ * seen so far, to stop at one the server names a second time (a loop).
+ */
+struct rs_op_marks {
+	char **v;		/* owned, sorted (strcmp) */
+	size_t n;
+	size_t cap;
+};
+void rs_op_marks_init(struct rs_op_marks *m);
+void rs_op_marks_fini(struct rs_op_marks *m);
+
+/*
+ * Checks the next marker a page of `rows` rows names (`next`, NULL or ""
+ * when it names none): 1 when the index goes on with `next` (remembered),
+ * 0 when this was the last page, or -ADSYNC_EPROTO with a sentence in
+ * `why` when the server contradicts itself: an empty page that names a
+ * next marker, or a marker it named before (following either would loop
+ * until the page limit). -ENOMEM. Pure.
+ */
+int rs_op_marker_next(struct rs_op_marks *m, size_t rows, const char *next,
+    char *why, size_t whylen);
 
 /*
  * Operations shared by every resource at

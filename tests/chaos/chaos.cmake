@@ -14,26 +14,15 @@ if(NOT DEFINED ADSYNC_AD_TEMPLATE_ENV)
 		"ADSYNC_AD_TEMPLATE=${CMAKE_BINARY_DIR}/testbed/template")
 endif()
 
-#
-# Two cases fail today on the adsync bugs they found (issue 9; the closing
-# note of its first sitting and docs/testing-sync.md "Chaos"): they run in
-# `make chaos` (tests/chaos/run.sh) and join `make test` with their fixes
-# (ADSYNC_CHAOS_ALL=ON registers them now):
-#   kill_delta     a list's members-remove re-sent after a kill is refused
-#                  whole, so a newer removal in the batch never happens
-#   restart        a create is re-sent after rsemu restarts (libcurl's
-#                  re-send on a refused connection read as "not sent")
-# (kill_password's bug, a spooled older password set over a newer one, is
-# fixed: pw_last in pw.db.)
-option(ADSYNC_CHAOS_ALL "register the chaos cases with known bugs" OFF)
+# The three cases that found bugs (issue 9, docs/testing-sync.md "Chaos")
+# run here with their fixes: kill_delta (a list's members-remove re-sent
+# after a kill was refused whole), restart (a create sent again after rsemu
+# restarted: libcurl's re-send on a refused connection read as "not sent")
+# and kill_password (a spooled older password set over a newer one).
 if(TARGET adsync AND TARGET rsemu)
 	set(chaos_dir ${CMAKE_CURRENT_LIST_DIR})
 	set(chaos_tests)
-	set(chaos_kill_cases initial)
-	if(ADSYNC_CHAOS_ALL)
-		list(APPEND chaos_kill_cases delta)
-	endif()
-	foreach(case ${chaos_kill_cases})
+	foreach(case initial delta)
 		add_test(NAME chaos_kill_${case}
 			COMMAND ${chaos_dir}/test_chaos_kill.sh
 				$<TARGET_FILE:adsync> $<TARGET_FILE:rsemu>
@@ -48,11 +37,7 @@ if(TARGET adsync AND TARGET rsemu)
 				$<TARGET_FILE:adsync-pwhook>)
 		list(APPEND chaos_tests chaos_kill_password)
 	endif()
-	set(chaos_names faults guard)
-	if(ADSYNC_CHAOS_ALL)
-		list(APPEND chaos_names restart)
-	endif()
-	foreach(name ${chaos_names})
+	foreach(name faults guard restart)
 		add_test(NAME chaos_${name}
 			COMMAND ${chaos_dir}/test_chaos_${name}.sh
 				$<TARGET_FILE:adsync> $<TARGET_FILE:rsemu>

@@ -185,13 +185,36 @@ unaffected_no_managers_error() {
 }
 posts_of() { grep -c "^POST example.com/ex/mailboxes/$1 " "$HW/write.reqs"; }
 unaffected_alice_posts_bounded() {	# unknown outcome: looked up, re-sent up to max_retries
-	local n
+	local n seq want
 	n=$(posts_of alice.anderson)
-	if [ "$n" -lt 1 ] || [ "$n" -gt 3 ]; then
-		echo "     $n POSTs for alice, want 1 to 3 (max_retries = 2)"
+	# The first POST and max_retries (2) re-sends, the pipeline's
+	# included; each looked up first, and the last one after.
+	if [ "$n" != 3 ]; then
+		echo "     $n POSTs for alice, want 3 (1 + max_retries = 2)"
 		return 1
 	fi
-	grep -q '^GET example.com/ex/mailboxes/alice.anderson 404' "$HW/write.reqs" || { echo "     alice was not looked up before a new POST"; return 1; }
+	seq=$(grep -E '^(POST|GET) example.com/ex/mailboxes/alice.anderson ' "$HW/write.reqs" | cut -d' ' -f1,3 | tr '\n' ' ')
+	want="POST 502 GET 404 POST 502 GET 404 POST 502 GET 404 "
+	[ "$seq" = "$want" ] || { echo "     alice's requests: $seq, want $want"; return 1; }
+}
+unaffected_alice_not_unknown() {	# looked up after the last POST: the outcome is known
+	local l
+	l=$(grep -F 'CN=Alice Anderson' "$HW/write.alerts" | grep -F "Performed action 'Create'")
+	[ -n "$l" ] || { echo "     no alert for alice's create"; return 1; }
+	! grep -qi 'unknown' <<< "$l" || { echo "     alice's alert: ${l:0:300}"; return 1; }
+}
+unaffected_david_looked_up() {	# the page was not taken for a create: looked up, then made once
+	local seq want
+	seq=$(grep -E '^(POST|GET) example.com/ex/mailboxes/david.dunn ' "$HW/write.reqs" | cut -d' ' -f1,3 | tr '\n' ' ')
+	want="POST 200 GET 404 POST 200 "
+	[ "$seq" = "$want" ] || { echo "     david's requests: $seq, want $want"; return 1; }
+}
+unaffected_engineering_members() {	# bob's and carol's creates failed (400s)
+	local want got
+	want="frank.fischer@example.com juergen.grossmann@example.com"
+	got=$(st_members example.com engineering | tr '\n' ' ')
+	got=${got% }
+	[ "$got" = "$want" ] || { echo "     Engineering's members in rsemu: '$got', want '$want'"; return 1; }
 }
 unaffected_posted_once() {	# a 4xx is not retried
 	local u
