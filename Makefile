@@ -3,7 +3,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo bench fuzz clean
+.PHONY: all deps configure build test demo bench fuzz clean install
 
 all: build
 
@@ -46,6 +46,15 @@ bench:
 # at once (default nproc); new inputs are merged into tests/fuzz/corpus.
 fuzz: deps
 	@./scripts/fuzz.sh build/fuzz
+
+# The release build installed under PREFIX (default /usr/local), staged
+# under DESTDIR when given (docs/packaging.md "make install"):
+#   make install                      # /usr/local/sbin/adsync, ...
+#   make install PREFIX=/usr DESTDIR=/tmp/stage
+PREFIX ?= /usr/local
+install:
+	@$(MAKE) --no-print-directory PRESET=release build
+	DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
 
 clean:
 	rm -rf build
