@@ -3,7 +3,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo bench fuzz clean install
+.PHONY: all deps configure build test demo bench fuzz clean install deb
 
 all: build
 
@@ -55,6 +55,12 @@ PREFIX ?= /usr/local
 install:
 	@$(MAKE) --no-print-directory PRESET=release build
 	DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
+
+# The Debian packages adsync and adsync-dc-hooks, and the Windows filter's
+# zip, built from a copy of the tree into build/deb, then lintian
+# (scripts/deb.sh, docs/packaging.md).
+deb: deps
+	@./scripts/deb.sh
 
 clean:
 	rm -rf build
