@@ -46,6 +46,7 @@ mkdir -p "$COPY"
 t0=$(date +%s)
 if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	# Files deleted in the work tree but still tracked are left out.
+	# shellcheck disable=SC2016  # $f is the inner sh's
 	(cd "$SRC" && git ls-files -z --cached --others --exclude-standard |
 	    xargs -0 sh -c 'for f; do [ -e "$f" ] || [ -L "$f" ] && printf "%s\0" "$f"; done' sh |
 	    tar --null -T - -cf -) | tar -xf - -C "$COPY"

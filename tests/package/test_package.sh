@@ -9,7 +9,7 @@
 #  2. makes a minimal bookworm root: debootstrap --variant=minbase from the
 #     host's Debian mirror, once, then apt-get update in it; kept as
 #     SRCDIR/build/package/bookworm-minbase.tar (its .stamp says how it was
-#     made) and unpacked into a fresh directory at each run;
+#     made) and unpacked into build/package/root.PID at each run;
 #  3. installs adsync and adsync-dc-hooks there with apt-get (dependencies
 #     from the mirror; the .debs apt fetched are kept in build/package/apt
 #     for the next run, and a failure is retried after apt-get update, for
@@ -35,6 +35,10 @@
 # root, when debootstrap, dpkg-buildpackage, lintian or another tool is
 # missing, when the mirror does not answer, or (from with-ad.sh) when Samba
 # is missing. ADSYNC_DEBIAN_MIRROR overrides the mirror.
+# Functions run by traps look unreachable to shellcheck; ${...} in single
+# quotes are dpkg-query's and apt's formats.
+# SAMPLE_* come from an eval of sync_env.sh's lines.
+# shellcheck disable=SC2317,SC2016,SC2153
 set -uo pipefail
 
 SRCDIR=$(realpath "${1:?usage: test_package.sh SRCDIR}")
@@ -86,7 +90,7 @@ as_adsync() {
 # test_package.sh SRCDIR --in-ad, with ROOT, W and VERSION exported.
 # ---------------------------------------------------------------------------
 in_ad() {
-	local RSEMU_PID="" i rs_listen emu_admin rc
+	local RSEMU_PID="" rs_listen emu_admin rc t
 	AUDIT_HOME=$SRCDIR/tests/audit
 	# shellcheck source=tests/audit/audit.sh
 	. "$AUDIT_HOME/audit.sh"
@@ -139,7 +143,7 @@ in_ad() {
 	    --domain example.com:both --domain example.net:both \
 	    --throttle off --ready-file /srv/rsemu/ready 2>>"$W/rsemu.log" &
 	RSEMU_PID=$!
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		[ -s "$ROOT/srv/rsemu/ready" ] && break
 		kill -0 "$RSEMU_PID" 2>/dev/null || break
 		sleep 0.05
@@ -193,7 +197,7 @@ CONF
 	sed 's/^/  check: /' "$W/check.out"
 	expect "adsync check --connect in the root, as adsync" "$rc" 0
 
-	local t=$(date +%s.%N)
+	t=$(date +%s.%N)
 	as_adsync /usr/sbin/adsync sync --once --json > "$W/sync.out" 2> "$W/sync.err"
 	rc=$?
 	echo "  sync --once: exit $rc in $(since "$t") s; $(grep '^{"summary"' "$W/sync.out")"
@@ -225,8 +229,9 @@ for acct in state["accounts"]:
 print(" ".join(sorted(out)))
 PY
 	}
-	words() { printf '%s\n' $1 | sort | tr '\n' ' ' | sed 's/ $//'; }
+	# words LIST: its blank-separated words, sorted, one blank apart.
 	# shellcheck disable=SC2086
+	words() { printf '%s\n' $1 | sort | tr '\n' ' ' | sed 's/ $//'; }
 	expect "Exchange mailboxes in example.com" "$(names example.com ex)" "$(words "$SAMPLE_EX_COM")"
 	expect "Exchange mailboxes in example.net" "$(names example.net ex)" ""
 	expect "Rackspace Email mailboxes in example.com" "$(names example.com rs)" "$(words "$SAMPLE_RS_COM")"
@@ -366,9 +371,16 @@ if [ ! -f "$BASE" ] || [ "$(cat "$BASE.stamp" 2>/dev/null)" != "$STAMP" ]; then
 else
 	pass "base root cached ($BASE)"
 fi
+# Roots of runs that were killed (root.PID, the PID gone); a live run's
+# root is its own, and the mounts of a dead run died with its namespace.
+for d in "$CACHE"/root.*; do
+	[ -d "$d" ] || continue
+	kill -0 "${d##*.}" 2>/dev/null || rm -rf --one-file-system "$d"
+done
 t=$(date +%s.%N)
-ROOT=$(mktemp -d "$CACHE/root.XXXXXX")
-chmod 755 "$ROOT"
+ROOT=$CACHE/root.$$
+rm -rf --one-file-system "$ROOT"
+mkdir -m 755 "$ROOT"
 tar -C "$ROOT" -xf "$BASE" || { echo "FAIL: unpacking $BASE"; exit 1; }
 flock -u 8
 pass "root unpacked ($(since "$t") s)"
@@ -437,7 +449,7 @@ check "adsync-pwhook-sender.service not enabled" \
 
 out=$(in_root systemd-analyze verify --man=no adsync.service adsync-pwhook-sender.service 2>&1)
 rc=$?
-[ -z "$out" ] || echo "$out" | sed 's/^/  verify: /'
+[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/  verify: /'
 expect "systemd-analyze verify of both units" "$rc" 0
 score=$(in_root systemd-analyze security --offline=true /lib/systemd/system/adsync.service 2>&1 |
     sed -n 's/.*Overall exposure level for adsync.service: \([0-9.]*\).*/\1/p')
