@@ -280,8 +280,17 @@ curl -sf --max-time 20 -o /dev/null "${MIRROR%/}/dists/$SUITE/Release" ||
 echo "mirror: $MIRROR"
 
 mkdir -p "$CACHE/apt"
+# What runs that were killed left (root.PID and work.PID, the PID gone):
+# a live run's are its own, and the mounts of a dead run died with its
+# mount namespace.
+for d in "$CACHE"/root.* "$CACHE"/work.*; do
+	[ -d "$d" ] || continue
+	kill -0 "${d##*.}" 2>/dev/null || rm -rf --one-file-system "$d"
+done
 ROOT=
-W=$(mktemp -d "${TMPDIR:-/tmp}/pkg-test.XXXXXX")
+W=$CACHE/work.$$
+rm -rf "$W"
+mkdir -m 700 "$W"
 
 # Unmounts whatever is mounted under the root, deepest first.
 unmount_root() {
@@ -371,12 +380,6 @@ if [ ! -f "$BASE" ] || [ "$(cat "$BASE.stamp" 2>/dev/null)" != "$STAMP" ]; then
 else
 	pass "base root cached ($BASE)"
 fi
-# Roots of runs that were killed (root.PID, the PID gone); a live run's
-# root is its own, and the mounts of a dead run died with its namespace.
-for d in "$CACHE"/root.*; do
-	[ -d "$d" ] || continue
-	kill -0 "${d##*.}" 2>/dev/null || rm -rf --one-file-system "$d"
-done
 t=$(date +%s.%N)
 ROOT=$CACHE/root.$$
 rm -rf --one-file-system "$ROOT"
