@@ -3,7 +3,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo bench fuzz clean
+.PHONY: all deps configure build test demo bench fuzz clean install deb
 
 all: build
 
@@ -46,6 +46,21 @@ bench:
 # at once (default nproc); new inputs are merged into tests/fuzz/corpus.
 fuzz: deps
 	@./scripts/fuzz.sh build/fuzz
+
+# The release build installed under PREFIX (default /usr/local), staged
+# under DESTDIR when given (docs/packaging.md "make install"):
+#   make install                      # /usr/local/sbin/adsync, ...
+#   make install PREFIX=/usr DESTDIR=/tmp/stage
+PREFIX ?= /usr/local
+install:
+	@$(MAKE) --no-print-directory PRESET=release build
+	DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
+
+# The Debian packages adsync and adsync-dc-hooks, and the Windows filter's
+# zip, built from a copy of the tree into build/deb, then lintian
+# (scripts/deb.sh, docs/packaging.md).
+deb: deps
+	@./scripts/deb.sh
 
 clean:
 	rm -rf build

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs every Debian package adsync's build, tests, demo and benchmarks need
 # (chromium, nodejs and npm: the console's browser tests, tests/browser/;
-# socat: make demo's bridge to the console).
+# socat: make demo's bridge to the console; dpkg-dev, debhelper, lintian and
+# debootstrap: `make deb` and its test, tests/package/).
 # Idempotent and non-interactive; fast (a dpkg query) when everything is present.
 # Runs as root (CI and the developer machines are root); otherwise through sudo.
 set -eu
@@ -15,6 +16,7 @@ libclang-rt-14-dev
 samba-ad-dc samba-ad-provision ldap-utils krb5-user ldb-tools python3-gpg gnupg
 util-linux time gcc-mingw-w64-x86-64 wine64
 chromium nodejs npm socat
+dpkg-dev debhelper lintian debootstrap
 "
 
 missing=""
