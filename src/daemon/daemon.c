@@ -210,6 +210,26 @@ dm_pw_start(struct daemon *d, const struct conf *conf, char *why,
 	return 0;
 }
 
+/* Once a day (with the full cycle): a receiver certificate about to end
+ * is issued again, and the receiver restarted with it, so that a daemon
+ * that runs for years never presents an expired one to the hooks. */
+static void
+dm_pw_renew(struct daemon *d)
+{
+	char w[768];
+
+	if (d->pw == NULL || pw_pki_server_expiring(d->conf->sync.state_dir,
+	    PW_PKI_RENEW_DAYS) != 1)
+		return;
+	log_info("the hook receiver's certificate ends within %d days: "
+	    "restarting the receiver with a new one", PW_PKI_RENEW_DAYS);
+	pw_sync_stop(d->pw);
+	d->pw = NULL;
+	if (dm_pw_start(d, d->conf, w, sizeof(w)) < 0)
+		log_warnx("%s; passwords are not received until this is "
+		    "fixed", w);
+}
+
 /* The canonical form of `c`, one "[section] key = value" per line. */
 static char *
 dm_conf_lines(const struct conf *c)
@@ -415,6 +435,7 @@ dm_timers(struct daemon *d)
 		d->next_full_ms = now +
 		    (int64_t)d->conf->sync.full_sync_interval * 1000;
 		dm_schedule(d, true, "full");
+		dm_pw_renew(d);
 	}
 	if (now >= d->next_interval_ms) {
 		d->next_interval_ms = now +

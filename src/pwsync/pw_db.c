@@ -22,7 +22,9 @@
 #include "pwsync.h"
 #include "xmalloc.h"
 
-#define PW_DB_VERSION 1
+/* 2: pw_last (the newest capture per user). Every table is CREATE ...
+ * IF NOT EXISTS, so running the schema brings any older pw.db up. */
+#define PW_DB_VERSION 2
 #define PW_DB_BUSY_MS 5000
 
 struct pw_db {
@@ -82,7 +84,7 @@ static const char pw_db_schema[] =
 	" first_seen INTEGER NOT NULL,"
 	" last_seen INTEGER NOT NULL"
 	") WITHOUT ROWID;"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
 
 static int
 pw_db_fail(struct pw_db *db, int code, const char *what)

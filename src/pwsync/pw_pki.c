@@ -354,9 +354,46 @@ pw_pki_keygen(void)
 	return EVP_EC_gen("P-256");
 }
 
+/* 1 when the certificate in `path` ends within `days` (or cannot be
+ * read: it is made again), 0 when not. */
+static int
+pw_pki_ends_within(const char *path, int days)
+{
+	char why[256];
+	X509 *crt = pw_pki_load_cert(path, why, sizeof(why));
+	time_t limit = time(NULL) + (time_t)days * 86400;
+	int r;
+
+	if (crt == NULL)
+		return 1;
+	r = X509_cmp_time(X509_get0_notAfter(crt), &limit) <= 0;
+	X509_free(crt);
+	return r;
+}
+
+int
+pw_pki_server_expiring(const char *state_dir, int days)
+{
+	char crt_p[PATH_MAX];
+
+	if (pw_pki_path(crt_p, sizeof(crt_p), state_dir, "server.pem") < 0)
+		return -ENAMETOOLONG;
+	if (access(crt_p, F_OK) < 0)
+		return 0;	/* no receiver yet */
+	return pw_pki_ends_within(crt_p, days);
+}
+
 int
 pw_pki_ensure(const char *state_dir, const char *names, char *why,
     size_t whylen)
+{
+	return pw_pki_ensure_renew(state_dir, names, PW_PKI_RENEW_DAYS, why,
+	    whylen);
+}
+
+int
+pw_pki_ensure_renew(const char *state_dir, const char *names,
+    int renew_days, char *why, size_t whylen)
 {
 	char ca_key_p[PATH_MAX], ca_p[PATH_MAX], key_p[PATH_MAX];
 	char crt_p[PATH_MAX], names_p[PATH_MAX], san[1024], old[1024];
@@ -410,8 +447,14 @@ pw_pki_ensure(const char *state_dir, const char *names, char *why,
 	}
 	if (access(crt_p, F_OK) == 0 && access(key_p, F_OK) == 0 &&
 	    strcmp(old, san) == 0) {
-		r = 0;
-		goto out;
+		/* The hooks check its dates: it is made again before it
+		 * ends (the DCs trust the CA, not this certificate). */
+		if (!pw_pki_ends_within(crt_p, renew_days)) {
+			r = 0;
+			goto out;
+		}
+		log_info("pki: the receiver's certificate ends within %d "
+		    "days: issuing a new one", renew_days);
 	}
 	r = -ENOMEM;
 	if ((key = pw_pki_keygen()) == NULL ||

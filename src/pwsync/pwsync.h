@@ -41,6 +41,16 @@
  */
 int pw_pki_ensure(const char *state_dir, const char *names, char *why,
     size_t whylen) ATTR_NODISCARD;
+/* Days before its end at which the receiver's certificate (825 days) is
+ * issued again: by pw_pki_ensure() at start and reload, and by the
+ * daemon's daily check (which restarts the receiver). */
+#define PW_PKI_RENEW_DAYS 30
+/* pw_pki_ensure() with another renewal margin (tests). */
+int pw_pki_ensure_renew(const char *state_dir, const char *names,
+    int renew_days, char *why, size_t whylen) ATTR_NODISCARD;
+/* 1 when the receiver's certificate ends within `days` (or is
+ * unreadable), 0 when not or when there is none, or a negative code. */
+int pw_pki_server_expiring(const char *state_dir, int days);
 
 /*
  * Issues a client certificate for `dc` (an ECDSA P-256 key, or RSA 2048

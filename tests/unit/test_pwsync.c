@@ -503,6 +503,40 @@ test_pki_ensure_idempotent(void **state)
 		free(before[i]);
 }
 
+/* A receiver certificate that ends within the renewal margin is issued
+ * again under the same CA (the DCs keep trusting it); one that does not is
+ * left alone; pw_pki_server_expiring() says which. */
+static void
+test_pki_ensure_renew(void **state)
+{
+	struct fx *fx = *state;
+	unsigned char *ca1, *srv1, *b;
+	size_t ca1_len, srv1_len, len;
+	char why[512] = "";
+
+	ensure_ok(fx->dir, "a.example.test");
+	ca1 = slurp_in(fx->dir, "pki/ca.pem", &ca1_len);
+	srv1 = slurp_in(fx->dir, "pki/server.pem", &srv1_len);
+	/* 825 days of validity: not within 30, within 900. */
+	assert_int_equal(pw_pki_server_expiring(fx->dir, 30), 0);
+	assert_int_equal(pw_pki_server_expiring(fx->dir, 900), 1);
+	assert_int_equal(pw_pki_ensure_renew(fx->dir, "a.example.test", 30,
+	    why, sizeof(why)), 0);
+	b = slurp_in(fx->dir, "pki/server.pem", &len);
+	assert_true(len == srv1_len && memcmp(b, srv1, len) == 0);
+	free(b);
+	assert_int_equal(pw_pki_ensure_renew(fx->dir, "a.example.test", 900,
+	    why, sizeof(why)), 0);
+	b = slurp_in(fx->dir, "pki/server.pem", &len);
+	assert_false(len == srv1_len && memcmp(b, srv1, len) == 0);
+	free(b);
+	b = slurp_in(fx->dir, "pki/ca.pem", &len);
+	assert_true(len == ca1_len && memcmp(b, ca1, len) == 0);
+	free(b);
+	free(ca1);
+	free(srv1);
+}
+
 static void
 test_pki_ensure_new_names(void **state)
 {
@@ -2094,7 +2128,7 @@ test_db_newer_schema(void **state)
 	path_of(p, sizeof(p), fx->dir, "pw.db");
 	assert_int_equal(sqlite3_open_v2(p, &raw, SQLITE_OPEN_READWRITE,
 	    NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version = 2",
+	assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version = 3",
 	    -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
@@ -2106,6 +2140,53 @@ test_db_newer_schema(void **state)
 	assert_contains(why, "newer adsync");
 }
 
+/* A pw.db of schema 1 (before pw_last) is brought up: the newest-capture
+ * rule needs that table, and a pw.db written by an earlier adsync must
+ * not silently lose it. */
+static void
+test_db_upgrade_v1(void **state)
+{
+	struct fx *fx = *state;
+	struct pw_db *db = NULL;
+	sqlite3 *raw = NULL;
+	sqlite3_stmt *st = NULL;
+	char p[256];
+	int v = -1, n = -1;
+
+	db = db_ok(fx->dir, false);
+	pw_db_close(db);
+	path_of(p, sizeof(p), fx->dir, "pw.db");
+	assert_int_equal(sqlite3_open_v2(p, &raw, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(raw, "DROP TABLE pw_last", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version = 1",
+	    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+
+	db = db_ok(fx->dir, false);
+	pw_db_close(db);
+	assert_int_equal(sqlite3_open_v2(p, &raw, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM "
+	    "sqlite_master WHERE name = 'pw_last'", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	assert_int_equal(v, 2);
+	assert_int_equal(n, 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int
@@ -2115,6 +2196,7 @@ main(void)
 		T(test_pki_ensure_files),
 		T(test_pki_ensure_sans),
 		T(test_pki_ensure_idempotent),
+		T(test_pki_ensure_renew),
 		T(test_pki_ensure_new_names),
 		T(test_pki_ensure_unsafe_dir),
 		T(test_pki_issue),
@@ -2131,6 +2213,7 @@ main(void)
 		T(test_db_readonly),
 		T(test_db_alerts),
 		T(test_db_newer_schema),
+		T(test_db_upgrade_v1),
 		T(test_receiver_start),
 		T(test_receiver_bad_spec),
 		T(test_receiver_no_pki),
