@@ -130,14 +130,14 @@ hook_enroll(const struct conf *c, const char *dc, const char *outfile,
 		goto out;
 	}
 	printf("enrolled %s: hook file %s (mode 0600; it holds the DC's key: "
-	    "copy it to the DC as root only, e.g. /etc/samba/adsync.hook, "
+	    "copy it to the DC as root only, e.g. /etc/adsync/dc.adsync-hook, "
 	    "and delete this copy)\n", dc, outfile);
 	printf("receiver: %s (certificate fingerprint %.16s...)\n", url, fp);
 	printf("On a Samba DC, in the [global] section of smb.conf (domain "
 	    "password complexity must be on):\n");
 	printf("    check password script = adsync-pwhook -c "
-	    "/etc/samba/adsync.hook\n");
-	printf("and run `adsync-pwhook -c /etc/samba/adsync.hook --sender` as "
+	    "/etc/adsync/dc.adsync-hook\n");
+	printf("and run `adsync-pwhook -c /etc/adsync/dc.adsync-hook --sender` as "
 	    "a service (adsync-pwhook(8)). On Windows, see "
 	    "hooks/windows/README.md.\n");
 out:
