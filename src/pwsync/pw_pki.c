@@ -480,6 +480,43 @@ out:
 	return r;
 }
 
+/*
+ * An RSA 2048 key whose private components all have their full length
+ * (p, q, dP, dQ, qInv 128 bytes; d 256). Windows keeps a private key as a
+ * blob of fixed-length fields; wine's PFX import of a key with a shorter
+ * one (a leading zero byte: about one key in fifty) failed in GnuTLS ("The
+ * scanning of a large integer has failed") in the pwfilter test, so a
+ * Windows DC's hook file never carries such a key.
+ */
+static EVP_PKEY *
+pw_pki_rsa_gen(void)
+{
+	static const struct { const char *name; int bytes; } full[] = {
+		{ "rsa-factor1", 128 }, { "rsa-factor2", 128 },
+		{ "rsa-exponent1", 128 }, { "rsa-exponent2", 128 },
+		{ "rsa-coefficient1", 128 }, { "d", 256 } };
+	EVP_PKEY *key;
+	BIGNUM *bn;
+	size_t i;
+	int tries, ok;
+
+	for (tries = 0; tries < 64; tries++) {
+		if ((key = EVP_RSA_gen(2048)) == NULL)
+			return NULL;
+		ok = 1;
+		for (i = 0; ok && i < sizeof(full) / sizeof(full[0]); i++) {
+			bn = NULL;
+			ok = EVP_PKEY_get_bn_param(key, full[i].name, &bn) ==
+			    1 && BN_num_bytes(bn) == full[i].bytes;
+			BN_clear_free(bn);
+		}
+		if (ok)
+			return key;
+		EVP_PKEY_free(key);
+	}
+	return NULL;
+}
+
 static unsigned char *
 pw_pki_der(X509 *x, size_t *len)
 {
@@ -537,7 +574,7 @@ pw_pki_issue(const char *state_dir, const char *dc, const char *receiver,
 	}
 	/* RSA for a DC whose TLS stack cannot present an ECDSA client key
 	 * (measured: wine's PFXImportCertStore imports RSA keys only). */
-	if ((key = rsa ? EVP_RSA_gen(2048) : pw_pki_keygen()) == NULL ||
+	if ((key = rsa ? pw_pki_rsa_gen() : pw_pki_keygen()) == NULL ||
 	    (crt = pw_pki_make(key, dc, PKI_CLIENT_DAYS, ca, ca_key, 'c',
 	    NULL)) == NULL)
 		goto fail;

@@ -108,7 +108,39 @@ ca ca2
 issue srv ca "$ec" /CN=localhost "$srv_ext"
 issue srv2 ca2 "$ec" /CN=localhost "$srv_ext"
 issue cli_ec ca "$ec" /CN=DC1 "$cli_ext"
-issue cli_rsa ca "-newkey rsa:2048" /CN=DC1 "$cli_ext"
+# An RSA key whose private components all have their full length, as
+# `adsync hook enroll --rsa` makes them (pw_pki_rsa_gen): wine's PFX import
+# refused a key with a shorter one ("The scanning of a large integer has
+# failed"), about one random key in fifty.
+rsa_full() { # file
+	local i
+	for i in $(seq 1 64); do
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+			-out "$1" 2>/dev/null || return 1
+		openssl rsa -in "$1" -text -noout 2>/dev/null | python3 -c '
+import re, sys
+want = {"privateExponent": 256, "prime1": 128, "prime2": 128,
+        "exponent1": 128, "exponent2": 128, "coefficient": 128}
+cur, got = None, {}
+for line in sys.stdin:
+    m = re.match(r"^(\w+):\s*$", line)
+    if m:
+        cur = m.group(1); got[cur] = ""; continue
+    if cur and line.startswith(" "):
+        got[cur] += line.strip()
+    else:
+        cur = None
+for k, n in want.items():
+    b = bytes.fromhex(got.get(k, "").replace(":", "")).lstrip(b"\0")
+    if len(b) != n:
+        sys.exit(1)
+' && return 0
+	done
+	return 1
+}
+rsa_full cli_rsa.full.key || fail "no full-length RSA key in 64 tries"
+issue cli_rsa ca "-new -key cli_rsa.full.key" /CN=DC1 "$cli_ext"
+cp cli_rsa.full.key cli_rsa.key
 for k in ec rsa; do
 	# PBE-SHA1-3DES + SHA-1 MAC: what every Windows version imports.
 	openssl pkcs12 -export -passout pass: -in "cli_$k.pem" \

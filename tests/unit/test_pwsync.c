@@ -683,8 +683,27 @@ pki_issue_check(struct fx *fx, bool rsa)
 	assert_int_equal(EVP_PKEY_eq(key, X509_get0_pubkey(crt)), 1);
 	assert_int_equal(X509_check_private_key(crt, key), 1);
 	if (rsa) {
+		static const char *const names[] = { "rsa-factor1",
+		    "rsa-factor2", "rsa-exponent1", "rsa-exponent2",
+		    "rsa-coefficient1" };
+		BIGNUM *bn;
+		size_t i;
+
 		assert_int_equal(EVP_PKEY_get_base_id(key), EVP_PKEY_RSA);
 		assert_int_equal(EVP_PKEY_get_bits(key), 2048);
+		/* Every private component at its full length (Windows'
+		 * fixed-length key blob; wine refused shorter ones). */
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			bn = NULL;
+			assert_int_equal(EVP_PKEY_get_bn_param(key, names[i],
+			    &bn), 1);
+			assert_int_equal(BN_num_bytes(bn), 128);
+			BN_clear_free(bn);
+		}
+		bn = NULL;
+		assert_int_equal(EVP_PKEY_get_bn_param(key, "d", &bn), 1);
+		assert_int_equal(BN_num_bytes(bn), 256);
+		BN_clear_free(bn);
 	} else {
 		assert_int_equal(EVP_PKEY_get_base_id(key), EVP_PKEY_EC);
 		assert_int_equal(EVP_PKEY_get_bits(key), 256);
