@@ -305,16 +305,19 @@ pw_db_dc_row(sqlite3_stmt *s, struct pw_dc *d)
 		snprintf(d->version, sizeof(d->version), "%s", t);
 }
 
-int
-pw_db_dc_by_fp(struct pw_db *db, const char *fp, struct pw_dc *out)
+/* The DC of the row whose `sql` (a query with one parameter) matches
+ * `value`: 1 and *out, 0 when none, or a negative code (`what` names the
+ * lookup in the error). */
+static int
+pw_db_dc_one(struct pw_db *db, const char *sql, const char *value,
+    const char *what, struct pw_dc *out)
 {
 	sqlite3_stmt *s;
 	int r, rc;
 
-	if ((r = pw_db_prep(db, "SELECT " PW_DC_COLS " FROM hook_dc"
-	    " WHERE fingerprint = ?1", &s)) < 0)
+	if ((r = pw_db_prep(db, sql, &s)) < 0)
 		return r;
-	sqlite3_bind_text(s, 1, fp, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 1, value, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		pw_db_dc_row(s, out);
@@ -322,33 +325,24 @@ pw_db_dc_by_fp(struct pw_db *db, const char *fp, struct pw_dc *out)
 	} else if (rc == SQLITE_DONE) {
 		r = 0;
 	} else {
-		r = pw_db_fail(db, rc, "looking the certificate up");
+		r = pw_db_fail(db, rc, what);
 	}
 	sqlite3_finalize(s);
 	return r;
 }
 
 int
+pw_db_dc_by_fp(struct pw_db *db, const char *fp, struct pw_dc *out)
+{
+	return pw_db_dc_one(db, "SELECT " PW_DC_COLS " FROM hook_dc"
+	    " WHERE fingerprint = ?1", fp, "looking the certificate up", out);
+}
+
+int
 pw_db_dc_by_name(struct pw_db *db, const char *dc, struct pw_dc *out)
 {
-	sqlite3_stmt *s;
-	int r, rc;
-
-	if ((r = pw_db_prep(db, "SELECT " PW_DC_COLS " FROM hook_dc"
-	    " WHERE name = ?1", &s)) < 0)
-		return r;
-	sqlite3_bind_text(s, 1, dc, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		pw_db_dc_row(s, out);
-		r = 1;
-	} else if (rc == SQLITE_DONE) {
-		r = 0;
-	} else {
-		r = pw_db_fail(db, rc, "looking the DC up");
-	}
-	sqlite3_finalize(s);
-	return r;
+	return pw_db_dc_one(db, "SELECT " PW_DC_COLS " FROM hook_dc"
+	    " WHERE name = ?1", dc, "looking the DC up", out);
 }
 
 int

@@ -74,17 +74,25 @@ sync_report_add(struct sync_report *rep, enum plan_level level,
 	a->message = xstrdup(msg);
 }
 
+static void ATTR_PRINTF(4, 0)
+sync_report_vadd(struct sync_report *rep, enum plan_level level,
+    const struct plan_op *op, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sync_report_add(rep, level, op, msg);
+}
+
 void
 sync_report_error(struct sync_report *rep, const struct plan_op *op,
     const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sync_report_vadd(rep, PLAN_ALERT_ERROR, op, fmt, ap);
 	va_end(ap);
-	sync_report_add(rep, PLAN_ALERT_ERROR, op, msg);
 }
 
 /* A warning about an op that was applied: not counted as an error. */
@@ -92,13 +100,11 @@ static void ATTR_PRINTF(3, 4)
 sync_report_warning(struct sync_report *rep, const struct plan_op *op,
     const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sync_report_vadd(rep, PLAN_ALERT_WARNING, op, fmt, ap);
 	va_end(ap);
-	sync_report_add(rep, PLAN_ALERT_WARNING, op, msg);
 }
 
 /* Mailbox ops, for either service. */
