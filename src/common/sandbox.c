@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "sandbox.h"
 
 #ifndef __NR_landlock_create_ruleset
@@ -154,7 +155,7 @@ ll_add_path(int rfd, const char *path, uint64_t access, uint64_t handled,
 out:
 	if (r < 0)
 		snprintf(why, whylen, "sandbox: cannot allow %s: %s", path,
-		    strerror(-r));
+		    adsync_strerror(r));
 	close(fd);
 	return r;
 }
@@ -192,7 +193,7 @@ ll_apply(const struct sandbox_rules *rules, struct sandbox_report *rep,
 	if (rfd < 0) {
 		r = -errno;
 		snprintf(why, whylen, "sandbox: cannot create the Landlock "
-		    "ruleset: %s", strerror(-r));
+		    "ruleset: %s", adsync_strerror(r));
 		return r;
 	}
 	ro = LL_FS_READ_FILE | LL_FS_READ_DIR;
@@ -212,13 +213,13 @@ ll_apply(const struct sandbox_rules *rules, struct sandbox_report *rep,
 			r = -errno;
 			snprintf(why, whylen, "sandbox: cannot allow binding "
 			    "port %u: %s", (unsigned)rules->bind[i],
-			    strerror(-r));
+			    adsync_strerror(r));
 		}
 	}
 	if (r == 0 && syscall(__NR_landlock_restrict_self, rfd, 0) < 0) {
 		r = -errno;
 		snprintf(why, whylen, "sandbox: cannot enforce the Landlock "
-		    "ruleset: %s", strerror(-r));
+		    "ruleset: %s", adsync_strerror(r));
 	}
 	close(rfd);
 	if (r == 0) {
@@ -311,9 +312,11 @@ sb_seccomp(char *why, size_t whylen)
 	prog.len = (unsigned short)k;
 	prog.filter = f;
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+		int r = -errno;
+
 		snprintf(why, whylen, "sandbox: cannot install the system "
-		    "call filter: %s", strerror(errno));
-		return -errno;
+		    "call filter: %s", adsync_strerror(r));
+		return r;
 	}
 	return 1;
 }
@@ -361,9 +364,10 @@ sb_drop_caps(char *why, size_t whylen)
 		goto fail;
 	return 0;
 fail:
+	cap = -errno;
 	snprintf(why, whylen, "sandbox: cannot drop capabilities: %s",
-	    strerror(errno));
-	return -errno;
+	    adsync_strerror(cap));
+	return cap;
 }
 
 int
@@ -378,7 +382,7 @@ sandbox_apply(const struct sandbox_rules *rules, struct sandbox_report *rep,
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		r = -errno;
 		snprintf(why, whylen, "sandbox: cannot set no_new_privs: %s",
-		    strerror(-r));
+		    adsync_strerror(r));
 		return r;
 	}
 	if ((r = ll_apply(rules, rep, why, whylen)) < 0)
