@@ -116,7 +116,7 @@ dm_engine_cycle(struct dm_engine *de, struct sync_engine **e,
 	res->status = rep.status;
 	res->counts = rep.counts;
 	res->full_read = rep.full_read;
-	res->nops = rep.plan != NULL ? rep.plan->nops : 0;
+	res->nops = plan_nops_all(rep.plan);
 	res->secs_read = rep.secs_read;
 	res->secs_plan = rep.secs_plan;
 	res->secs_apply = rep.secs_apply;

@@ -267,10 +267,9 @@ nomem:
 
 /* Rule 10: (phase, service, kind, domain, name, op), then the anchor and
  * the first value so that equal keys still sort the same every time. */
-static int
-plan_op_cmp(const void *a, const void *b)
+int
+plan_op_order(const struct plan_op *x, const struct plan_op *y)
 {
-	const struct plan_op *x = a, *y = b;
 	int c;
 
 	if (x->phase != y->phase)
@@ -290,6 +289,45 @@ plan_op_cmp(const void *a, const void *b)
 	if (x->values.n > 0 && y->values.n > 0)
 		return strcmp(x->values.v[0], y->values.v[0]);
 	return 0;
+}
+
+static int
+plan_op_cmp(const void *a, const void *b)
+{
+	return plan_op_order(a, b);
+}
+
+size_t
+plan_nops_all(const struct plan *p)
+{
+	return p == NULL ? 0 : p->nops + p->nspilled;
+}
+
+int
+plan_flush(struct plan_ctx *ctx)
+{
+	struct plan *p = ctx->p;
+	struct plan_op op;
+	size_t i, j;
+	int r = 0;
+
+	if (ctx->opts->sink == NULL)
+		return 0;
+	for (i = j = ctx->flushed; i < p->nops; i++) {
+		if (p->ops[i].removal || r < 0) {
+			p->ops[j++] = p->ops[i];
+			continue;
+		}
+		op = p->ops[i];
+		p->counts.op[op.op]++;
+		p->nspilled++;
+		if ((r = ctx->opts->sink(ctx->opts->sink_arg, &op)) < 0)
+			snprintf(ctx->why, ctx->whylen, "keeping the plan's "
+			    "operations failed: %s", adsync_strerror(r));
+	}
+	p->nops = j;
+	ctx->flushed = j;
+	return r;
 }
 
 /* Alerts: errors, then warnings, then the held notice; by service, DN
@@ -459,7 +497,7 @@ plan_build(const struct plan_source *src, const struct plan_opts *opts,
 	if ((r = plan_diff_unseen(&ctx)) < 0)
 		goto fail;
 	where = "checking the limits";
-	if ((r = plan_guard_apply(&ctx)) < 0)
+	if ((r = plan_flush(&ctx)) < 0 || (r = plan_guard_apply(&ctx)) < 0)
 		goto fail;
 	if ((r = ctx.err) < 0)
 		goto fail;

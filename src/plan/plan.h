@@ -162,9 +162,11 @@ struct plan_counts {
 };
 
 struct plan {
-	struct plan_op *ops;		/* owned array, in apply order */
+	struct plan_op *ops;		/* owned array, in apply order (with
+					 * plan_opts.sink: the removals only) */
 	size_t nops;
 	size_t ops_cap;
+	size_t nspilled;		/* ops handed to plan_opts.sink */
 	struct plan_alert *alerts;	/* owned array */
 	size_t nalerts;
 	size_t alerts_cap;
@@ -264,7 +266,27 @@ struct plan_opts {
 	 * fetches again what it needs (docs/plan.md "Memory"); 0: the
 	 * default (4,096). Tests set 1 to fetch again at every step. */
 	size_t resident_max;
+	/*
+	 * Streaming (docs/plan.md "Memory"): when set, every op that is not
+	 * a removal is handed to `sink` as soon as its object is compared
+	 * and leaves the plan, which then holds the removals only (the
+	 * guard's, the held and the rejected work on them as before);
+	 * p->nspilled counts the others and p->counts counts all. `sink`
+	 * takes the op (it plan_op_fini()s it) and returns 0 or a negative
+	 * code, which stops the build. Ops reach it unsorted: the apply
+	 * order is plan_op_order()'s.
+	 */
+	int (*sink)(void *arg, struct plan_op *op);
+	void *sink_arg;
 };
+
+/* Releases what `op` owns (an op of a plan, a sink's, a spill's). */
+void plan_op_fini(struct plan_op *op);
+/* The apply order of two ops (rule 10: phase, service, kind, domain, name,
+ * op, anchor, first value): <0, 0, >0. */
+int plan_op_order(const struct plan_op *a, const struct plan_op *b);
+/* Every op of the plan: those it holds and those it handed to the sink. */
+size_t plan_nops_all(const struct plan *p);
 
 /*
  * Builds the plan. Returns 0 and *out (owned; plan_free()), or a negative

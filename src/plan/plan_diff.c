@@ -864,6 +864,8 @@ plan_diff_candidates(struct plan_ctx *ctx)
 		plan_row_fini(&ctx->row);
 		plan_row_init(&ctx->row);
 		plan_ent_trim(ctx);
+		if (r == 0)
+			r = plan_flush(ctx);
 	}
 	if (r == 0)
 		r = ctx->err;
@@ -970,6 +972,8 @@ plan_diff_unseen(struct plan_ctx *ctx)
 		    (r = plan_diff_unseen_external(ctx, l, op)) < 0)
 			return r;
 		plan_ent_trim(ctx);
+		if ((r = plan_flush(ctx)) < 0)
+			return r;
 	}
 	return ctx->err;
 }

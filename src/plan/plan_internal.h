@@ -148,6 +148,8 @@ struct plan_ctx {
 				 * mailboxes and lists, by address */
 	size_t nclaims;
 
+	size_t flushed;			/* p->ops before it are removals
+					 * kept by plan_flush() */
 	struct plan_op *held;		/* owned; ops the guard held back */
 	size_t nheld;
 };
@@ -159,8 +161,10 @@ struct plan_op *plan_op_add(struct plan_ctx *ctx, enum plan_opkind op,
     enum plan_service svc, enum plan_kind kind,
     const struct obj_guid *anchor, const char *dn, const char *domain,
     const char *name);
-/* Releases what `op` owns. */
-void plan_op_fini(struct plan_op *op);
+/* With plan_opts.sink, hands the ops added since the last flush that are
+ * not removals to it (called where a candidate or row is done). 0 or the
+ * sink's code (why set). */
+int plan_flush(struct plan_ctx *ctx) ATTR_NODISCARD;
 /* Sets a write field of `op` and records the change old -> new for
  * display. "password" is refused (SECURITY). 0 or a negative code. */
 int plan_op_field(struct plan_op *op, const char *field, const char *old,

@@ -348,6 +348,25 @@ struct store_op {
 };
 
 /*
+ * The spill of a streamed plan (store_spill.c, docs/plan.md "Memory"):
+ * temporary tables of this handle. reset() empties it (and must come
+ * before a plan); put() keeps one op (inside one transaction the spill
+ * opens itself: the plan's reads share it); seal() ends it and fixes the
+ * apply order (plan_op_order()'s); read() decodes up to `max` ops after
+ * the `after`-th, in that order, into `out` (owned by the caller:
+ * plan_op_fini each); count() says how many were kept; drop() frees it.
+ * A password field is refused as by the journal. 0 or a code.
+ */
+int store_spill_reset(struct store *st) ATTR_NODISCARD;
+int store_spill_put(struct store *st, const struct plan_op *op)
+    ATTR_NODISCARD;
+int store_spill_seal(struct store *st) ATTR_NODISCARD;
+int store_spill_read(struct store *st, size_t after, size_t max,
+    struct plan_op *out, size_t *n /* OUT */) ATTR_NODISCARD;
+size_t store_spill_count(const struct store *st);
+void store_spill_drop(struct store *st);
+
+/*
  * Journals `op` as pending before its call; *id identifies it. Outside a
  * transaction it commits at once, durably (synchronous=FULL for this
  * write), so that a crash right after still finds it. Inside a

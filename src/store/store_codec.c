@@ -468,3 +468,155 @@ out:
 	free(item);
 	return r;
 }
+
+/* ---- a whole plan op (the spill of a streamed plan, store_spill.c) ---- */
+
+#define STORE_OP_F_LEAVES	0x01u
+#define STORE_OP_F_REMOVAL	0x02u
+#define STORE_OP_F_EXTERNAL	0x04u
+#define STORE_OP_F_REASON	0x08u
+#define STORE_OP_TEXT_MAX	(3 * OBJ_DN_MAX)
+
+int
+store_codec_op_encode(const struct plan_op *op, struct buf *b)
+{
+	uint8_t flags = (op->leaves_scope ? STORE_OP_F_LEAVES : 0) |
+	    (op->removal ? STORE_OP_F_REMOVAL : 0) |
+	    (op->external != NULL ? STORE_OP_F_EXTERNAL : 0) |
+	    (op->reason != NULL ? STORE_OP_F_REASON : 0);
+	size_t i;
+	int r;
+
+	if ((r = store_codec_put_u8(b, STORE_CODEC_FORMAT)) < 0 ||
+	    (r = store_codec_put_u8(b, (uint8_t)op->op)) < 0 ||
+	    (r = store_codec_put_u8(b, (uint8_t)op->service)) < 0 ||
+	    (r = store_codec_put_u8(b, (uint8_t)op->kind)) < 0 ||
+	    (r = store_codec_put_u8(b, (uint8_t)op->phase)) < 0 ||
+	    (r = store_codec_put_u8(b, flags)) < 0 ||
+	    (r = buf_add(b, op->anchor.b, sizeof(op->anchor.b))) < 0 ||
+	    (r = store_codec_put_str(b, op->dn, OBJ_DN_MAX)) < 0 ||
+	    (r = store_codec_put_str(b, op->domain, STORE_OP_TEXT_MAX)) < 0 ||
+	    (r = store_codec_put_str(b, op->name, STORE_OP_TEXT_MAX)) < 0)
+		return r;
+	if (op->external != NULL && (r = store_codec_put_str(b, op->external,
+	    RS_FIELD_VALUE_MAX)) < 0)
+		return r;
+	if (op->reason != NULL && (r = store_codec_put_str(b, op->reason,
+	    STORE_OP_TEXT_MAX)) < 0)
+		return r;
+	if ((r = store_codec_record_encode(&op->fields, b)) < 0 ||
+	    (r = store_codec_put_u32(b, (uint32_t)op->nchanges)) < 0)
+		return r;
+	for (i = 0; i < op->nchanges; i++)
+		if ((r = store_codec_put_str(b, op->changes[i].field,
+		    RS_FIELD_NAME_MAX)) < 0 ||
+		    (r = store_codec_put_str(b, op->changes[i].old,
+		    RS_FIELD_VALUE_MAX)) < 0 ||
+		    (r = store_codec_put_str(b, op->changes[i].new,
+		    RS_FIELD_VALUE_MAX)) < 0)
+			return r;
+	return store_codec_strlist_encode(&op->values, b);
+}
+
+/* The fields of an op, as store_codec_record_decode() reads a record,
+ * but from `rd` and leaving it at the record's end (more follows). */
+static int
+store_codec_op_record(struct store_codec_rd *rd, struct rs_record *out)
+{
+	char *name = NULL, *value = NULL;
+	uint32_t n, i;
+	uint8_t u8;
+	int r;
+
+	if ((r = store_codec_get_u8(rd, &u8)) < 0)
+		return r;
+	if (u8 != STORE_CODEC_FORMAT)
+		return -ADSYNC_EPARSE;
+	if ((r = store_codec_get_u32(rd, &n)) < 0)
+		return r;
+	if (n > RS_RECORD_MAX_FIELDS || n > rd->left / 8)
+		return -ADSYNC_EPARSE;
+	for (i = 0; i < n; i++) {
+		if ((r = store_codec_get_strdup(rd, RS_FIELD_NAME_MAX,
+		    &name)) < 0 || (r = store_codec_get_strdup(rd,
+		    RS_FIELD_VALUE_MAX, &value)) < 0)
+			goto out;
+		if (rs_record_get(out, name) != NULL) {
+			r = -ADSYNC_EPARSE;
+			goto out;
+		}
+		if ((r = rs_record_set(out, name, value)) < 0)
+			goto out;
+		free(name);
+		free(value);
+		name = value = NULL;
+	}
+out:
+	free(name);
+	free(value);
+	return r;
+}
+
+int
+store_codec_op_decode(const void *p, size_t len, struct plan_op *op)
+{
+	struct store_codec_rd rd = { p, len };
+	uint8_t u8[6];
+	uint32_t n, i;
+	size_t k;
+	int r;
+
+	memset(op, 0, sizeof(*op));
+	rs_record_init(&op->fields);
+	rs_strlist_init(&op->values);
+	if (p == NULL || len > STORE_LIST_MAX)
+		return -ADSYNC_EPARSE;
+	for (k = 0; k < sizeof(u8); k++)
+		if ((r = store_codec_get_u8(&rd, &u8[k])) < 0)
+			return r;
+	if (u8[0] != STORE_CODEC_FORMAT || u8[1] >= PLAN_OP_COUNT ||
+	    u8[2] >= PLAN_SVC_COUNT || u8[3] >= PLAN_K_COUNT || u8[4] > 5 ||
+	    (u8[5] & ~0x0fu) != 0 || rd.left < sizeof(op->anchor.b))
+		return -ADSYNC_EPARSE;
+	op->op = (enum plan_opkind)u8[1];
+	op->service = (enum plan_service)u8[2];
+	op->kind = (enum plan_kind)u8[3];
+	op->phase = u8[4];
+	op->leaves_scope = (u8[5] & STORE_OP_F_LEAVES) != 0;
+	op->removal = (u8[5] & STORE_OP_F_REMOVAL) != 0;
+	memcpy(op->anchor.b, rd.p, sizeof(op->anchor.b));
+	rd.p += sizeof(op->anchor.b);
+	rd.left -= sizeof(op->anchor.b);
+	if ((r = store_codec_get_strdup(&rd, OBJ_DN_MAX, &op->dn)) < 0 ||
+	    (r = store_codec_get_strdup(&rd, STORE_OP_TEXT_MAX,
+	    &op->domain)) < 0 ||
+	    (r = store_codec_get_strdup(&rd, STORE_OP_TEXT_MAX,
+	    &op->name)) < 0)
+		return r;
+	if ((u8[5] & STORE_OP_F_EXTERNAL) != 0 && (r =
+	    store_codec_get_strdup(&rd, RS_FIELD_VALUE_MAX,
+	    &op->external)) < 0)
+		return r;
+	if ((u8[5] & STORE_OP_F_REASON) != 0 && (r =
+	    store_codec_get_strdup(&rd, STORE_OP_TEXT_MAX, &op->reason)) < 0)
+		return r;
+	if ((r = store_codec_op_record(&rd, &op->fields)) < 0 ||
+	    (r = store_codec_get_u32(&rd, &n)) < 0)
+		return r;
+	if (n > RS_RECORD_MAX_FIELDS || n > rd.left / 12)
+		return -ADSYNC_EPARSE;
+	if (n > 0 && (op->changes = calloc(n, sizeof(*op->changes))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		op->nchanges = i + 1;
+		if ((r = store_codec_get_strdup(&rd, RS_FIELD_NAME_MAX,
+		    &op->changes[i].field)) < 0 ||
+		    (r = store_codec_get_strdup(&rd, RS_FIELD_VALUE_MAX,
+		    &op->changes[i].old)) < 0 ||
+		    (r = store_codec_get_strdup(&rd, RS_FIELD_VALUE_MAX,
+		    &op->changes[i].new)) < 0)
+			return r;
+	}
+	/* The list is last: the rest of the input is exactly it. */
+	return store_codec_strlist_decode(rd.p, rd.left, &op->values);
+}

@@ -99,8 +99,14 @@ enum store_q {
 	STORE_Q_ALERT_EACH,
 	STORE_Q_ALERT_COUNT,
 	STORE_Q_ALERT_HIST,
+	/* the spill of a streamed plan (temporary tables, finalized when
+	 * they are made again) */
+	STORE_Q_SPILL_FIRST,
+	STORE_Q_SPILL_PUT = STORE_Q_SPILL_FIRST,
+	STORE_Q_SPILL_GET,
+	STORE_Q_SPILL_END,
 	/* staging tables of a full read (finalized at its end) */
-	STORE_Q_STAGE_FIRST,
+	STORE_Q_STAGE_FIRST = STORE_Q_SPILL_END,
 	STORE_Q_STAGE_PUT_OBJ = STORE_Q_STAGE_FIRST,
 	STORE_Q_STAGE_DEL_MEMBERS,
 	STORE_Q_STAGE_PUT_MEMBER,
@@ -123,6 +129,8 @@ struct store {
 	bool readonly;
 	bool sync_full;			/* PRAGMA synchronous is FULL now */
 	enum store_txn txn;
+	bool spill_txn;			/* the spill's own BEGIN is open */
+	size_t spilled;			/* ops in the spill */
 	sqlite3_stmt *q[STORE_Q_COUNT];
 	char err[STORE_ERRMSG_MAX];	/* last failure, for store_errmsg() */
 };
@@ -228,6 +236,13 @@ int store_codec_record_encode(const struct rs_record *r, struct buf *b)
     ATTR_NODISCARD;
 int store_codec_record_decode(const void *p, size_t len,
     struct rs_record *out) ATTR_NODISCARD;
+/* A whole plan op (store_spill.c): its kind, flags, anchor, texts,
+ * fields, display changes and values. Same rules; on a decode failure the
+ * caller plan_op_fini()s what was filled. */
+int store_codec_op_encode(const struct plan_op *op, struct buf *b)
+    ATTR_NODISCARD;
+int store_codec_op_decode(const void *p, size_t len, struct plan_op *op)
+    ATTR_NODISCARD;
 /* A struct rs_strlist. Same rules. */
 int store_codec_strlist_encode(const struct rs_strlist *l, struct buf *b)
     ATTR_NODISCARD;

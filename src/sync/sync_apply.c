@@ -1096,42 +1096,131 @@ sync_apply_batch_size(const struct sync_engine *e)
 	return w < SYNC_BATCH_MIN ? SYNC_BATCH_MIN : (size_t)w;
 }
 
+/*
+ * The plan's ops in apply order: the removals the plan holds (p->ops,
+ * sorted) merged with the ops it streamed into the store's spill
+ * (docs/plan.md "Memory"), read back a buffer at a time. An op taken
+ * from the spill is owned by whoever took it; a removal stays the plan's.
+ */
+struct sync_ops {
+	const struct plan *p;
+	struct store *st;
+	size_t ri;		/* next removal of p->ops */
+	size_t sread, stotal;	/* spilled ops read so far, in all */
+	struct plan_op *buf;	/* decoded spilled ops (owned until taken) */
+	size_t nbuf, bi, cap;
+};
+
+/* The next op (borrowed until taken), NULL at the end or on a read
+ * failure (*err then). */
+static const struct plan_op *
+sync_ops_peek(struct sync_ops *c, int *err)
+{
+	const struct plan_op *rm, *sp;
+	size_t n = 0;
+
+	*err = 0;
+	/* Refilled only when every buffered op was taken: nothing taken
+	 * points into it. */
+	if (c->bi == c->nbuf && c->sread < c->stotal) {
+		if ((*err = store_spill_read(c->st, c->sread, c->cap, c->buf,
+		    &n)) < 0)
+			return NULL;
+		if (n == 0) {
+			*err = -ADSYNC_EPROTO;	/* fewer than were kept */
+			return NULL;
+		}
+		c->nbuf = n;
+		c->bi = 0;
+		c->sread += n;
+	}
+	rm = c->ri < c->p->nops ? &c->p->ops[c->ri] : NULL;
+	sp = c->bi < c->nbuf ? &c->buf[c->bi] : NULL;
+	if (rm != NULL && sp != NULL)
+		return plan_op_order(rm, sp) <= 0 ? rm : sp;
+	return rm != NULL ? rm : sp;
+}
+
+/* Takes the op sync_ops_peek() returned into *dst; true when *dst owns
+ * it (a spilled op), false for a removal of the plan (a shallow copy). */
+static bool
+sync_ops_take(struct sync_ops *c, const struct plan_op *peeked,
+    struct plan_op *dst)
+{
+	if (c->ri < c->p->nops && peeked == &c->p->ops[c->ri]) {
+		*dst = c->p->ops[c->ri++];
+		return false;
+	}
+	*dst = c->buf[c->bi++];
+	return true;
+}
+
+static void
+sync_ops_fini(struct sync_ops *c)
+{
+	while (c->bi < c->nbuf)
+		plan_op_fini(&c->buf[c->bi++]);
+	free(c->buf);
+}
+
 int
 sync_apply(struct sync_engine *e, const struct plan *p,
     struct sync_report *rep)
 {
 	struct sync_apply_failed failed = { NULL, NULL, 0, NULL, 0, 0 };
 	struct sync_slot *v = NULL;
+	struct sync_ops c;
+	struct plan_op *ops = NULL;
+	const struct plan_op *next;
+	bool *owned = NULL;
 	unsigned long calls0;
 	int64_t now = (int64_t)time(NULL);
-	size_t i, j, n, batch = sync_apply_batch_size(e);
+	size_t i, j, n, done = 0, total = plan_nops_all(p),
+	    batch = sync_apply_batch_size(e);
 	int r = 0;
 
-	if (p->nops == 0)
+	if (total == 0)
 		return 0;
 	if ((r = sync_engine_client(e, rep->why, sizeof(rep->why))) < 0)
 		return r;
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	c.st = e->st;
+	c.stotal = p->nspilled;
+	c.cap = batch;
+	c.buf = xcalloc(batch, sizeof(*c.buf));
 	calls0 = sync_apply_calls(e->rs);
 	v = xcalloc(batch, sizeof(*v));
-	for (i = 0; i < p->nops && r == 0; i += n) {
+	ops = xcalloc(batch, sizeof(*ops));
+	owned = xcalloc(batch, sizeof(*owned));
+	for (i = 0; done < total && r == 0; done += n) {
 		if (sync_stopping(e)) {
 			r = -ADSYNC_ECANCELED;
 			snprintf(rep->why, sizeof(rep->why), "stopped before "
 			    "%zu of %zu operations: adsync is shutting down; "
-			    "the next cycle plans them again", p->nops - i,
-			    p->nops);
+			    "the next cycle plans them again", total - done,
+			    total);
 			break;
 		}
 		/* A batch: ops of one phase (the ops of one object are in
 		 * different phases, so a batch never holds two that depend
 		 * on each other). */
-		n = 1;
-		while (i + n < p->nops && n < batch &&
-		    p->ops[i + n].phase == p->ops[i].phase)
+		n = 0;
+		while (n < batch && (next = sync_ops_peek(&c, &r)) != NULL &&
+		    (n == 0 || next->phase == ops[0].phase)) {
+			owned[n] = sync_ops_take(&c, next, &ops[n]);
 			n++;
+		}
+		if (r < 0 || n == 0) {
+			if (r == 0)
+				r = -ADSYNC_EPROTO;
+			snprintf(rep->why, sizeof(rep->why), "reading the "
+			    "plan's operations back failed after %zu of %zu: "
+			    "%s", done, total, store_errmsg(e->st));
+		}
 		memset(v, 0, n * sizeof(*v));
 		for (j = 0; j < n && r == 0; j++) {
-			v[j].op = &p->ops[i + j];
+			v[j].op = &ops[j];
 			v[j].skipped = sync_apply_has_failed(&failed,
 			    v[j].op);
 			/* A full cycle (the daily one, sync --now --full)
@@ -1147,14 +1236,21 @@ sync_apply(struct sync_engine *e, const struct plan *p,
 		}
 		if (r == 0)
 			r = sync_apply_batch(e, v, n, rep, &failed);
-		for (j = 0; j < n; j++)
+		for (j = 0; j < n; j++) {
 			rs_strlist_fini(&v[j].vals);
+			if (owned[j])
+				plan_op_fini(&ops[j]);
+		}
 		sync_progress_done(e, n);
+		i += n;
 	}
 	rep->counts.api_calls += sync_apply_calls(e->rs) - calls0 +
 	    e->inv.calls;
 	sync_apply_log_client(e->rs);
+	sync_ops_fini(&c);
 	free(v);
+	free(ops);
+	free(owned);
 	free(failed.g);
 	free(failed.s);
 	for (i = 0; i < failed.naddr; i++)

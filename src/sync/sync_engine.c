@@ -295,6 +295,33 @@ sync_engine_alerts(struct sync_engine *e, const struct sync_report *rep)
 	return r;
 }
 
+/* plan_opts.sink of an applying cycle: the op goes to the store's
+ * spill and is read back by sync_apply() (docs/plan.md "Memory"). */
+static int
+sync_engine_spill(void *arg, struct plan_op *op)
+{
+	struct sync_engine *e = arg;
+	int r = store_spill_put(e->st, op);
+
+	plan_op_fini(op);
+	return r;
+}
+
+/* An empty spill for the next build, when the cycle applies. */
+static int
+sync_engine_spill_reset(struct sync_engine *e, const struct sync_opts *opts,
+    struct sync_report *rep)
+{
+	int r;
+
+	if (!opts->apply)
+		return 0;
+	if ((r = store_spill_reset(e->st)) < 0)
+		snprintf(rep->why, sizeof(rep->why), "cannot keep the plan in "
+		    "the state: %s", store_errmsg(e->st));
+	return r;
+}
+
 int
 sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
     struct sync_report *rep)
@@ -304,6 +331,7 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	struct plan_source src;
 	struct sync_decisions dec;
 	const char *where = "recovering";
+	bool spilling = false;
 	int64_t run_id = 0;
 	double t, cpu;
 	int r, r2;
@@ -353,9 +381,18 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 		goto fail;
 	sync_decide_opts(&dec, &po);
 	sync_source_init(&src, e, opts->offline);
+	/* An applying cycle streams its plan: the ops other than removals
+	 * wait in the store, not in memory, until their batch. */
+	if (opts->apply) {
+		po.sink = sync_engine_spill;
+		po.sink_arg = e;
+	}
 	t = timing_now();
 	sync_engine_focus(e, opts, rep, &po);
 	e->why[0] = '\0';
+	if ((r = sync_engine_spill_reset(e, opts, rep)) < 0)
+		goto fail;
+	spilling = opts->apply;
 	r = plan_build(&src, &po, &rep->plan, rep->why, sizeof(rep->why));
 	if (r == -ADSYNC_ERESYNC && po.focus != NULL) {
 		log_debug("a focused plan will not do (%s): planning in full",
@@ -364,9 +401,14 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 		po.nfocus = 0;
 		rep->focused = 0;
 		rep->why[0] = '\0';
+		if ((r = sync_engine_spill_reset(e, opts, rep)) < 0)
+			goto fail;
 		r = plan_build(&src, &po, &rep->plan, rep->why,
 		    sizeof(rep->why));
 	}
+	if (r == 0 && opts->apply && (r = store_spill_seal(e->st)) < 0)
+		snprintf(rep->why, sizeof(rep->why), "cannot keep the plan in "
+		    "the state: %s", store_errmsg(e->st));
 	rep->secs_plan = timing_now() - t;
 	/* A failed index read: its own words (the index, the request, the
 	 * reason), not the planner's "looking up <whoever needed it>". */
@@ -384,15 +426,17 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	    sizeof(rep->why))) < 0)
 		goto fail;
 	where = "applying";
-	sync_progress_stage(e, 3, rep->plan->nops);
+	sync_progress_stage(e, 3, plan_nops_all(rep->plan));
 	t = timing_now();
 	cpu = timing_cpu();
 	r = sync_apply(e, rep->plan, rep);
+	store_spill_drop(e->st);
+	spilling = false;
 	rep->secs_apply = timing_now() - t;
 	/* Wall against CPU says whether the apply waits on the service or
 	 * on us (bench/sync.sh, docs/sync.md). */
 	log_info("apply: %zu ops in %.3f s, %.3f s of CPU",
-	    rep->plan->nops, rep->secs_apply, timing_cpu() - cpu);
+	    plan_nops_all(rep->plan), rep->secs_apply, timing_cpu() - cpu);
 	if (r < 0)
 		goto fail;
 	rep->counts.alerts = rep->plan->nalerts;
@@ -423,6 +467,8 @@ sync_engine_run(struct sync_engine *e, const struct sync_opts *opts,
 	log_ctx_clear();
 	return 0;
 fail:
+	if (spilling)
+		store_spill_drop(e->st);
 	sync_decide_fini(&dec);
 	e->settled = false;
 	rep->status = STORE_RUN_FAILED;

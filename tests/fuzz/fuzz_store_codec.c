@@ -5,7 +5,8 @@
  * come from state.db, which anyone able to write state_dir could have
  * altered, so they are decoded as untrusted input.
  *
- * Input: byte 0 picks the decoder (modulo 3: 'A' object, 'B' record, 'C'
+ * Input: byte 0 picks the decoder ('D': a whole plan op of the spill,
+ * store_codec_op_decode(); else modulo 3: 'A' object, 'B' record, 'C'
  * string list in the corpus); the rest is the body. Checked: a refusal is
  * -ADSYNC_EPARSE (or -ENOMEM); an accepted body encodes back to exactly the
  * same bytes (the format is strict: one encoding per value), so what the
@@ -21,6 +22,7 @@
 #include "buf.h"
 #include "err.h"
 #include "obj.h"
+#include "plan.h"
 #include "store_internal.h"
 #include "target.h"
 
@@ -62,6 +64,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > FUZZ_CODEC_MAX)
 		return 0;
 	buf_init(&b, len + 1024);
+	if (data[0] == 'D') {
+		struct plan_op op;
+
+		if ((r = store_codec_op_decode(p, len, &op)) == 0) {
+			if (store_codec_op_encode(&op, &b) != 0)
+				abort();
+			fuzz_codec_same(&b, p, len, "plan op");
+		} else {
+			fuzz_codec_refused(r);
+		}
+		plan_op_fini(&op);
+		buf_fini(&b);
+		return 0;
+	}
 	switch ((data[0] + 3 - 'A' % 3) % 3) {	/* 'A' is 0 */
 	case 0:
 		if ((o = obj_new()) == NULL)

@@ -80,6 +80,32 @@ name_cmp(const void *a, const void *b)
  * fixture with the default and with 1 (every object let go of and fetched
  * again at each step), which must give the same plans. */
 static size_t resident_max;
+/* ... and a third time streamed (plan_opts.sink): the ops handed to the
+ * sink, put back with the removals the plan kept and sorted with
+ * plan_op_order(), must be the same plan. */
+static bool streamed;
+
+struct spill {
+	struct plan_op *v;
+	size_t n;
+};
+
+static int
+spill_sink(void *arg, struct plan_op *op)
+{
+	struct spill *sp = arg;
+
+	sp->v = realloc(sp->v, (sp->n + 1) * sizeof(*sp->v));
+	assert_non_null(sp->v);
+	sp->v[sp->n++] = *op;	/* ownership moves here */
+	return 0;
+}
+
+static int
+spill_cmp(const void *a, const void *b)
+{
+	return plan_op_order(a, b);
+}
 
 /* Builds the plan of a loaded fixture. 0 and *p, or the code and `why`. */
 static int
@@ -87,12 +113,42 @@ build(struct fixture *fx, struct plan **p, char *why, size_t whylen)
 {
 	struct plan_source src;
 	struct plan_opts opts;
+	struct spill sp = { NULL, 0 };
+	size_t i;
+	int r;
 
 	fixture_source(fx, &src);
 	fixture_opts(fx, &opts);
 	opts.resident_max = resident_max;
+	if (streamed) {
+		opts.sink = spill_sink;
+		opts.sink_arg = &sp;
+	}
 	*p = NULL;
-	return plan_build(&src, &opts, p, why, whylen);
+	r = plan_build(&src, &opts, p, why, whylen);
+	if (!streamed)
+		return r;
+	if (r < 0) {
+		for (i = 0; i < sp.n; i++)
+			plan_op_fini(&sp.v[i]);
+		free(sp.v);
+		return r;
+	}
+	/* The plan holds removals only; with the sink's ops it is whole. */
+	for (i = 0; i < (*p)->nops; i++)
+		assert_true((*p)->ops[i].removal);
+	assert_int_equal((*p)->nspilled, sp.n);
+	sp.v = realloc(sp.v, (sp.n + (*p)->nops + 1) * sizeof(*sp.v));
+	assert_non_null(sp.v);
+	if ((*p)->nops > 0)
+		memcpy(sp.v + sp.n, (*p)->ops, (*p)->nops * sizeof(*sp.v));
+	sp.n += (*p)->nops;
+	qsort(sp.v, sp.n, sizeof(*sp.v), spill_cmp);
+	free((*p)->ops);
+	(*p)->ops = sp.v;
+	(*p)->nops = (*p)->ops_cap = sp.n;
+	(*p)->nspilled = 0;
+	return r;
 }
 
 static void
@@ -275,10 +331,11 @@ test_goldens(void **state)
 	}
 	closedir(dp);
 	qsort(names, n, sizeof(names[0]), name_cmp);
-	for (i = 0; i < n * 2; i++) {
-		/* Twice: objects held, then fetched again at every step
-		 * (the same goldens; the update writes them once). */
-		resident_max = i < n ? 0 : 1;
+	for (i = 0; i < n * 3; i++) {
+		/* Three times: objects held; fetched again at every step;
+		 * streamed (the same goldens; the update writes them once). */
+		resident_max = i >= n && i < 2 * n ? 1 : 0;
+		streamed = i >= 2 * n;
 		if (i >= n && update)
 			break;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i % n]);
@@ -297,6 +354,7 @@ test_goldens(void **state)
 		free(text);
 	}
 	resident_max = 0;
+	streamed = false;
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	assert_int_equal(bad, 0);

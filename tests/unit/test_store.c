@@ -31,6 +31,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "err.h"
 #include "obj.h"
 #include "plan.h"
@@ -2056,6 +2057,148 @@ test_bench(void **state)
 	rm_state_dir(dir);
 }
 
+
+/* ---- the spill of a streamed plan (store_spill.c) ---- */
+
+/* An op with owned texts, as the planner makes them. */
+static void
+spill_op(struct plan_op *op, uint32_t n, unsigned phase, const char *name)
+{
+	memset(op, 0, sizeof(*op));
+	rs_record_init(&op->fields);
+	rs_strlist_init(&op->values);
+	op->op = PLAN_OP_CREATE;
+	op->service = PLAN_SVC_EX;
+	op->kind = phase == 3 ? PLAN_K_DL : PLAN_K_MAILBOX;
+	op->phase = phase;
+	op->anchor = guid_n(n);
+	op->dn = strdup("CN=Spill,DC=x");
+	op->domain = strdup("example.test");
+	op->name = strdup(name);
+	assert_non_null(op->dn);
+	assert_non_null(op->domain);
+	assert_non_null(op->name);
+}
+
+static void
+spill_change(struct plan_op *op, const char *f, const char *o,
+    const char *n)
+{
+	op->changes = realloc(op->changes, (op->nchanges + 1) *
+	    sizeof(*op->changes));
+	assert_non_null(op->changes);
+	op->changes[op->nchanges].field = strdup(f);
+	op->changes[op->nchanges].old = strdup(o);
+	op->changes[op->nchanges].new = strdup(n);
+	op->nchanges++;
+	assert_int_equal(rs_record_set(&op->fields, f, n), 0);
+}
+
+static void
+spill_same(const struct plan_op *a, const struct plan_op *b)
+{
+	size_t i;
+
+	assert_int_equal(a->op, b->op);
+	assert_int_equal(a->service, b->service);
+	assert_int_equal(a->kind, b->kind);
+	assert_int_equal(a->phase, b->phase);
+	assert_true(obj_guid_equal(&a->anchor, &b->anchor));
+	assert_string_equal(a->dn, b->dn);
+	assert_string_equal(a->domain, b->domain);
+	assert_string_equal(a->name, b->name);
+	assert_true((a->external == NULL) == (b->external == NULL));
+	if (a->external != NULL)
+		assert_string_equal(a->external, b->external);
+	assert_true((a->reason == NULL) == (b->reason == NULL));
+	if (a->reason != NULL)
+		assert_string_equal(a->reason, b->reason);
+	assert_int_equal(a->leaves_scope, b->leaves_scope);
+	assert_int_equal(a->removal, b->removal);
+	assert_int_equal(a->fields.n, b->fields.n);
+	for (i = 0; i < a->fields.n; i++)
+		assert_string_equal(rs_record_get(&b->fields,
+		    a->fields.v[i].name), a->fields.v[i].value);
+	assert_int_equal(a->nchanges, b->nchanges);
+	for (i = 0; i < a->nchanges; i++) {
+		assert_string_equal(a->changes[i].field, b->changes[i].field);
+		assert_string_equal(a->changes[i].old, b->changes[i].old);
+		assert_string_equal(a->changes[i].new, b->changes[i].new);
+	}
+	assert_int_equal(a->values.n, b->values.n);
+	for (i = 0; i < a->values.n; i++)
+		assert_string_equal(a->values.v[i], b->values.v[i]);
+}
+
+/* Ops kept and read back whole, in the apply order; a password field
+ * refused; a body cut anywhere refused by the decoder. */
+static void
+test_spill(void **state)
+{
+	struct store *st = open_mem();
+	struct plan_op in[3], out[4], bad;
+	struct buf b;
+	size_t n, cut;
+	int r;
+
+	(void)state;
+	spill_op(&in[0], 1, 3, "zeta");
+	spill_change(&in[0], "displayName", "", "Zeta Ünïcode list");
+	spill_change(&in[0], "emailAddress", "old@x", "zeta@example.test");
+	assert_int_equal(rs_strlist_add(&in[0].values, "a@example.test"), 0);
+	assert_int_equal(rs_strlist_add(&in[0].values, "b@example.test"), 0);
+	in[0].reason = strdup("new list in scope");
+	spill_op(&in[1], 2, 0, "beta");
+	in[1].external = strdup("beta@elsewhere.test");
+	in[1].leaves_scope = true;
+	spill_change(&in[1], "title", "", "Engineer");
+	spill_op(&in[2], 3, 0, "alpha");
+	assert_int_equal(store_spill_reset(st), 0);
+	for (n = 0; n < 3; n++)
+		assert_int_equal(store_spill_put(st, &in[n]), 0);
+	assert_int_equal(store_spill_count(st), 3);
+	assert_int_equal(store_spill_seal(st), 0);
+	/* Rule 10: phase, then name. */
+	assert_int_equal(store_spill_read(st, 0, 4, out, &n), 0);
+	assert_int_equal(n, 3);
+	spill_same(&in[2], &out[0]);
+	spill_same(&in[1], &out[1]);
+	spill_same(&in[0], &out[2]);
+	for (n = 0; n < 3; n++)
+		plan_op_fini(&out[n]);
+	assert_int_equal(store_spill_read(st, 1, 1, out, &n), 0);
+	assert_int_equal(n, 1);
+	spill_same(&in[1], &out[0]);
+	plan_op_fini(&out[0]);
+	assert_int_equal(store_spill_read(st, 3, 4, out, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Every cut of an encoding is refused, never half an op. */
+	buf_init(&b, STORE_LIST_MAX);
+	assert_int_equal(store_codec_op_encode(&in[0], &b), 0);
+	for (cut = 0; cut < b.len; cut++) {
+		r = store_codec_op_decode(b.data, cut, &bad);
+		plan_op_fini(&bad);
+		assert_true(r < 0);
+	}
+	assert_int_equal(store_codec_op_decode(b.data, b.len, &bad), 0);
+	spill_same(&in[0], &bad);
+	plan_op_fini(&bad);
+	buf_fini(&b);
+
+	/* A new spill starts empty; a password is refused as by the
+	 * journal. */
+	assert_int_equal(store_spill_reset(st), 0);
+	spill_change(&in[2], "password", "", "Secret-1");
+	assert_int_equal(store_spill_put(st, &in[2]), -EINVAL);
+	assert_int_equal(store_spill_count(st), 0);
+	assert_int_equal(store_spill_seal(st), 0);
+	store_spill_drop(st);
+	for (n = 0; n < 3; n++)
+		plan_op_fini(&in[n]);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -2083,6 +2226,7 @@ main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_journal),
+		cmocka_unit_test(test_spill),
 		cmocka_unit_test(test_alerts),
 	};
 	/* The timed case is a measurement, not a test: it runs only when
