@@ -25,9 +25,12 @@
  * synchronous=NORMAL: in WAL mode a commit survives a crash of the process
  * (the OS has the pages) but not necessarily of the machine; the journal's
  * pending ops, which must survive both, switch to FULL for their commit
- * (store_op.c), and so do store_begin() groups, which may hold them. cache_size=-8000: at most about 8 MB of pages per
+ * (store_op.c), and so do store_begin() groups, which may hold them.
+ * cache_size=-8000: at most about 8 MB of pages for the engine's
  * connection, so a 100k-object mirror never lives in memory (a long
- * transaction spills its dirty pages to the WAL). journal_size_limit
+ * transaction spills its dirty pages to the WAL); 2 MB for a read-only
+ * one (the daemon's commands, the password thread: point lookups and
+ * pages of a search, the OS caches the file behind). journal_size_limit
  * truncates the WAL after a checkpoint that followed a full read.
  */
 static const char store_pragmas_rw[] =
@@ -38,7 +41,7 @@ static const char store_pragmas_rw[] =
 	"PRAGMA temp_store = FILE;";
 static const char store_pragmas_ro[] =
 	"PRAGMA foreign_keys = ON;"
-	"PRAGMA cache_size = -8000;"
+	"PRAGMA cache_size = -2000;"
 	"PRAGMA query_only = ON;";
 
 const char *

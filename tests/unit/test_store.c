@@ -1649,6 +1649,8 @@ test_journal(void **state)
 	 * connection is back to synchronous=NORMAL. */
 	assert_int_equal(raw_int(store_db(st), "PRAGMA synchronous"), 1);
 	assert_int_equal(store_open_readonly(dir, &ro, why, sizeof(why)), 0);
+	/* A read-only handle keeps a smaller page cache (store.c). */
+	assert_int_equal(raw_int(store_db(ro), "PRAGMA cache_size"), -2000);
 	memset(&w, 0, sizeof(w));
 	assert_int_equal(store_op_each_pending(ro, op_walk_fn, &w), 0);
 	assert_int_equal(w.n, 1);
