@@ -454,7 +454,7 @@ if [ "${1:-}" = "--inner" ]; then
 	# The daemon; -v: its debug log splits each change's latency.
 	t_start=$(date +%s.%N)
 	# shellcheck disable=SC2086
-	$cli_cpu "$adsync" -c "$work/adsync.conf" -v daemon >/dev/null 2>"$work/daemon.log" &
+	$cli_cpu "$adsync" -c "$work/adsync.conf" -v daemon --allow-root >/dev/null 2>"$work/daemon.log" &
 	dpid=$!
 	python3 "$work/bench.py" run "$dpid" "$t_start" ||
 	    { tail -20 "$work/daemon.log" >&2; exit 1; }

@@ -475,7 +475,7 @@ if [ "${1:-}" = "--inner" ]; then
 	# The daemon, with the throttled configuration; -v: its log splits
 	# each change's latency.
 	# shellcheck disable=SC2086
-	$cli_cpu "$adsync" -c "$work/adsync.conf" -v daemon >/dev/null 2>"$work/daemon.log" &
+	$cli_cpu "$adsync" -c "$work/adsync.conf" -v daemon --allow-root >/dev/null 2>"$work/daemon.log" &
 	dpid=$!
 	# Its first cycle (a full read, the service's inventory under the
 	# throttle, nothing to write) ends before anything is measured.

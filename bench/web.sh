@@ -332,7 +332,7 @@ if [ "${1:-}" = "--inner" ]; then
 	export B_PORT=$wport B_OUT=$out B_LIB=$src/bench/lib
 
 	# shellcheck disable=SC2086
-	$cli_cpu "$adsync" -c "$work/adsync.conf" daemon >/dev/null 2>"$work/daemon.log" &
+	$cli_cpu "$adsync" -c "$work/adsync.conf" daemon --allow-root >/dev/null 2>"$work/daemon.log" &
 	dpid=$!
 	python3 "$work/bench.py" "$dpid" || { tail -20 "$work/daemon.log" >&2; exit 1; }
 	stop_daemon

@@ -260,10 +260,11 @@ echo "(exit $RC, $SECS s)"
 # ---- 3. the daemon ---------------------------------------------------------
 heading "3. adsync daemon: runs on; its first cycle applies the plan, paced by the throttle"
 # setsid (as for rsemu): the terminal's Ctrl-C must not stop the daemon
-# behind our back; stop() TERMs it, then rsemu.
-echo "\$ adsync daemon 2>$demo/daemon.log &"
+# behind our back; stop() TERMs it, then rsemu. --allow-root: the demo runs
+# as root in its namespace; an installed adsync runs as the adsync user.
+echo "\$ adsync daemon --allow-root 2>$demo/daemon.log &"
 t=$(now)
-setsid "$adsync" -c "$CONF" daemon 2> "$demo/daemon.log" < /dev/null > /dev/null &
+setsid "$adsync" -c "$CONF" daemon --allow-root 2> "$demo/daemon.log" < /dev/null > /dev/null &
 daemon_pid=$!
 echo "daemon pid $daemon_pid, log $demo/daemon.log, control socket $demo/state/ctl.sock"
 # What `adsync status --json` says, on one line (nothing while the daemon

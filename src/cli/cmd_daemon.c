@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -33,13 +34,29 @@ int
 cmd_daemon(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct conf *conf = NULL;
+	bool allow_root = false;
 	char why[1024];
 
-	if (argc > 1) {
-		fprintf(stderr, "usage: adsync [-c FILE] [-v] daemon\n");
+	if (argc == 2 && strcmp(argv[1], "--allow-root") == 0)
+		allow_root = true;
+	else if (argc > 1) {
+		fprintf(stderr, "usage: adsync [-c FILE] [-v] daemon "
+		    "[--allow-root]\n");
 		return CTL_EXIT_USAGE;
 	}
-	(void)argv;
+	/* SECURITY (docs/SECURITY.md): the daemon needs no privilege (its
+	 * ports are unprivileged, its files its own); as root, a flaw in a
+	 * parser of what DCs, browsers, AD or the API send would own the
+	 * host. Root is refused unless asked for, and then runs without
+	 * capabilities (the sandbox). */
+	if (geteuid() == 0 && !allow_root) {
+		fprintf(stderr, "adsync daemon: will not run as root: run it "
+		    "as the adsync user (`systemctl start adsync`, or `sudo -u "
+		    "adsync adsync daemon`; its state_dir and secret files "
+		    "must be adsync's), or add --allow-root to run it as root "
+		    "without capabilities\n");
+		return CTL_EXIT_FAIL;
+	}
 	/* SECURITY: the daemon receives passwords (the hook receiver): no
 	 * core dump may hold one, no same-user process may attach to read
 	 * them, and jansson's buffers that held one are wiped when freed

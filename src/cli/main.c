@@ -82,13 +82,14 @@ static const struct main_cmd main_cmds[] = {
 	  "An interrupted run is reconciled at the start of the next one.\n"
 	  "--now asks the running daemon for a cycle now (--full: reading\n"
 	  "the whole directory) and prints its result when it ends." },
-	{ "daemon", cmd_daemon, "",
+	{ "daemon", cmd_daemon, "[--allow-root]",
 	  "Run continuously: a full sync at start, then every change as AD\n"
 	  "notifies it, a safety-net cycle every interval and a full one\n"
 	  "every full_sync_interval. Foreground, logs to stderr; systemd\n"
 	  "Type=notify with watchdog. SIGHUP reads the configuration again\n"
 	  "and logs what changed; SIGTERM finishes the requests in flight\n"
-	  "and exits. Commands reach it on state_dir/ctl.sock." },
+	  "and exits. Commands reach it on state_dir/ctl.sock. It will not\n"
+	  "run as root unless --allow-root (then without capabilities)." },
 	{ "status", cmd_status, "[--json]",
 	  "Ask the running daemon what it is doing: state, the last cycle\n"
 	  "and its counts, the next one, change notification, synced\n"

@@ -345,21 +345,32 @@ sb_cap_last(void)
  * capabilities could override every file mode.
  */
 static int
-sb_drop_caps(char *why, size_t whylen)
+sb_drop_caps(bool keep_net_bind, bool *kept, char *why, size_t whylen)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	uint32_t keep = keep_net_bind ? 1u << CAP_NET_BIND_SERVICE : 0;
 	int cap, last = sb_cap_last();
 
+	*kept = false;
 	for (cap = 0; cap <= last; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		if ((keep == 0 || cap != CAP_NET_BIND_SERVICE) &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
 		    errno != EINVAL && errno != EPERM)
 			goto fail;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
 		goto fail;
 	memset(d, 0, sizeof(d));
+	if (keep != 0 && syscall(SYS_capget, &h, d) < 0)
+		goto fail;
+	/* At most the one kept, and only if it was held. */
+	d[0].effective &= keep;
+	d[0].permitted &= keep;
+	d[0].inheritable = 0;
+	d[1].effective = d[1].permitted = d[1].inheritable = 0;
+	*kept = (d[0].permitted & keep) != 0;
 	if (syscall(SYS_capset, &h, d) < 0)
 		goto fail;
 	return 0;
@@ -377,7 +388,8 @@ sandbox_apply(const struct sandbox_rules *rules, struct sandbox_report *rep,
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
-	if ((r = sb_drop_caps(why, whylen)) < 0)
+	if ((r = sb_drop_caps(rules->keep_net_bind, &rep->net_bind_cap, why,
+	    whylen)) < 0)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		r = -errno;
@@ -394,12 +406,14 @@ sandbox_apply(const struct sandbox_rules *rules, struct sandbox_report *rep,
 #endif
 	if (rep->landlock_abi == 0)
 		snprintf(rep->text, sizeof(rep->text), "no Landlock in this "
-		    "kernel%s; no capabilities", rep->seccomp ? "; seccomp" :
-		    "");
+		    "kernel%s; %s", rep->seccomp ? "; seccomp" : "",
+		    rep->net_bind_cap ? "only CAP_NET_BIND_SERVICE" :
+		    "no capabilities");
 	else
 		snprintf(rep->text, sizeof(rep->text), "Landlock ABI %d "
-		    "(files%s%s)%s; no capabilities", rep->landlock_abi,
+		    "(files%s%s)%s; %s", rep->landlock_abi,
 		    rep->net ? ", bind" : "", rep->scope ? ", scope" : "",
-		    rep->seccomp ? "; seccomp" : "");
+		    rep->seccomp ? "; seccomp" : "", rep->net_bind_cap ?
+		    "only CAP_NET_BIND_SERVICE" : "no capabilities");
 	return 0;
 }

@@ -47,6 +47,8 @@ struct sandbox_rules {
 	size_t nbind;
 	bool scope_abstract;	/* no abstract UNIX socket outside (leave it
 				 * off when $NOTIFY_SOCKET is abstract) */
+	bool keep_net_bind;	/* keep CAP_NET_BIND_SERVICE, if held: a
+				 * listen port below 1024 */
 };
 
 /* What was applied, for the log and `adsync status`. */
@@ -56,6 +58,7 @@ struct sandbox_report {
 	bool net;		/* TCP bind restricted (ABI 4+) */
 	bool scope;		/* signals / abstract sockets scoped (ABI 6+) */
 	bool seccomp;		/* the system-call filter is on */
+	bool net_bind_cap;	/* CAP_NET_BIND_SERVICE was kept */
 	char text[160];		/* one line: "landlock ABI 7 (files, bind,
 				 * scope), seccomp" */
 };

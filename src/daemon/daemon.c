@@ -498,12 +498,11 @@ dm_setup(struct daemon *d, char *why, size_t whylen)
 	    sizeof(d->sandbox), why, whylen)) < 0)
 		return r;
 	if (geteuid() == 0)
-		log_warnx("running as root: adsync needs no privilege (its "
-		    "ports are unprivileged) and %s; files it creates are "
-		    "root's: run it as the adsync user, as "
-		    "packaging/adsync.service does", d->conf->daemon.sandbox ?
-		    "has dropped every capability" : "keeps root's power "
-		    "([daemon] sandbox = no)");
+		log_warnx("running as root (--allow-root): adsync needs no "
+		    "privilege and %s; files it creates are root's: run it as "
+		    "the adsync user, as packaging/adsync.service does",
+		    d->conf->daemon.sandbox ? "has dropped its capabilities" :
+		    "keeps root's power ([daemon] sandbox = no)");
 	/* The socket first: a second daemon on this state directory stops
 	 * here, before it touches anything. */
 	if ((r = ctl_server_open(path, dm_cmd_handle, d, &d->ctl, why,

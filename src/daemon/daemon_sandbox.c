@@ -131,10 +131,16 @@ dm_sandbox(const char *conf_path, const struct conf *c, char *text,
 	dm_sb_read_dir_of(sb, c->daemon.web_tls_cert);
 	dm_sb_read_dir_of(sb, c->daemon.web_tls_key_file);
 	dm_sb_read_dir_of(sb, c->daemon.web_password_file);
-	if ((port = dm_sb_port(c->daemon.hook_listen)) >= 0)
+	/* A port below 1024 needs CAP_NET_BIND_SERVICE at bind time (the
+	 * receiver binds after this): the one capability kept then. */
+	if ((port = dm_sb_port(c->daemon.hook_listen)) >= 0) {
 		(void)sandbox_rules_bind(&sb->rules, (uint16_t)port);
-	if ((port = dm_sb_port(c->daemon.web_listen)) >= 0)
+		sb->rules.keep_net_bind |= port > 0 && port < 1024;
+	}
+	if ((port = dm_sb_port(c->daemon.web_listen)) >= 0) {
 		(void)sandbox_rules_bind(&sb->rules, (uint16_t)port);
+		sb->rules.keep_net_bind |= port > 0 && port < 1024;
+	}
 	/* systemd may hand an abstract notification socket ("@..."). */
 	sb->rules.scope_abstract = notify == NULL || notify[0] != '@';
 	r = sandbox_apply(&sb->rules, &rep, why, whylen);

@@ -114,7 +114,7 @@ console_cleanup() {
 	sync_cleanup
 }
 trap console_cleanup EXIT
-"$ADSYNC" -c "$CONF" -v daemon > "$W/daemon.out" 2> "$W/daemon.err" &
+"$ADSYNC" -c "$CONF" -v daemon --allow-root > "$W/daemon.out" 2> "$W/daemon.err" &
 DPID=$!
 BG_PID=$DPID	# killed by sync_cleanup if the test dies
 healthz() { curl -sf -o "$W/healthz.json" "$URL/healthz"; }

@@ -138,7 +138,7 @@ trap 'rc=$?; chaos_cleanup; (exit $rc); sync_cleanup' EXIT
 # ---- daemon instances ------------------------------------------------
 inst_start() {
 	NINST=$((NINST + 1))
-	"$ADSYNC" -c "$CONF" -v daemon > "$W/daemon.$NINST.out" 2> "$W/daemon.$NINST.err" &
+	"$ADSYNC" -c "$CONF" -v daemon --allow-root > "$W/daemon.$NINST.out" 2> "$W/daemon.$NINST.err" &
 	DPID=$!
 	BG_PID=$DPID	# killed by sync_cleanup if the test dies
 	DPIDS+=("$DPID")

@@ -411,7 +411,7 @@ def main():
     logf = open(log, "wb")
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
-    d = subprocess.Popen([ADSYNC, "-c", conf, "-v", "daemon"], stdout=logf,
+    d = subprocess.Popen([ADSYNC, "-c", conf, "-v", "daemon", "--allow-root"], stdout=logf,
                          stderr=logf, env=env)
     t0 = time.time()
     rc = 1

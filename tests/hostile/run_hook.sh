@@ -84,7 +84,7 @@ mkdir -p "$HW/other"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj /CN=DC1 -keyout "$HW/other/dc.key" -out "$HW/other/dc.pem" 2>/dev/null
 
-"$ADSYNC" -c "$CONF" -v daemon > "$HW/daemon.log" 2>&1 &
+"$ADSYNC" -c "$CONF" -v daemon --allow-root > "$HW/daemon.log" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 1 200); do
 	curl -s -o /dev/null --cacert "$HW/DC1/ca.pem" "https://localhost:$PORT/" 2>/dev/null && break

@@ -36,7 +36,7 @@ cycles_done() {	# N: at least N cycles have ended
 }
 
 echo "=== start"
-"$ADSYNC" -c "$CONF" -v daemon > "$W/daemon.out" 2> "$W/daemon.err" &
+"$ADSYNC" -c "$CONF" -v daemon --allow-root > "$W/daemon.out" 2> "$W/daemon.err" &
 DPID=$!
 BG_PID=$DPID	# killed by sync_cleanup if the test dies
 wait_for "control socket up" 10 test -S "$SOCK"
@@ -64,8 +64,15 @@ check "alerts: the sample's empty mail" grep -q "specified in the mail attribute
 ctl alerts --json | head -n 1 > "$W/alert1.json"
 check "alerts --json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["message"] and d["level"], d' "$W/alert1.json"
 
+echo "=== root is refused without --allow-root (docs/SECURITY.md)"
+if [ "$(id -u)" = 0 ]; then
+	"$ADSYNC" -c "$CONF" daemon > "$W/root.out" 2> "$W/root.err"
+	expect "daemon as root exits 1" "$?" 1
+	check "daemon as root says why and the fix" grep -q "will not run as root: run it as the adsync user.*--allow-root" "$W/root.err"
+fi
+
 echo "=== a second daemon on the same state is refused"
-"$ADSYNC" -c "$CONF" daemon > "$W/d2.out" 2> "$W/d2.err"
+"$ADSYNC" -c "$CONF" daemon --allow-root > "$W/d2.out" 2> "$W/d2.err"
 expect "second daemon exits 1" "$?" 1
 check "second daemon says why" grep -q "another adsync daemon is running" "$W/d2.err"
 

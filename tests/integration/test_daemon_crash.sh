@@ -240,7 +240,7 @@ import json, sys
 sys.exit(0 if json.load(sys.stdin).get("cycles", 0) >= 1 else 1)'
 }
 start_daemon() {	# K: starts instance K, its log $W/daemon.K.err
-	"$ADSYNC" -c "$CONF" -v daemon > "$W/daemon.$1.out" 2> "$W/daemon.$1.err" &
+	"$ADSYNC" -c "$CONF" -v daemon --allow-root > "$W/daemon.$1.out" 2> "$W/daemon.$1.err" &
 	DPID=$!
 	BG_PID=$DPID	# killed by sync_cleanup if the test dies
 	DPIDS+=("$DPID")

@@ -65,7 +65,7 @@ if [ -n "$creates" ] && [ "$creates" -gt 0 ]; then pass "plan summary: $plan"; e
 	fail "plan summary with creates: got '$plan'"; fi
 
 # ---- the daemon's first cycle ------------------------------------------------------
-has "daemon started in the background" "^\\\$ adsync daemon 2>$BUILD/demo/daemon.log &\$"
+has "daemon started in the background" "^\\\$ adsync daemon --allow-root 2>$BUILD/demo/daemon.log &\$"
 # More writes than one window allows: the cycle must have waited for the next.
 s1=$(step 3 | sed -n 's/^(first cycle ended \([0-9.]*\) s after the start)$/\1/p' | head -n 1)
 if [ -n "$s1" ] && awk "BEGIN{exit !($s1 >= 1.5)}"; then

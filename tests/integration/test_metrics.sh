@@ -74,7 +74,7 @@ PY
 
 echo "=== start"
 T_START=$(date +%s)
-"$ADSYNC" -c "$CONF" -v daemon > "$W/daemon.out" 2> "$W/daemon.err" &
+"$ADSYNC" -c "$CONF" -v daemon --allow-root > "$W/daemon.out" 2> "$W/daemon.err" &
 DPID=$!
 BG_PID=$DPID	# killed by sync_cleanup if the test dies
 wait_for "control socket up" 10 test -S "$SOCK"

@@ -381,7 +381,7 @@ if [ -n "$ADSYNC" ]; then
 	umask 022
 	"$ADSYNC" -c "$A/adsync.conf" hook enroll DC1 --rsa -o "$T/hook_adsync.txt" \
 	    > "$A/enroll.out" 2>&1 || { cat "$A/enroll.out"; fail "hook enroll --rsa"; }
-	"$ADSYNC" -c "$A/adsync.conf" daemon > "$A/daemon.log" 2>&1 &
+	"$ADSYNC" -c "$A/adsync.conf" daemon --allow-root > "$A/daemon.log" 2>&1 &
 	ADSYNC_PID=$!
 	i=0
 	until grep -q "hook receiver: listening" "$A/daemon.log"; do

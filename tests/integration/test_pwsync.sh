@@ -55,7 +55,7 @@ self_change() {	# USER-UPN OLD NEW: the user's own change over LDAPS
 	    LDAPTLS_CACERT=$AD_CA ldapmodify -x -H "$AD_URI" -D "$1" -w "$2" >/dev/null
 }
 daemon_start() {
-	"$ADSYNC" -c "$CONF" -v daemon >> "$W/daemon.log" 2>&1 &
+	"$ADSYNC" -c "$CONF" -v daemon --allow-root >> "$W/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	wait_for "daemon: control socket" 20 test -S "$W/state/ctl.sock"
 }

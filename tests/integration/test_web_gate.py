@@ -161,7 +161,7 @@ def main():
                        capture_output=True)
     check("web passwd", r.returncode == 0, r.stderr.decode())
     log = open(os.path.join(w, "daemon.err"), "wb")
-    d = subprocess.Popen([ADSYNC, "-c", conf, "daemon"], stdout=log,
+    d = subprocess.Popen([ADSYNC, "-c", conf, "daemon", "--allow-root"], stdout=log,
                          stderr=log)
     try:
         for _ in range(100):
@@ -214,7 +214,7 @@ def tls_checks(w):
                 "web_tls_key_file = %s/server.key\n" % (w, port, tls, tls))
     os.chmod(conf, 0o600)
     log = open(os.path.join(w, "tls.err"), "wb")
-    d = subprocess.Popen([ADSYNC, "-c", conf, "daemon"], stdout=log,
+    d = subprocess.Popen([ADSYNC, "-c", conf, "daemon", "--allow-root"], stdout=log,
                          stderr=log)
     try:
         for _ in range(100):

@@ -324,6 +324,42 @@ test_bind(void **state)
 }
 
 static int
+net_bind_child(void *arg)
+{
+	const uint16_t *port = arg;
+
+	/* Only CAP_NET_BIND_SERVICE (10) is left, and it binds a
+	 * privileged port. */
+	if (proc_status_hex("CapEff") != 1ll << 10 ||
+	    proc_status_hex("CapPrm") != 1ll << 10)
+		return 1;
+	if (bind_to(*port) < 0)
+		return 2;
+	return 0;
+}
+
+/* A listen port below 1024 keeps CAP_NET_BIND_SERVICE, and only it. */
+static void
+test_keep_net_bind(void **state)
+{
+	struct sandbox_rules rules;
+	uint16_t port;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	for (port = 1019; port > 900; port--)
+		if (bind_to(port) == 0)
+			break;
+	assert_true(port > 900);
+	memset(&rules, 0, sizeof(rules));
+	assert_true(sandbox_rules_read(&rules, "/proc"));
+	assert_true(sandbox_rules_bind(&rules, port));
+	rules.keep_net_bind = true;
+	assert_int_equal(in_child(&rules, net_bind_child, &port), 0);
+}
+
+static int
 signal_child(void *arg)
 {
 	(void)arg;
@@ -395,6 +431,7 @@ main(void)
 		cmocka_unit_test(test_no_exec),
 		cmocka_unit_test(test_syscalls),
 		cmocka_unit_test(test_bind),
+		cmocka_unit_test(test_keep_net_bind),
 		cmocka_unit_test(test_signal_scope),
 		cmocka_unit_test(test_report),
 	};
