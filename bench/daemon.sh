@@ -227,7 +227,7 @@ if [ "${1:-}" = "--inner" ]; then
 	            if not line.rstrip().endswith(" run=1"):
 	                continue
 	            t = ts(line.split(" ", 1)[0])
-	            m = re.search(r"full read: \d+ objects from \S+ in ([0-9.]+) s", line)
+	            m = re.search(r"full read: \d+ objects (?:\(.*?\) )?from \S+ in ([0-9.]+) s", line)
 	            if m:
 	                t_read, rd = t, float(m.group(1))
 	            m = re.search(r"apply: \d+ ops in ([0-9.]+) s", line)
