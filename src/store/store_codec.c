@@ -389,30 +389,29 @@ store_codec_obj_decode(const void *p, size_t len, struct obj *o)
 	return 0;
 }
 
-int
-store_codec_record_decode(const void *p, size_t len, struct rs_record *out)
+/* A record from `rd`, leaving it at the record's end (more may follow:
+ * a whole plan op). */
+static int
+store_codec_record_read(struct store_codec_rd *rd, struct rs_record *out)
 {
-	struct store_codec_rd rd = { p, len };
 	char *name = NULL, *value = NULL;
 	uint32_t n, i;
 	uint8_t u8;
 	int r;
 
-	if (p == NULL || len > STORE_LIST_MAX)
-		return -ADSYNC_EPARSE;
-	if ((r = store_codec_get_u8(&rd, &u8)) < 0)
+	if ((r = store_codec_get_u8(rd, &u8)) < 0)
 		return r;
 	if (u8 != STORE_CODEC_FORMAT)
 		return -ADSYNC_EPARSE;
-	if ((r = store_codec_get_u32(&rd, &n)) < 0)
+	if ((r = store_codec_get_u32(rd, &n)) < 0)
 		return r;
-	if (n > RS_RECORD_MAX_FIELDS || n > rd.left / 8)
+	if (n > RS_RECORD_MAX_FIELDS || n > rd->left / 8)
 		return -ADSYNC_EPARSE;
 	for (i = 0; i < n; i++) {
-		if ((r = store_codec_get_strdup(&rd, RS_FIELD_NAME_MAX,
+		if ((r = store_codec_get_strdup(rd, RS_FIELD_NAME_MAX,
 		    &name)) < 0)
 			goto out;
-		if ((r = store_codec_get_strdup(&rd, RS_FIELD_VALUE_MAX,
+		if ((r = store_codec_get_strdup(rd, RS_FIELD_VALUE_MAX,
 		    &value)) < 0)
 			goto out;
 		/* rs_record_set() would replace a duplicate silently. */
@@ -426,12 +425,23 @@ store_codec_record_decode(const void *p, size_t len, struct rs_record *out)
 		free(value);
 		name = value = NULL;
 	}
-	if (rd.left != 0)
-		r = -ADSYNC_EPARSE;
 out:
 	free(name);
 	free(value);
 	return r;
+}
+
+int
+store_codec_record_decode(const void *p, size_t len, struct rs_record *out)
+{
+	struct store_codec_rd rd = { p, len };
+	int r;
+
+	if (p == NULL || len > STORE_LIST_MAX)
+		return -ADSYNC_EPARSE;
+	if ((r = store_codec_record_read(&rd, out)) < 0)
+		return r;
+	return rd.left != 0 ? -ADSYNC_EPARSE : 0;
 }
 
 int
@@ -518,45 +528,6 @@ store_codec_op_encode(const struct plan_op *op, struct buf *b)
 	return store_codec_strlist_encode(&op->values, b);
 }
 
-/* The fields of an op, as store_codec_record_decode() reads a record,
- * but from `rd` and leaving it at the record's end (more follows). */
-static int
-store_codec_op_record(struct store_codec_rd *rd, struct rs_record *out)
-{
-	char *name = NULL, *value = NULL;
-	uint32_t n, i;
-	uint8_t u8;
-	int r;
-
-	if ((r = store_codec_get_u8(rd, &u8)) < 0)
-		return r;
-	if (u8 != STORE_CODEC_FORMAT)
-		return -ADSYNC_EPARSE;
-	if ((r = store_codec_get_u32(rd, &n)) < 0)
-		return r;
-	if (n > RS_RECORD_MAX_FIELDS || n > rd->left / 8)
-		return -ADSYNC_EPARSE;
-	for (i = 0; i < n; i++) {
-		if ((r = store_codec_get_strdup(rd, RS_FIELD_NAME_MAX,
-		    &name)) < 0 || (r = store_codec_get_strdup(rd,
-		    RS_FIELD_VALUE_MAX, &value)) < 0)
-			goto out;
-		if (rs_record_get(out, name) != NULL) {
-			r = -ADSYNC_EPARSE;
-			goto out;
-		}
-		if ((r = rs_record_set(out, name, value)) < 0)
-			goto out;
-		free(name);
-		free(value);
-		name = value = NULL;
-	}
-out:
-	free(name);
-	free(value);
-	return r;
-}
-
 int
 store_codec_op_decode(const void *p, size_t len, struct plan_op *op)
 {
@@ -600,7 +571,7 @@ store_codec_op_decode(const void *p, size_t len, struct plan_op *op)
 	if ((u8[5] & STORE_OP_F_REASON) != 0 && (r =
 	    store_codec_get_strdup(&rd, STORE_OP_TEXT_MAX, &op->reason)) < 0)
 		return r;
-	if ((r = store_codec_op_record(&rd, &op->fields)) < 0 ||
+	if ((r = store_codec_record_read(&rd, &op->fields)) < 0 ||
 	    (r = store_codec_get_u32(&rd, &n)) < 0)
 		return r;
 	if (n > RS_RECORD_MAX_FIELDS || n > rd.left / 12)
