@@ -371,7 +371,7 @@ if [ "${1:-}" = "--inner" ]; then
 	    """Splits each change's latency with the daemon's debug log."""
 	    res = json.load(open(os.path.join(WORK, "run.json")))
 	    reads, puts = [], {}
-	    rx_read = re.compile(r"change read: (\d+) changes from \S+ in ([0-9.]+) s")
+	    rx_read = re.compile(r"change read: (\d+) changes (?:\(.*?\) )?from \S+ in ([0-9.]+) s")
 	    rx_put = re.compile(r"api req=\d+ method=PUT path=\S*/ex/mailboxes/(\S+) status=2\d\d ms=(\d+)")
 	    with open(logfile, encoding="utf-8", errors="replace") as f:
 	        for line in f:
