@@ -393,9 +393,7 @@ plan_ctx_fini(struct plan_ctx *ctx)
 	size_t i;
 
 	for (i = 0; i < ctx->ncands; i++) {
-		free(ctx->cands[i].name);
-		free(ctx->cands[i].domain);
-		free(ctx->cands[i].address);
+		free(ctx->cands[i].address);	/* name, domain too */
 		free(ctx->cands[i].external);
 		free(ctx->cands[i].prev_owner);
 	}

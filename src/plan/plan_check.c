@@ -46,17 +46,27 @@ plan_check_what(const struct plan_cand *c)
 	}
 }
 
+/* Takes `name` and `domain` (owned): the candidate's three texts become
+ * one block, "name@domain\0name\0domain\0" (docs/plan.md "Memory"). */
 static int
 plan_check_set_address(struct plan_cand *c, char *name, char *domain)
 {
-	size_t len = strlen(name) + strlen(domain) + 2;
+	size_t nl = strlen(name), dl = strlen(domain);
+	char *b = malloc(2 * (nl + dl) + 4);
 
-	c->name = name;
-	c->domain = domain;
-	if ((c->address = malloc(len)) == NULL)
-		return -ENOMEM;
-	snprintf(c->address, len, "%s@%s", name, domain);
-	return 0;
+	if (b != NULL) {
+		memcpy(b, name, nl);
+		b[nl] = '@';
+		memcpy(b + nl + 1, domain, dl + 1);
+		c->address = b;
+		c->name = b + nl + dl + 2;
+		memcpy(c->name, name, nl + 1);
+		c->domain = c->name + nl + 1;
+		memcpy(c->domain, domain, dl + 1);
+	}
+	free(name);
+	free(domain);
+	return b != NULL ? 0 : -ENOMEM;
 }
 
 /* Mailboxes and lists: mail gives name and domain. */

@@ -76,9 +76,11 @@ struct plan_cand {
 	struct plan_ent *ent;	/* borrowed */
 	enum plan_service svc;
 	enum plan_kind kind;
-	char *name;		/* owned, lower case; NULL until resolved */
-	char *domain;		/* owned, lower case */
-	char *address;		/* owned "name@domain" */
+	char *name;		/* lower case, in `address`'s block; NULL
+				 * until resolved */
+	char *domain;		/* lower case, in `address`'s block */
+	char *address;		/* owned "name@domain"; the block holds
+				 * name and domain too */
 	char *external;		/* owned; contacts: mail as written */
 	const struct plan_lrow *lrow; /* borrowed; its light state row,
 				 * when has_row (the whole row is read only
@@ -97,10 +99,11 @@ struct plan_lrow {
 	struct obj_guid anchor;
 	enum plan_service svc;
 	enum plan_kind kind;
-	char *dn;		/* owned */
-	char *domain;		/* owned */
-	char *name;		/* owned */
-	char *address;		/* owned, lower case "name@domain" */
+	char *address;		/* owned, lower case "name@domain"; the block
+				 * also holds the three below */
+	char *name;		/* lower case; in `address`'s block */
+	char *domain;		/* lower case; in `address`'s block */
+	char *dn;		/* in `address`'s block */
 	bool enabled;
 	bool in_scope;
 };
