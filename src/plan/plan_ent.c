@@ -78,8 +78,22 @@ plan_ent_add(struct plan_ctx *ctx, const struct obj_guid *g)
 		return e;
 	if ((ctx->nents + 1) * 2 > ctx->tabcap && plan_ent_grow(ctx) < 0)
 		return NULL;
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return NULL;
+	/* Entities live in slabs of PLAN_ENT_SLAB: one allocation for a
+	 * thousand of them rather than one each (never freed one by one). */
+	if (ctx->nslabs == 0 || ctx->slab_used == PLAN_ENT_SLAB) {
+		struct plan_ent **nv = reallocarray(ctx->slabs,
+		    ctx->nslabs + 1, sizeof(*nv));
+
+		if (nv == NULL)
+			return NULL;
+		ctx->slabs = nv;
+		if ((nv[ctx->nslabs] = calloc(PLAN_ENT_SLAB,
+		    sizeof(**nv))) == NULL)
+			return NULL;
+		ctx->nslabs++;
+		ctx->slab_used = 0;
+	}
+	e = &ctx->slabs[ctx->nslabs - 1][ctx->slab_used++];
 	e->guid = *g;
 	for (i = plan_ent_hash(g) & (ctx->tabcap - 1); ctx->tab[i] != NULL;
 	    i = (i + 1) & (ctx->tabcap - 1))
@@ -234,8 +248,12 @@ plan_ent_free_all(struct plan_ctx *ctx)
 			continue;
 		obj_free(ctx->tab[i]->o);
 		free(ctx->tab[i]->mail);
-		free(ctx->tab[i]);
 	}
+	for (i = 0; i < ctx->nslabs; i++)
+		free(ctx->slabs[i]);
+	free(ctx->slabs);
+	ctx->slabs = NULL;
+	ctx->nslabs = ctx->slab_used = 0;
 	free(ctx->tab);
 	ctx->tab = NULL;
 	ctx->tabcap = 0;

@@ -46,6 +46,8 @@
  * thousand (docs/plan.md "Memory"), and a smaller one is fetched once.
  */
 #define PLAN_RESIDENT_MAX 4096
+/* Entities allocated at once (plan_ent.c). */
+#define PLAN_ENT_SLAB 1024
 
 /* One AD object met during the build. */
 struct plan_ent {
@@ -123,9 +125,12 @@ struct plan_ctx {
 	const char *group_dn[PLAN_SVC_COUNT];	/* NULL: not configured */
 	struct plan_ent *group[PLAN_SVC_COUNT];	/* borrowed */
 
-	struct plan_ent **tab;	/* owned hash table of owned entities */
+	struct plan_ent **tab;	/* owned hash table of the entities */
 	size_t tabcap;
 	size_t nents;
+	struct plan_ent **slabs; /* owned slabs of PLAN_ENT_SLAB entities */
+	size_t nslabs;
+	size_t slab_used;	/* entities used in the last slab */
 	/* entities holding their object, not pinned (borrowed) */
 	struct plan_ent **resident;
 	size_t nresident;

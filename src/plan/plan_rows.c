@@ -123,6 +123,17 @@ plan_rows_load(struct plan_ctx *ctx)
 		return r;
 	}
 	plan_sort(ctx->rows, ctx->nrows, sizeof(*ctx->rows), plan_rows_cmp);
+	/* The doublings left up to half the array unused: give it back
+	 * before anything points into it. */
+	if (ctx->nrows > 0 && ctx->nrows < ctx->caprows) {
+		struct plan_lrow *nv = reallocarray(ctx->rows, ctx->nrows,
+		    sizeof(*nv));
+
+		if (nv != NULL) {
+			ctx->rows = nv;
+			ctx->caprows = ctx->nrows;
+		}
+	}
 	if (ctx->nrows > 0 && (ctx->rows_by_addr = reallocarray(NULL,
 	    ctx->nrows, sizeof(*ctx->rows_by_addr))) == NULL)
 		return -ENOMEM;
