@@ -264,7 +264,7 @@ struct plan_opts {
 	size_t nfocus;
 	/* Objects the build holds at once before it lets go of them and
 	 * fetches again what it needs (docs/plan.md "Memory"); 0: the
-	 * default (4,096). Tests set 1 to fetch again at every step. */
+	 * default (1,024). Tests set 1 to fetch again at every step. */
 	size_t resident_max;
 	/*
 	 * Streaming (docs/plan.md "Memory"): when set, every op that is not

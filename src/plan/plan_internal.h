@@ -45,7 +45,7 @@
  * directory of 100,000 objects is planned in the memory of a few
  * thousand (docs/plan.md "Memory"), and a smaller one is fetched once.
  */
-#define PLAN_RESIDENT_MAX 4096
+#define PLAN_RESIDENT_MAX 1024
 /* Entities allocated at once (plan_ent.c). */
 #define PLAN_ENT_SLAB 1024
 
