@@ -1271,6 +1271,24 @@ test_codec_held(void **state)
 	obj_free(o);
 }
 
+/* One change read of object `n` bringing attribute `a` = `v`, committed
+ * with watermark `wm`. */
+static void
+change_one(struct store *st, uint32_t n, enum obj_attr a, const char *v,
+    const char *wm)
+{
+	struct obj *ch;
+
+	assert_int_equal(store_mirror_changes_begin(st), 0);
+	ch = obj_new();
+	ch->guid = guid_n(n);
+	ch->incremental = true;
+	add_val(ch, a, v);
+	assert_int_equal(store_mirror_apply(st, ch), 0);
+	obj_free(ch);
+	assert_int_equal(store_mirror_changes_commit(st, wm), 0);
+}
+
 /*
  * Holds through change reads: a DirSync change that holds title keeps the
  * stored title and records the hold, while its other attributes apply; a
@@ -1302,28 +1320,14 @@ test_mirror_held(void **state)
 	obj_free(got);
 
 	/* Another change that does not touch title: still held. */
-	assert_int_equal(store_mirror_changes_begin(st), 0);
-	ch = obj_new();
-	ch->guid = guid_n(1);
-	ch->incremental = true;
-	add_val(ch, OBJ_A_MOBILE, "+1 555 0199");
-	assert_int_equal(store_mirror_apply(st, ch), 0);
-	obj_free(ch);
-	assert_int_equal(store_mirror_changes_commit(st, "wm-h2"), 0);
+	change_one(st, 1, OBJ_A_MOBILE, "+1 555 0199", "wm-h2");
 	got = get_ok(st, 1);
 	assert_int_equal(got->held, (uint64_t)1 << OBJ_A_TITLE);
 	assert_string_equal(obj_value(got, OBJ_A_TITLE), "Engineer");
 	obj_free(got);
 
 	/* Corrected in AD: title comes, the hold ends. */
-	assert_int_equal(store_mirror_changes_begin(st), 0);
-	ch = obj_new();
-	ch->guid = guid_n(1);
-	ch->incremental = true;
-	add_val(ch, OBJ_A_TITLE, "Tester");
-	assert_int_equal(store_mirror_apply(st, ch), 0);
-	obj_free(ch);
-	assert_int_equal(store_mirror_changes_commit(st, "wm-h3"), 0);
+	change_one(st, 1, OBJ_A_TITLE, "Tester", "wm-h3");
 	got = get_ok(st, 1);
 	assert_int_equal(got->held, 0);
 	assert_string_equal(obj_value(got, OBJ_A_TITLE), "Tester");
