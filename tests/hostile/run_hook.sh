@@ -197,7 +197,22 @@ case_hook_plain_http() {
 	    "http://localhost:$PORT/v1/password" -d '{}' 2> "$HW/curl.err")
 	printf 'HTTP %s %s\n' "${code:-000}" "$(tr '\n' ' ' < "$HW/curl.err")" >> "$HOUT"
 }
-case_hook_huge_header() { json_post DC1 "$(capture "$(newid)" alice 'Header-Passw0rd!')" -H "X-Pad: $(head -c 70000 /dev/zero | tr '\0' a)"; }
+# The receiver answers 431 and closes while curl may still be sending the
+# 70 KB: on a busy machine curl then fails to send ("Broken pipe",
+# "Connection reset") before it reads the answer. Such a try says nothing
+# either way and is made again (at most 5), the answer must still be 431.
+case_hook_huge_header() {
+	local i last
+	for i in 1 2 3 4 5; do
+		json_post DC1 "$(capture "$(newid)" alice 'Header-Passw0rd!')" -H "X-Pad: $(head -c 70000 /dev/zero | tr '\0' a)"
+		last=$(tail -n 1 "$HOUT")
+		case $last in
+		"HTTP 000 "*"Send failure"*|"HTTP 000 "*"Connection reset"*|"HTTP 000 "*"Broken pipe"*)
+			[ "$i" = 5 ] || sed -i '$d' "$HOUT" ;;
+		*) break ;;
+		esac
+	done
+}
 case_hook_slow_client() {
 	# Clients at another address (127.0.0.2) that open TLS connections,
 	# send half a request line and wait (as many as the receiver allows
