@@ -33,14 +33,21 @@ plan_addr_eq(const char *a, const char *b)
 }
 
 char *
+plan_addr_lower_to(char *d, const char *s)
+{
+	for (; *s != '\0'; s++)
+		*d++ = plan_addr_lc(*s);
+	*d++ = '\0';
+	return d;
+}
+
+char *
 plan_addr_lower(const char *s)
 {
-	char *d = strdup(s), *p;
+	char *d = malloc(strlen(s) + 1);
 
-	if (d == NULL)
-		return NULL;
-	for (p = d; *p != '\0'; p++)
-		*p = plan_addr_lc(*p);
+	if (d != NULL)
+		(void)plan_addr_lower_to(d, s);
 	return d;
 }
 

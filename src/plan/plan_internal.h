@@ -265,6 +265,9 @@ bool plan_addr_domain_ok(const struct plan_ctx *ctx, const char *domain);
 int plan_addr_domains(struct plan_ctx *ctx) ATTR_NODISCARD;
 /* A lower-case copy of `s`; NULL on ENOMEM. */
 char *plan_addr_lower(const char *s);
+/* Copies `s` lowered (ASCII) to `d`, NUL included; returns the byte after
+ * the NUL. */
+char *plan_addr_lower_to(char *d, const char *s);
 
 /* plan_scope.c: groups and their direct members (rules 1-3). */
 int plan_scope_read(struct plan_ctx *ctx) ATTR_NODISCARD;

@@ -50,15 +50,6 @@ plan_lrow_fini(struct plan_lrow *l)
 	free(l->address);
 }
 
-/* Copies `s` lowered (ASCII) to `d`; returns the byte after its NUL. */
-static char *
-plan_rows_put_lower(char *d, const char *s)
-{
-	for (; *s != '\0'; s++)
-		*d++ = (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
-	*d++ = '\0';
-	return d;
-}
 
 static int
 plan_rows_one(const struct plan_row *row, void *arg)
@@ -93,13 +84,13 @@ plan_rows_one(const struct plan_row *row, void *arg)
 	/* "name@domain\0name\0domain\0dn\0", lower case but the DN. */
 	if ((l->address = malloc(2 * (nl + dl) + strlen(dn) + 5)) == NULL)
 		return -ENOMEM;
-	p = plan_rows_put_lower(l->address, name);
+	p = plan_addr_lower_to(l->address, name);
 	p[-1] = '@';
-	p = plan_rows_put_lower(p, domain);
+	p = plan_addr_lower_to(p, domain);
 	l->name = p;
-	p = plan_rows_put_lower(p, name);
+	p = plan_addr_lower_to(p, name);
 	l->domain = p;
-	p = plan_rows_put_lower(p, domain);
+	p = plan_addr_lower_to(p, domain);
 	l->dn = p;
 	memcpy(p, dn, strlen(dn) + 1);
 	ctx->nrows++;
