@@ -411,19 +411,32 @@ fail:
 	return r;
 }
 
+/* The entry of GUID `g` into *e (inside *res, which the caller frees
+ * even on failure): 0, -ADSYNC_ENOTFOUND or the search's code. */
+static int
+ad_search_guid_first(struct ad_conn *c, const struct obj_guid *g,
+    const char **attrs, LDAPMessage **res, LDAPMessage **e, char *why,
+    size_t whylen)
+{
+	int r;
+
+	*res = NULL;
+	if ((r = ad_search_base(c, g, attrs, res, why, whylen)) < 0)
+		return r;
+	return (*e = ldap_first_entry(c->ld, *res)) == NULL ?
+	    -ADSYNC_ENOTFOUND : 0;
+}
+
 int
 ad_search_guid(struct ad_conn *c, const struct obj_guid *g,
     const char **attrs, struct obj *o, struct ad_decode *d, char *why,
     size_t whylen)
 {
-	LDAPMessage *res = NULL, *e;
+	LDAPMessage *res, *e;
 	int r;
 
-	if ((r = ad_search_base(c, g, attrs, &res, why, whylen)) < 0)
-		return r;
-	if ((e = ldap_first_entry(c->ld, res)) == NULL)
-		r = -ADSYNC_ENOTFOUND;
-	else if ((r = ad_search_walk(c, e, o, d, false, NULL)) < 0)
+	if ((r = ad_search_guid_first(c, g, attrs, &res, &e, why,
+	    whylen)) == 0 && (r = ad_search_walk(c, e, o, d, false, NULL)) < 0)
 		snprintf(why, whylen, "%s", d->why);
 	ldap_msgfree(res);
 	return r;
@@ -434,14 +447,11 @@ ad_search_guid_entry(struct ad_conn *c, const struct obj_guid *g,
     const char **attrs, struct obj **out, struct ad_decode *d, char *why,
     size_t whylen)
 {
-	LDAPMessage *res = NULL, *e;
+	LDAPMessage *res, *e;
 	int r;
 
-	if ((r = ad_search_base(c, g, attrs, &res, why, whylen)) < 0)
-		return r;
-	if ((e = ldap_first_entry(c->ld, res)) == NULL)
-		r = -ADSYNC_ENOTFOUND;
-	else
+	if ((r = ad_search_guid_first(c, g, attrs, &res, &e, why,
+	    whylen)) == 0)
 		r = ad_search_entry(c, e, false, out, d, why, whylen);
 	ldap_msgfree(res);
 	return r;
